@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import type { Database } from './db/schema.js';
+import { migrateToLatest } from './db/migrate.js';
+import { openSqlite } from './db/sqlite.js';
+import { cancelOrder } from './orders/cancel-order.js';
+import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
+import type { OrderView } from './orders/order-view.js';
+import { WakeSignal } from './outbox/wake-signal.js';
+import { SimulatedPaymentGateway, type PaymentGateway, type SimulatedGatewayDatabase } from './pipeline/payment-gateway.js';
+
+/**
+ * One opened deployment: the database, the payment gateway and the in-process wake signal, plus
+ * the use cases that must wake workers after they commit. Server, workers and CLI all start here.
+ */
+export interface Buildflow {
+  config: Config;
+  db: Kysely<Database>;
+  gateway: PaymentGateway;
+  signal: WakeSignal;
+  placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
+  cancelOrder(idOrReference: string): Promise<OrderView>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations on open (serve, worker and migrate do; read-only tools need not). */
+  migrate?: boolean;
+  /** Replace the simulated payment provider. */
+  gateway?: PaymentGateway;
+  /** SQLite durability; `full` (default) survives power loss. */
+  synchronous?: 'full' | 'normal';
+}
+
+/** Opens the embedded deployment described by `config`. */
+export async function openBuildflow(config: Config, options: OpenOptions = {}): Promise<Buildflow> {
+  const db = openSqlite<Database>({ dataDir: config.dataDir, synchronous: options.synchronous });
+  let gatewayDb: Kysely<SimulatedGatewayDatabase> | undefined;
+  try {
+    if (options.migrate) await migrateToLatest(db);
+    let gateway = options.gateway;
+    if (!gateway) {
+      // The simulated provider's books live in their own file, as a real provider's live elsewhere;
+      // losing a commit there on power loss is harmless because charges are idempotent by key.
+      gatewayDb = openSqlite<SimulatedGatewayDatabase>({ dataDir: config.dataDir, fileName: 'simulated-payments.db', synchronous: 'normal' });
+      const simulated = new SimulatedPaymentGateway(gatewayDb, config.payment);
+      await simulated.ensureSchema();
+      gateway = simulated;
+    }
+    const signal = new WakeSignal();
+    const intake = new OrderIntake(db, { maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake() });
+    return {
+      config,
+      db,
+      gateway,
+      signal,
+      placeOrder: (input) => intake.place(input),
+      async cancelOrder(idOrReference) {
+        const order = await cancelOrder(db, idOrReference);
+        signal.wake();
+        return order;
+      },
+      async close() {
+        await db.destroy();
+        await gatewayDb?.destroy();
+      },
+    };
+  } catch (err) {
+    await db.destroy();
+    await gatewayDb?.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { Database, ProductRow } from '../db/schema.js';
+import { BuildflowError } from '../errors.js';
+import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+
+/** A product as every caller sees it. `available` is what new orders can still reserve. */
+export interface ProductView {
+  sku: string;
+  name: string;
+  category: string;
+  unitPriceCents: number;
+  onHand: number;
+  reserved: number;
+  available: number;
+  updatedAt: string;
+}
+
+export function toProductView(p: ProductRow): ProductView {
+  return {
+    sku: p.sku,
+    name: p.name,
+    category: p.category,
+    unitPriceCents: p.unit_price_cents,
+    onHand: p.on_hand,
+    reserved: p.reserved,
+    available: p.on_hand - p.reserved,
+    updatedAt: new Date(p.updated_at).toISOString(),
+  };
+}
+
+export interface ListProductsQuery {
+  category?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Products ordered by sku, optionally of one category. */
+export async function listProducts(db: Kysely<Database>, q: ListProductsQuery): Promise<Page<ProductView>> {
+  const limit = pageLimit(q.limit);
+  let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
+  if (q.category) query = query.where('category', '=', q.category);
+  if (q.cursor) {
+    const [after] = decodeCursor(q.cursor, ['string'] as const);
+    query = query.where('sku', '>', after);
+  }
+  return toPage(await query.execute(), limit, (rows) => rows.map(toProductView), (r) => encodeCursor([r.sku]));
+}
+
+/** One product by sku. */
+export async function getProduct(db: Kysely<Database>, sku: string): Promise<ProductView> {
+  const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+  if (!row) throw new BuildflowError('PRODUCT_NOT_FOUND', `product ${sku} not found`);
+  return toProductView(row);
+}
+
+export interface ProductInput {
+  sku: string;
+  name: string;
+  category: string;
+  unitPriceCents: number;
+  /** Initial stock of a new product (ignored when the product exists: stock changes go through adjustStock). */
+  onHand?: number;
+}
+
+/**
+ * Creates a product or updates its name, category and price. Stock of an existing product is left
+ * alone; a new product's initial stock is written to the ledger.
+ */
+export async function upsertProduct(db: Kysely<Database>, input: ProductInput, now = Date.now()): Promise<{ product: ProductView; created: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('products')
+      .set({ name: input.name, category: input.category, unit_price_cents: input.unitPriceCents, updated_at: now })
+      .where('sku', '=', input.sku)
+      .executeTakeFirst();
+    const created = Number(updated.numUpdatedRows) === 0;
+    if (created) {
+      const onHand = input.onHand ?? 0;
+      await trx
+        .insertInto('products')
+        .values({ sku: input.sku, name: input.name, category: input.category, unit_price_cents: input.unitPriceCents, on_hand: onHand, reserved: 0, created_at: now, updated_at: now })
+        .execute();
+      if (onHand !== 0) {
+        await trx
+          .insertInto('stock_movements')
+          .values({ sku: input.sku, order_id: null, kind: 'adjust', on_hand_delta: onHand, reserved_delta: 0, reason: 'initial stock', at: now })
+          .execute();
+      }
+    }
+    const row = await trx.selectFrom('products').selectAll().where('sku', '=', input.sku).executeTakeFirstOrThrow();
+    return { product: toProductView(row), created };
+  });
+}
+
+export type StockAdjustment = { set: number; reason?: string } | { delta: number; reason: string };
+
+/**
+ * Changes stock on hand by a delta or to an absolute count, with a ledger row. Refuses to go below
+ * zero or below what is reserved for orders in flight.
+ */
+export async function adjustStock(db: Kysely<Database>, sku: string, adj: StockAdjustment, now = Date.now()): Promise<ProductView> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('products').select(['on_hand', 'reserved']).where('sku', '=', sku).executeTakeFirst();
+    if (!current) throw new BuildflowError('PRODUCT_NOT_FOUND', `product ${sku} not found`);
+    const delta = 'set' in adj ? adj.set - current.on_hand : adj.delta;
+    const target = current.on_hand + delta;
+    if (target < current.reserved) {
+      throw new BuildflowError(
+        'STOCK_BELOW_RESERVED',
+        `stock of ${sku} cannot go to ${target}: ${current.reserved} are reserved for orders in progress`,
+        { reserved: current.reserved },
+      );
+    }
+    if (delta !== 0) {
+      // Guarded on the values read, so a reservation that slipped in between cannot be undercut.
+      const res = await trx
+        .updateTable('products')
+        .set({ on_hand: target, updated_at: now })
+        .where('sku', '=', sku)
+        .where('on_hand', '=', current.on_hand)
+        .where('reserved', '<=', target)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) {
+        throw new BuildflowError('STOCK_BELOW_RESERVED', `stock of ${sku} changed meanwhile; retry the adjustment`);
+      }
+      await trx
+        .insertInto('stock_movements')
+        .values({ sku, order_id: null, kind: 'adjust', on_hand_delta: delta, reserved_delta: 0, reason: adj.reason ?? ('set' in adj ? `set to ${adj.set}` : null), at: now })
+        .execute();
+    }
+    const row = await trx.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirstOrThrow();
+    return toProductView(row);
+  });
+}
+
+export interface MovementView {
+  id: number;
+  kind: string;
+  onHandDelta: number;
+  reservedDelta: number;
+  orderId?: string;
+  reason?: string;
+  at: string;
+}
+
+/** The ledger of one product, newest first. */
+export async function listMovements(db: Kysely<Database>, sku: string, q: { limit?: number; cursor?: string }): Promise<Page<MovementView>> {
+  await getProduct(db, sku);
+  const limit = pageLimit(q.limit);
+  let query = db.selectFrom('stock_movements').selectAll().where('sku', '=', sku).orderBy('id', 'desc').limit(limit + 1);
+  if (q.cursor) {
+    const [before] = decodeCursor(q.cursor, ['number'] as const);
+    query = query.where('id', '<', before);
+  }
+  return toPage(
+    await query.execute(),
+    limit,
+    (rows) =>
+      rows.map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        onHandDelta: m.on_hand_delta,
+        reservedDelta: m.reserved_delta,
+        ...(m.order_id ? { orderId: m.order_id } : {}),
+        ...(m.reason ? { reason: m.reason } : {}),
+        at: new Date(m.at).toISOString(),
+      })),
+    (m) => encodeCursor([m.id]),
+  );
+}

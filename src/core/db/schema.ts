@@ -1,0 +1,136 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+import type { CancelReason, OrderStatus } from '../domain/order-status.js';
+
+/** Times are integer milliseconds since the epoch in every table: portable across dialects and cheap to compare. */
+type Millis = number;
+
+export interface ProductsTable {
+  sku: string;
+  name: string;
+  category: string;
+  unit_price_cents: number;
+  on_hand: number;
+  reserved: number;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface OrdersTable {
+  id: string;
+  reference: string;
+  // Owner; customers arrive in a later release, so today every order is unowned (null).
+  customer_id: string | null;
+  status: OrderStatus;
+  cancel_reason: CancelReason | null;
+  total_cents: number;
+  item_count: number;
+  reservation_expires_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface OrderItemsTable {
+  order_id: string;
+  line_no: number;
+  sku: string;
+  name: string;
+  quantity: number;
+  unit_price_cents: number;
+  line_total_cents: number;
+}
+
+export interface OrderHistoryTable {
+  id: Generated<number>;
+  order_id: string;
+  from_status: OrderStatus | null;
+  to_status: OrderStatus;
+  reason: string | null;
+  at: Millis;
+}
+
+export type MovementKind = 'adjust' | 'reserve' | 'release' | 'sale';
+
+export interface StockMovementsTable {
+  id: Generated<number>;
+  sku: string;
+  order_id: string | null;
+  kind: MovementKind;
+  on_hand_delta: number;
+  reserved_delta: number;
+  reason: string | null;
+  at: Millis;
+}
+
+export type PaymentStatus = 'pending' | 'captured' | 'declined' | 'refunded';
+
+export interface PaymentsTable {
+  order_id: string;
+  idempotency_key: string;
+  amount_cents: number;
+  status: PaymentStatus;
+  provider_ref: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  order_id: string;
+  kind: string;
+  message: string;
+  created_at: Millis;
+}
+
+export interface ShipmentsTable {
+  order_id: string;
+  tracking_code: string;
+  status: 'pending' | 'shipped' | 'delivered';
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export type OutboxStatus = 'pending' | 'done' | 'dead';
+
+export interface OutboxTable {
+  id: Generated<number>;
+  topic: string;
+  order_id: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  available_at: Millis;
+  locked_until: Millis | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Millis;
+  processed_at: Millis | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  response_status: number;
+  response_body: string;
+  created_at: Millis;
+}
+
+/** The whole schema, as kysely sees it. */
+export interface Database {
+  products: ProductsTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  order_history: OrderHistoryTable;
+  stock_movements: StockMovementsTable;
+  payments: PaymentsTable;
+  notifications: NotificationsTable;
+  shipments: ShipmentsTable;
+  outbox: OutboxTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type ProductRow = Selectable<ProductsTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type OrderItemRow = Selectable<OrderItemsTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutbox = Insertable<OutboxTable>;

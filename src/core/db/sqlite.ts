@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * SQLite through better-sqlite3 with the settings DESIGN.md asks for: WAL, a busy timeout, and
+ * every write transaction started with BEGIN IMMEDIATE so two processes on one file queue for the
+ * write lock instead of failing on a lock upgrade.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SqliteDatabase) {
+    super({ database });
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+}
+
+/**
+ * kysely prepares every query anew; preparing costs more than running our small statements, so
+ * keep prepared statements by SQL text. The set of distinct statements is small and fixed by code,
+ * but bound it anyway in case a caller builds SQL with varying shapes (IN lists).
+ */
+function withStatementCache(raw: BetterSqlite3.Database, limit = 500): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => raw.close(),
+    prepare(sqlText: string): SqliteStatement {
+      let stmt = cache.get(sqlText);
+      if (!stmt) {
+        stmt = raw.prepare(sqlText) as unknown as SqliteStatement;
+        if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+export interface SqliteOptions {
+  /** Directory holding `buildflow.db`; created if missing. */
+  dataDir: string;
+  /** File name inside `dataDir`; default `buildflow.db`. */
+  fileName?: string;
+  /** `full` makes every commit durable across power loss (the default); `normal` only across crashes. */
+  synchronous?: 'full' | 'normal';
+}
+
+/** Path of the database file inside a data directory. */
+export function sqliteFile(dataDir: string, fileName = 'buildflow.db'): string {
+  return join(dataDir, fileName);
+}
+
+/** Opens (creating if needed) the embedded database. */
+export function openSqlite<DB = Database>(options: SqliteOptions): Kysely<DB> {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const raw = new BetterSqlite3(sqliteFile(options.dataDir, options.fileName));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma(`synchronous = ${options.synchronous ?? 'full'}`);
+  raw.pragma('busy_timeout = 10000');
+  raw.pragma('foreign_keys = ON');
+  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });
+}

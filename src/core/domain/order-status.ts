@@ -1,0 +1,44 @@
+/** The order pipeline as a state machine (DESIGN.md, "The pipeline"). */
+export const ORDER_STATUSES = ['pending', 'reserved', 'paid', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const CANCEL_REASONS = [
+  'out_of_stock',
+  'payment_declined',
+  'reservation_expired',
+  'customer_cancelled',
+  'failed',
+] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['reserved', 'cancelled'],
+  reserved: ['paid', 'cancelled'],
+  paid: ['confirmed', 'cancelled'],
+  confirmed: ['shipped', 'cancelled'],
+  shipped: ['delivered'],
+  delivered: [],
+  cancelled: [],
+};
+
+/** True when the pipeline allows moving an order from `from` to `to`. */
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+/**
+ * Statuses in which the pipeline still owes the order work. An order outside these is settled
+ * as far as the pipeline is concerned (shipping is driven from outside).
+ */
+export const IN_PROGRESS_STATUSES: readonly OrderStatus[] = ['pending', 'reserved', 'paid'];
+
+/** Statuses in which stock is held as a reservation (released on cancel, sold on confirm). */
+export const HOLDS_RESERVATION: readonly OrderStatus[] = ['reserved', 'paid'];
+
+/** A customer may cancel only before payment has started. */
+export const CUSTOMER_CANCELLABLE: readonly OrderStatus[] = ['pending', 'reserved'];
+
+/** True for `confirmed` and later, or `cancelled`: the outcome of the order is decided. */
+export function isSettled(status: OrderStatus): boolean {
+  return !IN_PROGRESS_STATUSES.includes(status);
+}

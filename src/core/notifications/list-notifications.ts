@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import { getOrder } from '../orders/queries.js';
+
+export interface NotificationView {
+  id: number;
+  orderId: string;
+  kind: string;
+  message: string;
+  createdAt: string;
+}
+
+/** Notifications, newest first, optionally for one order (by id or reference). */
+export async function listNotifications(db: Kysely<Database>, q: { order?: string; limit?: number; cursor?: string }): Promise<Page<NotificationView>> {
+  const limit = pageLimit(q.limit);
+  let query = db.selectFrom('notifications').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  if (q.order) query = query.where('order_id', '=', (await getOrder(db, q.order)).id);
+  if (q.cursor) {
+    const [before] = decodeCursor(q.cursor, ['number'] as const);
+    query = query.where('id', '<', before);
+  }
+  return toPage(
+    await query.execute(),
+    limit,
+    (rows) => rows.map((n) => ({ id: n.id, orderId: n.order_id, kind: n.kind, message: n.message, createdAt: new Date(n.created_at).toISOString() })),
+    (n) => encodeCursor([n.id]),
+  );
+}

@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import { BuildflowError } from '../errors.js';
+import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import { loadOrderViews, type OrderView } from './order-view.js';
+
+const REFERENCE = /^BF-[0-9A-Z]{8}$/i;
+
+/** Finds an order by id or by reference (`BF-…`). */
+export async function getOrder(db: Kysely<Database>, idOrReference: string): Promise<OrderView> {
+  const column = REFERENCE.test(idOrReference) ? 'reference' : 'id';
+  const value = column === 'reference' ? idOrReference.toUpperCase() : idOrReference;
+  const row = await db.selectFrom('orders').selectAll().where(column, '=', value).executeTakeFirst();
+  if (!row) throw new BuildflowError('ORDER_NOT_FOUND', `order ${idOrReference} not found`);
+  const [view] = await loadOrderViews(db, [row]);
+  return view!;
+}
+
+export interface ListOrdersQuery {
+  status?: OrderStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Orders, newest first, optionally of one status. */
+export async function listOrders(db: Kysely<Database>, q: ListOrdersQuery): Promise<Page<OrderView>> {
+  const limit = pageLimit(q.limit);
+  let query = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.cursor) {
+    const [createdAt, id] = decodeCursor(q.cursor, ['number', 'string'] as const);
+    query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+  }
+  const rows = await query.execute();
+  return toPage(rows, limit, (r) => loadOrderViews(db, r), (r) => encodeCursor([r.created_at, r.id]));
+}
+
+export interface HistoryEntry {
+  from: OrderStatus | null;
+  to: OrderStatus;
+  reason?: string;
+  at: string;
+}
+
+/** Every transition of an order, oldest first. */
+export async function orderHistory(db: Kysely<Database>, idOrReference: string): Promise<HistoryEntry[]> {
+  const order = await getOrder(db, idOrReference);
+  const rows = await db.selectFrom('order_history').selectAll().where('order_id', '=', order.id).orderBy('id').execute();
+  return rows.map((r) => ({
+    from: r.from_status,
+    to: r.to_status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    at: new Date(r.at).toISOString(),
+  }));
+}

@@ -1,0 +1,128 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, OutboxRow } from '../db/schema.js';
+
+/** Work the pipeline knows how to do; one outbox topic per step. */
+export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund'] as const;
+export type Topic = (typeof TOPICS)[number];
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** A claimed unit of work. `attempts` counts this delivery. */
+export interface OutboxMessage {
+  id: number;
+  topic: Topic;
+  orderId: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+}
+
+export interface NewMessage {
+  topic: Topic;
+  orderId: string;
+  payload?: Record<string, unknown>;
+  /** Earliest time to run, ms since the epoch; default now. */
+  availableAt?: number;
+}
+
+/** Writes messages inside the caller's transaction, so they commit with the state change that caused them. */
+export async function enqueue(trx: Db, messages: readonly NewMessage[], now: number): Promise<void> {
+  if (messages.length === 0) return;
+  await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((m) => ({
+        topic: m.topic,
+        order_id: m.orderId,
+        payload: JSON.stringify(m.payload ?? {}),
+        status: 'pending' as const,
+        attempts: 0,
+        available_at: m.availableAt ?? now,
+        created_at: now,
+      })),
+    )
+    .execute();
+}
+
+function toMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: row.id,
+    topic: row.topic as Topic,
+    orderId: row.order_id,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    attempts: row.attempts,
+  };
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  limit: number;
+  /** How long the claim holds; a worker that dies lets the lease lapse and another picks the row up. */
+  leaseMs: number;
+  now: number;
+}
+
+/**
+ * Leases up to `limit` due messages to one worker and counts the attempt in the same statement,
+ * so a worker that crashes mid-message still used up an attempt.
+ */
+export async function claimDue(db: Db, o: ClaimOptions): Promise<OutboxMessage[]> {
+  const rows = await db
+    .updateTable('outbox')
+    .set((eb) => ({
+      locked_until: o.now + o.leaseMs,
+      locked_by: o.workerId,
+      attempts: eb('attempts', '+', 1),
+    }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('available_at', '<=', o.now)
+        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', o.now)]))
+        .orderBy('available_at')
+        .orderBy('id')
+        .limit(o.limit),
+    )
+    .returningAll()
+    .execute();
+  return rows.map(toMessage).sort((a, b) => a.id - b.id);
+}
+
+/** Marks messages handled, in the transaction that applied their effect. */
+export async function markDone(trx: Db, ids: readonly number[], now: number): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('outbox')
+    .set({ status: 'done', processed_at: now, locked_until: null, last_error: null })
+    .where('id', 'in', ids)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+/** Releases a failed message for another attempt after `delayMs`. */
+export async function scheduleRetry(db: Db, id: number, error: string, delayMs: number, now: number): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ available_at: now + delayMs, locked_until: null, locked_by: null, last_error: error.slice(0, 1000) })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+/** Moves a message to the dead letters; returns false if it was no longer pending. */
+export async function markDead(trx: Db, id: number, error: string, now: number): Promise<boolean> {
+  const res = await trx
+    .updateTable('outbox')
+    .set({ status: 'dead', processed_at: now, locked_until: null, last_error: error.slice(0, 1000) })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+/** Exponential backoff with full jitter, capped: spreads retries of a failing dependency. */
+export function retryDelayMs(attempts: number, baseMs = 200, capMs = 30_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}

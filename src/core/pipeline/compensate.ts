@@ -1,0 +1,40 @@
+import type { CancelReason, OrderStatus } from '../domain/order-status.js';
+import { HOLDS_RESERVATION } from '../domain/order-status.js';
+import { releaseOrderStock } from '../catalog/stock.js';
+import { enqueue, type Db } from '../outbox/outbox.js';
+import { currentStatus, transition } from '../orders/transition.js';
+
+export interface CancelOptions {
+  reason: CancelReason;
+  /** Statuses from which this cancellation is allowed. */
+  allowedFrom: readonly OrderStatus[];
+  /** Refuse when a charge has been attempted (customer cancel and reservation expiry). */
+  refuseIfPaymentStarted?: boolean;
+}
+
+export type CancelOutcome = { cancelled: true; from: OrderStatus } | { cancelled: false; status: OrderStatus | undefined };
+
+/**
+ * Cancels an order and undoes what the pipeline did so far, in the caller's transaction: releases
+ * held stock (with ledger rows), queues a refund when a charge may exist, and queues the customer's
+ * notification. Guarded like every transition, so running it twice cancels once.
+ */
+export async function cancelWithCompensation(trx: Db, orderId: string, o: CancelOptions, now: number): Promise<CancelOutcome> {
+  const status = await currentStatus(trx, orderId);
+  if (!status || !o.allowedFrom.includes(status)) return { cancelled: false, status };
+  const payment = await trx.selectFrom('payments').select('status').where('order_id', '=', orderId).executeTakeFirst();
+  const paymentStarted = payment !== undefined && payment.status !== 'declined';
+  if (o.refuseIfPaymentStarted && paymentStarted) return { cancelled: false, status };
+
+  const moved = await transition(trx, orderId, status, 'cancelled', now, {
+    reason: o.reason,
+    patch: { cancel_reason: o.reason, reservation_expires_at: null },
+  });
+  if (!moved) return { cancelled: false, status: await currentStatus(trx, orderId) };
+
+  if (HOLDS_RESERVATION.includes(status)) await releaseOrderStock(trx, orderId, o.reason, now);
+  const messages: Parameters<typeof enqueue>[1][number][] = [{ topic: 'notify', orderId, payload: { kind: 'order_cancelled' } }];
+  if (paymentStarted && payment.status !== 'refunded') messages.push({ topic: 'refund', orderId });
+  await enqueue(trx, messages, now);
+  return { cancelled: true, from: status };
+}

@@ -1,0 +1,25 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { OutboxMessage } from '../outbox/outbox.js';
+import type { PaymentGateway } from './payment-gateway.js';
+
+/** What every step may use besides its transaction. */
+export interface StepContext {
+  now: number;
+  gateway: PaymentGateway;
+  reservationTtlMs: number;
+}
+
+/**
+ * One pipeline step. A runner calls, for a message:
+ * 1. `prepare` in a transaction (optional): decides whether an external call is needed and with what;
+ * 2. `perform` outside any transaction, only when `prepare` returned a plan: the external effect,
+ *    which must be idempotent by key because it can be repeated after a crash;
+ * 3. `apply` in a transaction that also marks the message done: the state change, guarded by the
+ *    order's current status, so a redelivered message changes nothing.
+ */
+export interface Step<Plan = unknown, Outcome = unknown> {
+  prepare?(trx: Transaction<Database>, msg: OutboxMessage, ctx: StepContext): Promise<Plan | null>;
+  perform?(plan: Plan, ctx: StepContext): Promise<Outcome>;
+  apply(trx: Transaction<Database>, msg: OutboxMessage, ctx: StepContext, plan: Plan | null, outcome: Outcome | undefined): Promise<void>;
+}

@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type ConfigOverrides } from '../../src/core/config.js';
+import { openBuildflow, type Buildflow, type OpenOptions } from '../../src/core/buildflow.js';
+import { upsertProduct } from '../../src/core/catalog/products.js';
+
+/** A fresh data directory under the OS temp dir; removed by the returned cleanup. */
+export function tempDataDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'buildflow-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface TestApp extends Buildflow {
+  dataDir: string;
+  /** Closes the app and deletes its data directory. */
+  dispose(): Promise<void>;
+}
+
+/** Opens a migrated embedded deployment in its own temp directory, with payments instant by default. */
+export async function openTestApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<TestApp> {
+  const { dir, cleanup } = tempDataDir();
+  const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...overrides }, {});
+  const app = await openBuildflow(config, { migrate: true, synchronous: 'normal', ...options });
+  return Object.assign(app, {
+    dataDir: dir,
+    async dispose() {
+      await app.close();
+      cleanup();
+    },
+  });
+}
+
+/** Adds a product with the given stock. */
+export async function addProduct(app: Buildflow, sku: string, onHand: number, unitPriceCents = 1000, category = 'tools'): Promise<void> {
+  await upsertProduct(app.db, { sku, name: `Product ${sku}`, category, unitPriceCents, onHand });
+}

@@ -39,6 +39,8 @@ export interface IntakeOptions {
   /** Called after a batch with new orders committed: wakes in-process workers. */
   onCommitted?: () => void;
   clock?: () => number;
+  /** Most orders per transaction (default 256); 1 turns group commit off. */
+  maxBatch?: number;
 }
 
 /**
@@ -75,7 +77,7 @@ export class OrderIntake {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.options.maxBatch ?? MAX_BATCH));
     } finally {
       this.running = false;
     }

@@ -1,0 +1,74 @@
+/**
+ * Intake benchmark: durable order intake against an echo ceiling measured in the same run.
+ *
+ *   npm run build && node dist/bench/intake.js            (BENCH_SECONDS=10 BENCH_CONNECTIONS=64)
+ *
+ * The echo route validates the same body schema on the same Fastify instance and answers without
+ * touching the database, so the ratio isolates what durable intake costs. Orders are committed
+ * with synchronous=FULL (an acknowledged order survives power loss). Workers are off so the
+ * figure is intake alone. A third run commits one transaction per request, for comparison.
+ */
+import autocannon from 'autocannon';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../src/server/build-server.js';
+import { OrderIntake } from '../src/core/orders/intake.js';
+import { benchApp, envInt, orderBody } from './common.js';
+
+const seconds = envInt('BENCH_SECONDS', 10);
+const connections = envInt('BENCH_CONNECTIONS', 64);
+
+async function drive(url: string, body: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+  const r = await autocannon({ url, connections, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+async function listen(server: FastifyInstance): Promise<string> {
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  const addr = server.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  return `http://127.0.0.1:${addr.port}`;
+}
+
+function line(name: string, r: Awaited<ReturnType<typeof drive>>, ceiling?: number): string {
+  const ratio = ceiling ? `  ${((100 * r.rps) / ceiling).toFixed(1)}% of echo` : '';
+  const bad = r.non2xx + r.errors > 0 ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : '';
+  return `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms${ratio}${bad}`;
+}
+
+async function main(): Promise<void> {
+  const body = JSON.stringify(orderBody(1));
+  const { app, dispose } = await benchApp();
+  const server = await buildServer(app, { adminKey: 'bench-admin-key-0123456789', logger: false });
+  server.post(
+    '/bench/echo',
+    { schema: { body: (await import('../src/server/schemas/orders.js')).CreateOrderBody } },
+    async (req, reply) => reply.code(201).send(req.body),
+  );
+  const url = await listen(server);
+
+  console.log(`intake benchmark: ${connections} connections, ${seconds}s per run, node ${process.version}`);
+  const echo = await drive(`${url}/bench/echo`, body);
+  console.log(line('echo (schema, no database)', echo));
+  const orders = await drive(`${url}/v1/orders`, body);
+  console.log(line('orders (group commit)', orders, echo.rps));
+  await server.close();
+  await dispose();
+
+  // Baseline: the same intake committing one transaction per order.
+  const single = await benchApp();
+  const perRequest = new OrderIntake(single.app.db, { maxItemsPerOrder: 100, maxBatch: 1 });
+  single.app.placeOrder = (input) => perRequest.place(input);
+  const server2 = await buildServer(single.app, { adminKey: 'bench-admin-key-0123456789', logger: false });
+  const url2 = await listen(server2);
+  const baseline = await drive(`${url2}/v1/orders`, body);
+  console.log(line('orders (commit per request)', baseline, echo.rps));
+  await server2.close();
+  await single.dispose();
+
+  console.log(`ratio orders/echo: ${(orders.rps / echo.rps).toFixed(2)} (goal >= 0.50); group commit vs per-request: ${(orders.rps / baseline.rps).toFixed(1)}x`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

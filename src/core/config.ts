@@ -27,6 +27,8 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_STUCK_AFTER_MS: Type.Integer({ default: 60_000, minimum: 100 }),
   BUILDFLOW_SWEEP_INTERVAL_MS: Type.Integer({ default: 5_000, minimum: 50 }),
   BUILDFLOW_WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
+  // How long a worker's claim on a message holds; a crashed worker's messages wait this long to be retaken.
+  BUILDFLOW_WORKER_LEASE_MS: Type.Integer({ default: 30_000, minimum: 500 }),
   BUILDFLOW_MAX_ITEMS: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
 });
 
@@ -46,6 +48,7 @@ export interface Config {
   stuckAfterMs: number;
   sweepIntervalMs: number;
   workerConcurrency: number;
+  workerLeaseMs: number;
   maxItemsPerOrder: number;
 }
 
@@ -82,6 +85,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     stuckAfterMs: raw.BUILDFLOW_STUCK_AFTER_MS,
     sweepIntervalMs: raw.BUILDFLOW_SWEEP_INTERVAL_MS,
     workerConcurrency: raw.BUILDFLOW_WORKER_CONCURRENCY,
+    workerLeaseMs: raw.BUILDFLOW_WORKER_LEASE_MS,
     maxItemsPerOrder: raw.BUILDFLOW_MAX_ITEMS,
   };
 }

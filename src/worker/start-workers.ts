@@ -32,8 +32,8 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   });
   const worker = new OutboxWorker(app.db, app.signal, runner, logger, {
     batchSize: options.batchSize ?? 128,
-    // Long enough for a slow payment call; a crashed worker's messages wait this long to be retaken.
-    leaseMs: Math.max(30_000, app.config.payment.latencyMs * 4),
+    // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
+    leaseMs: Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4),
     pollMs: options.pollMs ?? 250,
   });
   worker.start(options.concurrency ?? app.config.workerConcurrency);

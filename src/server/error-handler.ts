@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isBuildflowError } from '../core/errors.js';
+import { ApiError } from './api-error.js';
+import { ERROR_STATUS, FASTIFY_ERROR_CODES, ServerErrorCodes, type ApiErrorCode } from './error-status.js';
+import { validationMessage } from './validation-message.js';
+
+/** The one error body every route answers with. */
+export interface ErrorBody {
+  error: { code: ApiErrorCode; message: string };
+}
+
+interface Mapped {
+  code: ApiErrorCode;
+  message: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+const INTERNAL: Mapped = { code: ServerErrorCodes.INTERNAL, message: 'internal error' };
+
+// Clearer words than the framework's for failures clients commonly cause.
+const MESSAGES: Partial<Record<ApiErrorCode, string>> = {
+  UNSUPPORTED_MEDIA_TYPE: 'the request body must be JSON (Content-Type: application/json)',
+};
+
+function map(err: FastifyError): Mapped {
+  // Anything can be thrown; only objects can carry a code.
+  if (typeof err !== 'object' || err === null) return INTERNAL;
+  if (isBuildflowError(err)) return { code: err.code, message: err.message };
+  if (err instanceof ApiError) return { code: err.code, message: err.message, headers: err.headers };
+  if (err.validation) {
+    return { code: 'VALIDATION_FAILED', message: validationMessage(err.validationContext ?? 'body', err.validation) };
+  }
+  if (typeof err.code === 'string' && Object.hasOwn(FASTIFY_ERROR_CODES, err.code)) {
+    const code = FASTIFY_ERROR_CODES[err.code]!;
+    return { code, message: MESSAGES[code] ?? err.message };
+  }
+  // Another framework or plugin error that blames the request: its message is written for clients.
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 && String(err.code).startsWith('FST_')) {
+    return { code: ServerErrorCodes.BAD_REQUEST, message: err.message };
+  }
+  return INTERNAL;
+}
+
+/**
+ * Maps every failure to `{ error: { code, message } }` with the status from the one table. Coded
+ * errors carry messages written for clients; anything else is an unexpected failure, answered with
+ * a generic INTERNAL and logged here with its stack.
+ */
+export function registerErrorHandling(fastify: FastifyInstance): void {
+  fastify.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const mapped = map(err);
+    const status = ERROR_STATUS[mapped.code];
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+    } else {
+      request.log.info({ code: mapped.code, message: mapped.message }, 'request rejected');
+    }
+    const body: ErrorBody = { error: { code: mapped.code, message: mapped.message } };
+    return reply.code(status).headers(mapped.headers ?? {}).send(body);
+  });
+
+  fastify.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } };
+    return reply.code(404).send(body);
+  });
+}

@@ -1,0 +1,52 @@
+import { ErrorCodes, type ErrorCode } from '../core/errors.js';
+
+/** Failures that only exist at the HTTP edge; core never raises these. */
+export const ServerErrorCodes = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  INVALID_JSON: 'INVALID_JSON',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ServerErrorCode = (typeof ServerErrorCodes)[keyof typeof ServerErrorCodes];
+
+/** Every code a client can see in `{ error: { code, message } }`. */
+export type ApiErrorCode = ErrorCode | ServerErrorCode;
+
+/**
+ * The one table from error code to HTTP status. Typed as a total record, so a new core code does
+ * not compile until it is mapped here.
+ */
+export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
+  [ErrorCodes.VALIDATION_FAILED]: 400,
+  [ErrorCodes.UNKNOWN_SKU]: 422,
+  [ErrorCodes.PRODUCT_NOT_FOUND]: 404,
+  [ErrorCodes.ORDER_NOT_FOUND]: 404,
+  [ErrorCodes.DEAD_LETTER_NOT_FOUND]: 404,
+  [ErrorCodes.ORDER_NOT_CANCELLABLE]: 409,
+  [ErrorCodes.STOCK_BELOW_RESERVED]: 409,
+  [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: 422,
+  [ErrorCodes.IDEMPOTENCY_KEY_IN_FLIGHT]: 409,
+  [ErrorCodes.CONFIG_INVALID]: 500,
+  [ErrorCodes.UNAVAILABLE]: 503,
+  [ServerErrorCodes.BAD_REQUEST]: 400,
+  [ServerErrorCodes.INVALID_JSON]: 400,
+  [ServerErrorCodes.PAYLOAD_TOO_LARGE]: 413,
+  [ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ServerErrorCodes.NOT_FOUND]: 404,
+  [ServerErrorCodes.UNAUTHORIZED]: 401,
+  [ServerErrorCodes.INTERNAL]: 500,
+};
+
+/** Fastify's own request errors (content-type parser, routing) and the code a client sees for each. */
+export const FASTIFY_ERROR_CODES: Readonly<Record<string, ServerErrorCode>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ServerErrorCodes.INVALID_JSON,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ServerErrorCodes.INVALID_JSON,
+  FST_ERR_CTP_BODY_TOO_LARGE: ServerErrorCodes.PAYLOAD_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ServerErrorCodes.BAD_REQUEST,
+  FST_ERR_NOT_FOUND: ServerErrorCodes.NOT_FOUND,
+};

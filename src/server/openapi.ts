@@ -1,0 +1,33 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Registers the OpenAPI document (served at /openapi.json) and Swagger UI (at /docs). Must run
+ * before the routes are registered: the document is collected from routes as they are added.
+ */
+export async function registerOpenApi(fastify: FastifyInstance, version: string): Promise<void> {
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'buildflow',
+        description: 'Order intake and catalog API. Errors always have the shape `{ "error": { "code", "message" } }`.',
+        version,
+      },
+      tags: [
+        { name: 'products', description: 'Catalog and stock' },
+        { name: 'orders', description: 'Order intake and tracking' },
+        { name: 'notifications', description: 'Messages sent to customers' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'The admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)' },
+        },
+      },
+    },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+}

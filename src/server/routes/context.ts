@@ -1,0 +1,7 @@
+import type { Buildflow } from '../../core/buildflow.js';
+
+/** What every route plugin is registered with. */
+export interface RouteOptions {
+  app: Buildflow;
+  adminKey: string;
+}

@@ -1,0 +1,37 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pendingMigrations } from '../../core/db/migrate.js';
+import { BuildflowError } from '../../core/errors.js';
+import { StrictObject, errorResponses } from '../schemas/common.js';
+import type { RouteOptions } from './context.js';
+
+const tags = ['health'];
+const Status = StrictObject({ status: Type.Literal('ok') });
+
+export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fastify, { app }) => {
+  fastify.get('/healthz', {
+    schema: { tags, summary: 'Liveness: the process answers', response: { 200: Status } },
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  fastify.get('/readyz', {
+    schema: {
+      tags,
+      summary: 'Readiness: the database answers and has every migration applied',
+      response: { 200: Status, ...errorResponses(503) },
+    },
+    handler: async (request) => {
+      let pending: string[];
+      try {
+        pending = await pendingMigrations(app.db);
+      } catch (err) {
+        request.log.warn({ err }, 'readiness check: database did not answer');
+        throw new BuildflowError('UNAVAILABLE', 'the database does not answer');
+      }
+      if (pending.length > 0) {
+        throw new BuildflowError('UNAVAILABLE', `the database has ${pending.length} pending migration(s)`);
+      }
+      return { status: 'ok' as const };
+    },
+  });
+};

@@ -1,0 +1,79 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ConfigSchema } from '../../core/config.js';
+import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
+import type { PricedItem } from '../../core/domain/pricing.js';
+import type { HistoryEntry } from '../../core/orders/queries.js';
+import type { OrderView } from '../../core/orders/order-view.js';
+import { MAX_QUANTITY } from '../../core/orders/validate-items.js';
+import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
+import { Sku } from './products.js';
+
+export const OrderStatusSchema = StringEnum(ORDER_STATUSES);
+
+export const OrderIdParams = StrictObject({
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'Order id, or its reference such as BF-7K3M9QX2' }),
+});
+
+/** The body of POST /v1/orders; only skus and quantities: prices, totals and status come from the server. */
+export function createOrderBody(maxItems: number) {
+  return StrictObject({
+    items: Type.Array(
+      StrictObject({
+        sku: Sku,
+        quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
+      }),
+      { minItems: 1, maxItems },
+    ),
+  });
+}
+
+/** {@link createOrderBody} with the default BUILDFLOW_MAX_ITEMS. */
+export const CreateOrderBody = createOrderBody(ConfigSchema.properties.BUILDFLOW_MAX_ITEMS.default as number);
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7E]+$',
+      description: 'Retrying with the same key and body returns the stored response instead of a second order',
+    }),
+  ),
+});
+
+export const PricedItemSchema = StrictObject({
+  sku: Type.String(),
+  name: Type.String(),
+  quantity: Type.Integer(),
+  unitPriceCents: Type.Integer(),
+  lineTotalCents: Type.Integer(),
+});
+true satisfies SameShape<Static<typeof PricedItemSchema>, PricedItem>;
+
+export const OrderViewSchema = StrictObject({
+  id: Type.String(),
+  reference: Type.String({ description: 'Short human reference, BF-XXXXXXXX' }),
+  status: OrderStatusSchema,
+  cancelReason: Type.Optional(StringEnum(CANCEL_REASONS, { description: 'Present when status is cancelled' })),
+  items: Type.Array(PricedItemSchema),
+  totalCents: Type.Integer(),
+  trackingCode: Type.Optional(Type.String({ description: 'Present once a shipment exists' })),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+true satisfies SameShape<Static<typeof OrderViewSchema>, OrderView>;
+
+export const ListOrdersQuery = StrictObject({
+  status: Type.Optional(OrderStatusSchema),
+  ...PageQueryProperties,
+});
+
+export const HistoryEntrySchema = StrictObject({
+  from: Type.Union([OrderStatusSchema, Type.Null()]),
+  to: OrderStatusSchema,
+  reason: Type.Optional(Type.String()),
+  at: Type.String({ format: 'date-time' }),
+});
+true satisfies SameShape<Static<typeof HistoryEntrySchema>, HistoryEntry>;
+
+export const HistoryResponse = StrictObject({ items: Type.Array(HistoryEntrySchema) });

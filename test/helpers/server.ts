@@ -1,0 +1,41 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { ConfigOverrides } from '../../src/core/config.js';
+import type { OpenOptions } from '../../src/core/buildflow.js';
+import { buildServer, type ServerOptions } from '../../src/server/build-server.js';
+import { openTestApp, type TestApp } from './test-app.js';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+export const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
+
+export interface TestServer {
+  app: TestApp;
+  server: FastifyInstance;
+  /** Injects a request and parses its JSON body. */
+  request(options: InjectOptions): Promise<LightMyRequestResponse & { data: any }>;
+  /** Closes the server, then the app, and deletes its data. */
+  dispose(): Promise<void>;
+}
+
+/** A migrated test deployment with the HTTP API built over it (not listening). */
+export async function openTestServer(
+  overrides: ConfigOverrides = {},
+  serverOptions: Partial<ServerOptions> = {},
+  openOptions: OpenOptions = {},
+): Promise<TestServer> {
+  const app = await openTestApp(overrides, openOptions);
+  const server = await buildServer(app, { adminKey: ADMIN_KEY, ...serverOptions });
+  await server.ready();
+  return {
+    app,
+    server,
+    async request(options) {
+      const res = await server.inject(options);
+      const type = String(res.headers['content-type'] ?? '');
+      return Object.assign(res, { data: type.startsWith('application/json') ? res.json() : undefined });
+    },
+    async dispose() {
+      await server.close();
+      await app.dispose();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import { ORDER_STATUSES } from '../../core/domain/order-status.js';
+import type { RequestedItem } from '../../core/domain/pricing.js';
+import type { OrderView } from '../../core/orders/order-view.js';
+import type { Page } from '../../core/pagination.js';
+import { CliError } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
+import { printOrder, printOrderTable } from '../order-output.js';
+import { printJson, printLine, printTable } from '../output.js';
+import { intArg, itemArg } from '../parse.js';
+import { readStdin } from '../read-stdin.js';
+import { waitForOrder } from '../wait-for-order.js';
+
+// undici and the config loader are loaded only when a command runs: `--help` stays instant.
+const clientFor = async (url: string | undefined) => (await import('../http-client.js')).clientFor(url);
+const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
+const orderPath = (id: string) => `/v1/orders/${encodeURIComponent(id)}`;
+
+export function registerOrder(program: Command): void {
+  const order = program.command('order').description('place and follow orders through the HTTP API');
+
+  order
+    .command('create')
+    .description('place an order (prices come from the catalog)')
+    .option('--item <sku:qty>', 'a line of the order; repeat for more lines', itemArg)
+    .option('--idempotency-key <key>', 'retrying with the same key never places a second order')
+    .option('--wait', 'wait until the pipeline confirms or cancels the order')
+    .option('--timeout-ms <ms>', 'how long --wait waits', intArg(1), 30_000)
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the order as JSON')
+    .addHelpText(
+      'after',
+      `
+Without --item, the order is read as JSON from stdin: { "items": [{ "sku": "…", "quantity": 1 }] }.
+With --wait, exits 0 when the order is confirmed and 6 when it was cancelled (the message says why).
+
+Examples:
+  $ buildflow order create --item PT-DRL-18V:1 --item FS-SCR-WD-8X2:2
+  $ buildflow order create --item PT-DRL-18V:1 --wait --json
+  $ buildflow order create --item PT-DRL-18V:1 --idempotency-key "$(uuidgen)"
+  $ echo '{"items":[{"sku":"PT-DRL-18V","quantity":1}]}' | buildflow order create`,
+    )
+    .action(async (opts) => {
+      const client = await clientFor(opts.url);
+      const body = opts.item ? { items: opts.item } : await orderFromStdin();
+      const headers: Record<string, string> = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {};
+      let placed = await client.post<OrderView>('/v1/orders', body, headers);
+      if (opts.wait) placed = await waitForOrder(client, placed, opts.timeoutMs);
+      printOrder(placed, opts.json);
+      if (opts.wait && placed.status === 'cancelled') {
+        throw new CliError('ORDER_CANCELLED', `order ${placed.reference} was cancelled: ${placed.cancelReason ?? 'no reason given'}`, {
+          exitCode: ExitCode.ORDER_CANCELLED,
+          dataPrinted: true,
+        });
+      }
+    });
+
+  order
+    .command('get')
+    .description('show one order')
+    .argument('<idOrReference>', 'order id or reference (BF-…)')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the order as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-7K3M9QX2\n  $ buildflow order get 3f0c…-uuid --json')
+    .action(async (idOrReference, opts) => {
+      const api = await clientFor(opts.url);
+      printOrder(await api.get<OrderView>(orderPath(idOrReference)), opts.json);
+    });
+
+  order
+    .command('list')
+    .description('list orders, newest first')
+    .addOption(new Option('--status <status>', 'only orders in this status').choices(ORDER_STATUSES))
+    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print { items, nextCursor? } as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order list\n  $ buildflow order list --status cancelled --limit 50 --json')
+    .action(async (opts) => {
+      const api = await clientFor(opts.url);
+      const page = await api.get<Page<OrderView>>('/v1/orders', { status: opts.status, limit: opts.limit, cursor: opts.cursor });
+      if (opts.json) return printJson(page);
+      printOrderTable(page.items);
+      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+    });
+
+  order
+    .command('cancel')
+    .description('cancel an order that has not started payment')
+    .argument('<idOrReference>', 'order id or reference (BF-…)')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the cancelled order as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-7K3M9QX2\n  $ buildflow order cancel BF-7K3M9QX2 --json')
+    .action(async (idOrReference, opts) => {
+      const api = await clientFor(opts.url);
+      printOrder(await api.post<OrderView>(`${orderPath(idOrReference)}/cancel`, {}), opts.json);
+    });
+
+  order
+    .command('history')
+    .description("show an order's transitions, oldest first")
+    .argument('<idOrReference>', 'order id or reference (BF-…)')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-7K3M9QX2')
+    .action(async (idOrReference, opts) => {
+      type Entry = { from: string | null; to: string; reason?: string; at: string };
+      const api = await clientFor(opts.url);
+      const history = await api.get<{ items: Entry[] }>(`${orderPath(idOrReference)}/history`);
+      if (opts.json) return printJson(history);
+      printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));
+    });
+}
+
+/** The order body piped on stdin, when no --item was given. */
+async function orderFromStdin(): Promise<{ items: RequestedItem[] }> {
+  if (process.stdin.isTTY) throw new CliError('USAGE', 'give at least one --item SKU:QTY, or pipe the order as JSON on stdin');
+  const text = (await readStdin()).trim();
+  if (text === '') throw new CliError('USAGE', 'no --item given and stdin is empty: give --item SKU:QTY or pipe the order as JSON');
+  try {
+    return JSON.parse(text) as { items: RequestedItem[] };
+  } catch (err) {
+    throw new CliError('INVALID_JSON', `the order on stdin is not valid JSON: ${(err as Error).message}`);
+  }
+}

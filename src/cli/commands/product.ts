@@ -1,0 +1,70 @@
+import type { Command } from '@commander-js/extra-typings';
+import type { ProductView } from '../../core/catalog/products.js';
+import type { Page } from '../../core/pagination.js';
+import { formatCents, printJson, printLine, printRecord, printTable } from '../output.js';
+import { intArg } from '../parse.js';
+
+// undici and the config loader are loaded only when a command runs: `--help` stays instant.
+const clientFor = async (url: string | undefined) => (await import('../http-client.js')).clientFor(url);
+const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
+
+export function registerProduct(program: Command): void {
+  const product = program.command('product').description('browse the catalog through the HTTP API');
+
+  product
+    .command('list')
+    .description('list products by sku, a page at a time')
+    .option('--category <category>', 'only products of this category')
+    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print { items, nextCursor? } as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ buildflow product list
+  $ buildflow product list --category "Power Tools" --limit 50
+  $ buildflow product list --json | jq -r '.items[].sku'`,
+    )
+    .action(async (opts) => {
+      const api = await clientFor(opts.url);
+      const page = await api.get<Page<ProductView>>('/v1/products', { category: opts.category, limit: opts.limit, cursor: opts.cursor });
+      if (opts.json) return printJson(page);
+      if (page.items.length === 0) return printLine('no products');
+      printTable(
+        ['sku', 'name', 'category', 'price', 'available', 'on hand', 'reserved'],
+        page.items.map((p) => [p.sku, p.name, p.category, formatCents(p.unitPriceCents), p.available, p.onHand, p.reserved]),
+      );
+      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+    });
+
+  product
+    .command('get')
+    .description('show one product')
+    .argument('<sku>', 'the product sku')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the product as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ buildflow product get PT-DRL-18V
+  $ buildflow product get PT-DRL-18V --json`,
+    )
+    .action(async (sku, opts) => {
+      const api = await clientFor(opts.url);
+      const p = await api.get<ProductView>(`/v1/products/${encodeURIComponent(sku)}`);
+      if (opts.json) return printJson(p);
+      printRecord([
+        ['sku', p.sku],
+        ['name', p.name],
+        ['category', p.category],
+        ['price', formatCents(p.unitPriceCents)],
+        ['available', p.available],
+        ['on hand', p.onHand],
+        ['reserved', p.reserved],
+        ['updated', p.updatedAt],
+      ]);
+    });
+}

@@ -1,0 +1,85 @@
+import type { Command } from '@commander-js/extra-typings';
+import type { FastifyInstance } from 'fastify';
+import { resolveAdminKey, type AdminKey } from '../../core/admin-key.js';
+import { CliError } from '../cli-error.js';
+import { intArg } from '../parse.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API, with the pipeline workers in the same process')
+    .option('--port <port>', 'port to listen on (env BUILDFLOW_PORT, default 3000)', intArg(0, 65535))
+    .option('--host <host>', 'address to listen on (env BUILDFLOW_HOST, default 127.0.0.1)')
+    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--no-worker', 'do not run pipeline workers here (run `buildflow worker` separately)')
+    .addHelpText(
+      'after',
+      `
+Runs until SIGINT or SIGTERM, then stops taking requests, finishes those in flight and the
+pipeline work in hand, and exits 0. The admin key is BUILDFLOW_ADMIN_KEY, or the key kept in
+<data dir>/admin-key (generated on first start).
+
+Examples:
+  $ buildflow serve
+  $ buildflow serve --port 8080 --host 0.0.0.0 --data-dir /var/lib/buildflow
+  $ buildflow serve --no-worker            # API only; run workers with \`buildflow worker\`
+  $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
+    )
+    .action(async (opts) => {
+      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { loggerOptions }, { untilShutdown }] = await Promise.all([
+        import('../../core/config.js'),
+        import('../../core/buildflow.js'),
+        import('../../server/build-server.js'),
+        import('../../worker/start-workers.js'),
+        import('../logging.js'),
+        import('../shutdown.js'),
+      ]);
+      const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
+      const app = await openBuildflow(config, { migrate: true });
+      let server: FastifyInstance | undefined;
+      try {
+        const adminKey = resolveAdminKey(config);
+        server = await buildServer(app, { adminKey: adminKey.key, logger: loggerOptions(config.logLevel) });
+        logAdminKey(server, adminKey);
+        await listen(server, config.host, config.port);
+      } catch (err) {
+        await server?.close();
+        await app.close();
+        throw err;
+      }
+      const log = server.log;
+      const workers = opts.worker ? startWorkers(app, { logger: log }) : undefined;
+      const address = server.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const url = `http://${formatHost(config.host)}:${port}`;
+      log.info({ url, workers: Boolean(workers) }, `buildflow serving on ${url}${workers ? '' : ' (no workers)'}`);
+
+      const running = server;
+      await untilShutdown(log, async () => {
+        await running.close(); // stops accepting, drains in-flight requests
+        await workers?.stop();
+        await app.close();
+      });
+    });
+}
+
+async function listen(server: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new CliError('CANNOT_LISTEN', `cannot listen on ${host}:${port}: ${why}`);
+  }
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Says where the admin key comes from, never the key itself. */
+function logAdminKey(server: FastifyInstance, key: AdminKey): void {
+  if (key.source === 'env') server.log.info('admin key taken from BUILDFLOW_ADMIN_KEY');
+  else if (key.generated) server.log.info({ file: key.file }, `generated a new admin key; read it with: cat ${key.file}`);
+  else server.log.info({ file: key.file }, `admin key is kept in ${key.file}`);
+}

@@ -1,0 +1,69 @@
+/**
+ * Every exit code of the CLI, in one table. Scripts rely on these numbers: never renumber, only add.
+ */
+export const ExitCode = {
+  /** The command did what was asked. */
+  OK: 0,
+  /** A bug or an unexpected failure (server 500, unknown error). */
+  INTERNAL: 1,
+  /** Bad command line: unknown command or flag, bad flag value, invalid configuration. */
+  USAGE: 2,
+  /** The product, order or dead letter does not exist. */
+  NOT_FOUND: 3,
+  /** The input was rejected: validation (400), conflict (409), unprocessable (422), unknown sku. */
+  REJECTED: 4,
+  /** The server cannot be reached or is unavailable (connection refused, 503), or a wait timed out. */
+  UNAVAILABLE: 5,
+  /** `order create --wait`: the order ended cancelled. */
+  ORDER_CANCELLED: 6,
+  /** The server refused the credentials (401/403). */
+  UNAUTHORIZED: 7,
+  /** `serve`: the address cannot be listened on (in use, no permission). */
+  CANNOT_LISTEN: 8,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Exit code for each error code we know: core's (src/core/errors.ts), the server's and the CLI's own. */
+const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
+  // core
+  VALIDATION_FAILED: ExitCode.REJECTED,
+  UNKNOWN_SKU: ExitCode.REJECTED,
+  PRODUCT_NOT_FOUND: ExitCode.NOT_FOUND,
+  ORDER_NOT_FOUND: ExitCode.NOT_FOUND,
+  DEAD_LETTER_NOT_FOUND: ExitCode.NOT_FOUND,
+  ORDER_NOT_CANCELLABLE: ExitCode.REJECTED,
+  STOCK_BELOW_RESERVED: ExitCode.REJECTED,
+  IDEMPOTENCY_KEY_REUSED: ExitCode.REJECTED,
+  IDEMPOTENCY_KEY_IN_FLIGHT: ExitCode.REJECTED,
+  // A bad BUILDFLOW_* variable or flag value is a usage problem: fix the command line or the env.
+  CONFIG_INVALID: ExitCode.USAGE,
+  UNAVAILABLE: ExitCode.UNAVAILABLE,
+  // server
+  INVALID_JSON: ExitCode.REJECTED,
+  PAYLOAD_TOO_LARGE: ExitCode.REJECTED,
+  NOT_FOUND: ExitCode.NOT_FOUND,
+  UNAUTHORIZED: ExitCode.UNAUTHORIZED,
+  INTERNAL: ExitCode.INTERNAL,
+  // cli
+  USAGE: ExitCode.USAGE,
+  UNREACHABLE: ExitCode.UNAVAILABLE,
+  WAIT_TIMEOUT: ExitCode.UNAVAILABLE,
+  ORDER_CANCELLED: ExitCode.ORDER_CANCELLED,
+  CANNOT_LISTEN: ExitCode.CANNOT_LISTEN,
+  FILE_UNREADABLE: ExitCode.REJECTED,
+};
+
+/** Exit code for an HTTP status whose error code we do not know. */
+function byStatus(status: number): ExitCodeValue {
+  if (status === 401 || status === 403) return ExitCode.UNAUTHORIZED;
+  if (status === 404) return ExitCode.NOT_FOUND;
+  if (status === 502 || status === 503 || status === 504) return ExitCode.UNAVAILABLE;
+  if (status >= 400 && status < 500) return ExitCode.REJECTED;
+  return ExitCode.INTERNAL;
+}
+
+/** Exit code for an error code, falling back to the HTTP status when the code is unknown. */
+export function exitCodeFor(code: string, status?: number): ExitCodeValue {
+  return BY_ERROR_CODE[code] ?? (status === undefined ? ExitCode.INTERNAL : byStatus(status));
+}

@@ -1,0 +1,60 @@
+import Table from 'cli-table3';
+import type { CliError } from './cli-error.js';
+
+/** Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  const noColor = process.env.NO_COLOR;
+  return stream.isTTY === true && (noColor === undefined || noColor === '');
+}
+
+/** Data for scripts: pretty JSON on stdout. */
+export function printJson(data: unknown): void {
+  process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** Text for people on stdout. */
+export function printLine(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** A log line for people on stderr (never data). */
+export function printNote(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+type Cell = string | number;
+
+function newTable(options: ConstructorParameters<typeof Table>[0] = {}): Table.Table {
+  const color = useColor();
+  return new Table({ ...options, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
+}
+
+/** A table with a header row. */
+export function printTable(head: string[], rows: Cell[][]): void {
+  const table = newTable({ head });
+  table.push(...rows.map((r) => r.map(String)));
+  printLine(table.toString());
+}
+
+/** A two-column table of one record's fields. */
+export function printRecord(fields: [string, Cell][]): void {
+  const table = newTable();
+  table.push(...fields.map(([k, v]) => ({ [k]: String(v) })));
+  printLine(table.toString());
+}
+
+/** Cents as a decimal amount: 1250 → "12.50". */
+export function formatCents(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/**
+ * Reports a failure: always one line `error: <message>` on stderr; with `--json` also
+ * `{ "error": { code, message } }` on stdout, unless the command already printed its data there.
+ */
+export function printError(err: CliError, json: boolean): void {
+  if (json && !err.dataPrinted) printJson({ error: { code: err.code, message: err.message } });
+  printNote(`error: ${err.message}`);
+}

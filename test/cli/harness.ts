@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** CLI tests run the built binary, as users do; `npm test` builds first. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'buildflow.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
+    throw new Error('dist/src/cli/main.js is missing: run `npm run build` before the CLI tests');
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, no colour. */
+function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BUILDFLOW_') && k !== 'NO_COLOR') env[k] = v;
+  return { ...env, NO_COLOR: '1', BUILDFLOW_PAYMENT_LATENCY_MS: '0', ...extra };
+}
+
+/** Runs `buildflow <args>` to completion. stdin gets `input` (or nothing) and is closed. */
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Parses stdout as JSON, failing with the output when it is not. */
+export function json<T = any>(result: RunResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
+
+/** True when the text looks like it holds a stack trace. */
+export function hasStackTrace(text: string): boolean {
+  return /^\s+at .+[:(]\d+/m.test(text) || /\bError: .*\n\s+at /.test(text);
+}
+
+/** A temporary data directory, and a way to put files next to it. */
+export function tempDir(prefix = 'buildflow-cli-'): { dir: string; file(name: string, content: unknown): string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    dir,
+    file(name, content) {
+      const path = join(dir, name);
+      writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+      return path;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output(): { stdout: string; stderr: string };
+  /** Resolves when stdout has a line containing `text`. */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts a long-running `buildflow <args>` (serve, worker). */
+export function startCli(args: string[], env: Record<string, string> = {}): RunningProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    async waitForOutput(text, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!stdout.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`process exited ${child.exitCode} before "${text}":\n${stdout}\n${stderr}`);
+        if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${stdout}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Starts `buildflow serve` on a free port and waits until /healthz answers. */
+export async function startServer(dataDir: string, extraArgs: string[] = []): Promise<RunningProcess & { url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = startCli(['serve', '--port', String(port), '--data-dir', dataDir, ...extraArgs]);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (server.child.exitCode !== null) {
+      const { stdout, stderr } = server.output();
+      throw new Error(`serve exited ${server.child.exitCode}:\n${stdout}\n${stderr}`);
+    }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`serve did not answer /healthz within 30 s:\n${server.output().stdout}\n${server.output().stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Object.assign(server, { url });
+}

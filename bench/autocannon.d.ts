@@ -25,6 +25,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     pipelining?: number;
+    workers?: number;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

@@ -9,7 +9,7 @@ import { openBuildflow, type Buildflow, type OpenOptions } from '../src/core/bui
 export async function benchApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<{ app: Buildflow; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'buildflow-bench-'));
   const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...overrides }, {});
-  const app = await openBuildflow(config, { migrate: true, ...(process.env.BENCH_SYNC ? { synchronous: process.env.BENCH_SYNC as 'full' | 'normal' } : {}), ...options });
+  const app = await openBuildflow(config, { migrate: true, ...options });
   for (let i = 0; i < 8; i++) {
     await upsertProduct(app.db, { sku: `BENCH-${i}`, name: `Bench product ${i}`, category: 'bench', unitPriceCents: 100 + i, onHand: 100_000_000 });
   }

@@ -1,6 +1,6 @@
 /**
  * Pipeline benchmark: orders fully processed per second (placed → confirmed) on the embedded
- * default, simulated payment with no latency, durable commits (synchronous=FULL).
+ * default, simulated payment with no latency, orders acknowledged durably (WAL fsynced).
  *
  *   npm run build && node dist/bench/pipeline.js          (BENCH_ORDERS=20000 BENCH_CONCURRENCY=2)
  *
@@ -29,7 +29,7 @@ async function inProgressCount(db: Awaited<ReturnType<typeof benchApp>>['app']['
 
 async function main(): Promise<void> {
   const { app, dispose } = await benchApp();
-  const workers = startWorkers(app, { concurrency, sweeper: false, batchSize: envInt('BENCH_BATCH', 128) });
+  const workers = startWorkers(app, { concurrency, sweeper: false, batchSize: envInt('BENCH_BATCH', 512) });
   console.log(`pipeline benchmark: ${total} orders, ${concurrency} worker loops, node ${process.version}`);
 
   const started = Date.now();

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
 import { migrateToLatest } from './db/migrate.js';
-import { openSqlite } from './db/sqlite.js';
+import { openSqlite, sqliteFile } from './db/sqlite.js';
+import { WalSync } from './db/wal-sync.js';
 import { cancelOrder } from './orders/cancel-order.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
@@ -20,6 +21,11 @@ export interface Buildflow {
   signal: WakeSignal;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
   cancelOrder(idOrReference: string): Promise<OrderView>;
+  /**
+   * Resolves once every transaction committed so far survives power loss. Call it before
+   * acknowledging a write to a client; placeOrder and cancelOrder already do.
+   */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,13 +34,12 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Replace the simulated payment provider. */
   gateway?: PaymentGateway;
-  /** SQLite durability; `full` (default) survives power loss. */
-  synchronous?: 'full' | 'normal';
 }
 
 /** Opens the embedded deployment described by `config`. */
 export async function openBuildflow(config: Config, options: OpenOptions = {}): Promise<Buildflow> {
-  const db = openSqlite<Database>({ dataDir: config.dataDir, synchronous: options.synchronous });
+  const db = openSqlite<Database>({ dataDir: config.dataDir });
+  const walSync = new WalSync(`${sqliteFile(config.dataDir)}-wal`);
   let gatewayDb: Kysely<SimulatedGatewayDatabase> | undefined;
   try {
     if (options.migrate) await migrateToLatest(db);
@@ -48,7 +53,8 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       gateway = simulated;
     }
     const signal = new WakeSignal();
-    const intake = new OrderIntake(db, { maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake() });
+    const sync = () => walSync.sync();
+    const intake = new OrderIntake(db, { maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake(), durable: sync });
     return {
       config,
       db,
@@ -58,14 +64,18 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       async cancelOrder(idOrReference) {
         const order = await cancelOrder(db, idOrReference);
         signal.wake();
+        await sync();
         return order;
       },
+      sync,
       async close() {
+        await walSync.close();
         await db.destroy();
         await gatewayDb?.destroy();
       },
     };
   } catch (err) {
+    await walSync.close();
     await db.destroy();
     await gatewayDb?.destroy();
     throw err;

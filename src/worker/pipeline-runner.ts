@@ -3,6 +3,7 @@ import type { Database } from '../core/db/schema.js';
 import { markDead, markDone, retryDelayMs, scheduleRetry, type OutboxMessage } from '../core/outbox/outbox.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import type { StepContext } from '../core/pipeline/step.js';
+import { deferInserts, flushDeferred } from '../core/db/deferred-inserts.js';
 import { STEPS, compensateDeadLetter } from '../core/pipeline/steps.js';
 import type { Logger } from './logger.js';
 
@@ -71,27 +72,32 @@ export class PipelineRunner {
 
     await this.inTransactions(
       live.filter((m) => performed.has(m.id)),
-      async (trx, m) => {
-        await STEPS[m.topic].apply(trx, m, this.ctx(), plans.get(m.id) ?? null, outcomes.get(m.id));
-        await markDone(trx, [m.id], Date.now());
-      },
+      (trx, m) => STEPS[m.topic].apply(trx, m, this.ctx(), plans.get(m.id) ?? null, outcomes.get(m.id)),
+      (trx, done) => markDone(trx, done.map((m) => m.id), Date.now()),
     );
   }
 
   /**
-   * Runs `work` for every message in one transaction; if that fails, again one transaction per
-   * message. Returns the ids that succeeded; failures are charged an attempt.
+   * Runs `work` for every message, then `finish` for all of them, in one transaction; if that
+   * fails, again one transaction per message. Returns the ids that succeeded; failures are charged
+   * an attempt.
    */
   private async inTransactions(
     messages: readonly OutboxMessage[],
     work: (trx: Transaction<Database>, m: OutboxMessage) => Promise<void>,
+    finish?: (trx: Transaction<Database>, messages: readonly OutboxMessage[]) => Promise<void>,
   ): Promise<Set<number>> {
     const ok = new Set<number>();
     if (messages.length === 0) return ok;
-    try {
-      await this.deps.db.transaction().execute(async (trx) => {
-        for (const m of messages) await work(trx, m);
+    const attempt = (group: readonly OutboxMessage[]) =>
+      this.deps.db.transaction().execute(async (trx) => {
+        deferInserts(trx);
+        for (const m of group) await work(trx, m);
+        await finish?.(trx, group);
+        await flushDeferred(trx);
       });
+    try {
+      await attempt(messages);
       for (const m of messages) ok.add(m.id);
       return ok;
     } catch (batchErr) {
@@ -102,7 +108,7 @@ export class PipelineRunner {
     }
     for (const m of messages) {
       try {
-        await this.deps.db.transaction().execute((trx) => work(trx, m));
+        await attempt([m]);
         ok.add(m.id);
       } catch (err) {
         await this.fail(m, err);

@@ -31,7 +31,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     logger,
   });
   const worker = new OutboxWorker(app.db, app.signal, runner, logger, {
-    batchSize: options.batchSize ?? 128,
+    batchSize: options.batchSize ?? 512,
     // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
     leaseMs: Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4),
     pollMs: options.pollMs ?? 250,

@@ -21,7 +21,7 @@ export interface TestApp extends Buildflow {
 export async function openTestApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<TestApp> {
   const { dir, cleanup } = tempDataDir();
   const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...overrides }, {});
-  const app = await openBuildflow(config, { migrate: true, synchronous: 'normal', ...options });
+  const app = await openBuildflow(config, { migrate: true, ...options });
   return Object.assign(app, {
     dataDir: dir,
     async dispose() {

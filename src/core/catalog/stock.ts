@@ -1,4 +1,5 @@
 import type { Db } from '../outbox/outbox.js';
+import { insertOrDefer } from '../db/deferred-inserts.js';
 
 interface Line {
   sku: string;
@@ -81,19 +82,17 @@ async function writeLedger(
   now: number,
   reason: string | null = null,
 ): Promise<void> {
-  if (lines.length === 0) return;
-  await trx
-    .insertInto('stock_movements')
-    .values(
-      lines.map((l) => ({
-        sku: l.sku,
-        order_id: orderId,
-        kind,
-        on_hand_delta: onHandSign * l.quantity,
-        reserved_delta: reservedSign * l.quantity,
-        reason,
-        at: now,
-      })),
-    )
-    .execute();
+  await insertOrDefer(
+    trx,
+    'stock_movements',
+    lines.map((l) => ({
+      sku: l.sku,
+      order_id: orderId,
+      kind,
+      on_hand_delta: onHandSign * l.quantity,
+      reserved_delta: reservedSign * l.quantity,
+      reason,
+      at: now,
+    })),
+  );
 }

@@ -59,7 +59,10 @@ export interface SqliteOptions {
   dataDir: string;
   /** File name inside `dataDir`; default `buildflow.db`. */
   fileName?: string;
-  /** `full` makes every commit durable across power loss (the default); `normal` only across crashes. */
+  /**
+   * `normal` (the default) commits without fsync, durable across process crashes; pair it with
+   * {@link WalSync} before acknowledging a write. `full` fsyncs on every commit, on the calling thread.
+   */
   synchronous?: 'full' | 'normal';
 }
 
@@ -73,7 +76,7 @@ export function openSqlite<DB = Database>(options: SqliteOptions): Kysely<DB> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const raw = new BetterSqlite3(sqliteFile(options.dataDir, options.fileName));
   raw.pragma('journal_mode = WAL');
-  raw.pragma(`synchronous = ${options.synchronous ?? 'full'}`);
+  raw.pragma(`synchronous = ${options.synchronous ?? 'normal'}`);
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
   return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });

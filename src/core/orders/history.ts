@@ -1,5 +1,6 @@
 import type { OrderStatus } from '../domain/order-status.js';
 import type { Db } from '../outbox/outbox.js';
+import { insertOrDefer } from '../db/deferred-inserts.js';
 
 /** Appends one transition to an order's history. */
 export async function recordHistory(
@@ -10,5 +11,5 @@ export async function recordHistory(
   reason: string | null,
   now: number,
 ): Promise<void> {
-  await trx.insertInto('order_history').values({ order_id: orderId, from_status: from, to_status: to, reason, at: now }).execute();
+  await insertOrDefer(trx, 'order_history', [{ order_id: orderId, from_status: from, to_status: to, reason, at: now }]);
 }

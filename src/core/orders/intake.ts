@@ -41,13 +41,15 @@ export interface IntakeOptions {
   clock?: () => number;
   /** Most orders per transaction (default 256); 1 turns group commit off. */
   maxBatch?: number;
+  /** Resolves once committed work is on stable storage; answers wait for it. */
+  durable?: () => Promise<void>;
 }
 
 /**
  * Order intake with group commit. Every order is committed, with its history row, its outbox
- * message and its idempotency record, before its promise resolves; orders that arrive while a
- * commit is in progress are committed together in the next transaction, so one durable sync
- * serves many requests.
+ * message and its idempotency record, and made durable before its promise resolves; orders that
+ * arrive while a commit is in progress are committed together in the next transaction, and
+ * batches committed while an fsync runs share the next one.
  */
 export class OrderIntake {
   private queue: Pending[] = [];
@@ -96,8 +98,11 @@ export class OrderIntake {
       for (const p of batch) await this.commit([p]);
       return;
     }
-    outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)));
     if (outcomes.some((o) => o.ok && o.created)) this.options.onCommitted?.();
+    const settle = () => outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)));
+    // Not awaited: the next batch is written while this one's fsync runs on the thread pool.
+    if (this.options.durable) this.options.durable().then(settle, (err) => batch.forEach((p) => p.reject(err)));
+    else settle();
   }
 
   private async write(trx: Db, batch: readonly Pending[]): Promise<Outcome[]> {

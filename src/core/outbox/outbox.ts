@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, OutboxRow } from '../db/schema.js';
+import { insertOrDefer } from '../db/deferred-inserts.js';
 
 /** Work the pipeline knows how to do; one outbox topic per step. */
 export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund'] as const;
@@ -26,21 +27,19 @@ export interface NewMessage {
 
 /** Writes messages inside the caller's transaction, so they commit with the state change that caused them. */
 export async function enqueue(trx: Db, messages: readonly NewMessage[], now: number): Promise<void> {
-  if (messages.length === 0) return;
-  await trx
-    .insertInto('outbox')
-    .values(
-      messages.map((m) => ({
-        topic: m.topic,
-        order_id: m.orderId,
-        payload: JSON.stringify(m.payload ?? {}),
-        status: 'pending' as const,
-        attempts: 0,
-        available_at: m.availableAt ?? now,
-        created_at: now,
-      })),
-    )
-    .execute();
+  await insertOrDefer(
+    trx,
+    'outbox',
+    messages.map((m) => ({
+      topic: m.topic,
+      order_id: m.orderId,
+      payload: JSON.stringify(m.payload ?? {}),
+      status: 'pending' as const,
+      attempts: 0,
+      available_at: m.availableAt ?? now,
+      created_at: now,
+    })),
+  );
 }
 
 function toMessage(row: OutboxRow): OutboxMessage {

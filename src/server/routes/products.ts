@@ -43,6 +43,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
     },
     handler: async (request, reply) => {
       const { product, created } = await upsertProduct(app.db, { sku: request.params.sku, ...request.body });
+      await app.sync();
       return reply.code(created ? 201 : 200).send(product);
     },
   });
@@ -57,7 +58,11 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: StockBody,
       response: { 200: ProductViewSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 500) },
     },
-    handler: (request) => adjustStock(app.db, request.params.sku, request.body),
+    handler: async (request) => {
+      const product = await adjustStock(app.db, request.params.sku, request.body);
+      await app.sync();
+      return product;
+    },
   });
 
   fastify.get('/v1/products/:sku/movements', {

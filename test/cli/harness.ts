@@ -119,10 +119,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
 }
 
 /** Starts `buildflow serve` on a free port and waits until /healthz answers. */
-export async function startServer(dataDir: string, extraArgs: string[] = []): Promise<RunningProcess & { url: string }> {
+export async function startServer(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningProcess & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = startCli(['serve', '--port', String(port), '--data-dir', dataDir, ...extraArgs]);
+  const server = startCli(['serve', '--port', String(port), '--data-dir', dataDir, ...extraArgs], env);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (server.child.exitCode !== null) {

@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/server/build-server.js';
-import { OrderIntake } from '../src/core/orders/intake.js';
+import { OrderIntake, inProcessCommitter } from '../src/core/orders/intake.js';
 import { benchApp, envInt, orderBody } from './common.js';
 
 const seconds = envInt('BENCH_SECONDS', 10);
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   // Baseline: the same intake committing one transaction per order.
   const single = await benchApp();
   await sql`pragma synchronous = full`.execute(single.app.db);
-  const perRequest = new OrderIntake(single.app.db, { maxItemsPerOrder: 100, maxBatch: 1 });
+  const perRequest = new OrderIntake({ maxItemsPerOrder: 100, maxBatch: 1, committer: inProcessCommitter(single.app.db, async () => {}) });
   single.app.placeOrder = (input) => perRequest.place(input);
   const server2 = await buildServer(single.app, { adminKey: 'bench-admin-key-0123456789', logger: false });
   const url2 = await listen(server2);

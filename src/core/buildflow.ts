@@ -5,7 +5,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { openSqlite, sqliteFile } from './db/sqlite.js';
 import { WalSync } from './db/wal-sync.js';
 import { cancelOrder } from './orders/cancel-order.js';
-import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
+import { OrderIntake, inProcessCommitter, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
+import { intakeWriterScript, threadCommitter } from './orders/intake-thread.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
 import { SimulatedPaymentGateway, type PaymentGateway, type SimulatedGatewayDatabase } from './pipeline/payment-gateway.js';
@@ -34,6 +35,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Replace the simulated payment provider. */
   gateway?: PaymentGateway;
+  /**
+   * Commit orders on a writer thread (default, when the compiled writer is available) or on the
+   * event loop (`false`).
+   */
+  intakeThread?: boolean;
 }
 
 /** Opens the embedded deployment described by `config`. */
@@ -54,7 +60,12 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     }
     const signal = new WakeSignal();
     const sync = () => walSync.sync();
-    const intake = new OrderIntake(db, { maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake(), durable: sync });
+    const writer = options.intakeThread === false ? undefined : intakeWriterScript();
+    const intake = new OrderIntake({
+      maxItemsPerOrder: config.maxItemsPerOrder,
+      committer: writer ? threadCommitter(config.dataDir, writer) : inProcessCommitter(db, sync),
+      onCommitted: () => signal.wake(),
+    });
     return {
       config,
       db,
@@ -69,6 +80,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       },
       sync,
       async close() {
+        await intake.close();
         await walSync.close();
         await db.destroy();
         await gatewayDb?.destroy();

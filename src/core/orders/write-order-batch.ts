@@ -1,0 +1,173 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, OrderItemsTable, OrdersTable } from '../db/schema.js';
+import { insertChunked } from '../db/insert-chunked.js';
+import { BuildflowError, type ErrorCode } from '../errors.js';
+import { newOrderId, newOrderReference } from '../ids.js';
+import { priceItems, type RequestedItem } from '../domain/pricing.js';
+import type { Db } from '../outbox/outbox.js';
+import { toOrderView, type OrderView } from './order-view.js';
+
+/** Idempotency keys are scoped by operation, so one key may be used for different kinds of request. */
+export const ORDER_IDEMPOTENCY_SCOPE = 'POST /v1/orders';
+
+/** One order request as intake queues it: validated, with the fingerprint of its body. */
+export interface OrderRequest {
+  items: RequestedItem[];
+  idempotencyKey?: string;
+  hash: string;
+  /** Owner from the caller's credentials (never from a request body); absent for an unowned admin order. */
+  customerId?: string;
+  /** Most orders the owner may hold in pending/reserved at once, this one included. */
+  maxOpenOrders?: number;
+}
+
+/** Idempotency keys of a customer's orders live in their own scope: one customer can never replay another's. */
+function scopeOf(r: OrderRequest): string {
+  return r.customerId ? `${ORDER_IDEMPOTENCY_SCOPE} ${r.customerId}` : ORDER_IDEMPOTENCY_SCOPE;
+}
+
+/**
+ * What became of one request. Plain data (no Error objects), so it crosses a thread boundary
+ * unchanged; {@link outcomeError} turns a failure back into a {@link BuildflowError}.
+ */
+export type OrderOutcome =
+  | { ok: true; order: OrderView; replayed: boolean }
+  | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> };
+
+export function outcomeError(o: Extract<OrderOutcome, { ok: false }>): BuildflowError {
+  return new BuildflowError(o.code, o.message, o.details);
+}
+
+/**
+ * Writes a batch of orders in the caller's transaction: one lookup of idempotency keys, one of
+ * prices, then multi-row inserts of orders, items, history, outbox messages and idempotency
+ * records. A request that cannot be placed (unknown sku, key reused with another body) gets a
+ * failed outcome and writes nothing; its neighbours are unaffected.
+ */
+export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], now: number): Promise<OrderOutcome[]> {
+  const keys = [...new Set(batch.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
+  const scopes = [...new Set(batch.flatMap((r) => (r.idempotencyKey ? [scopeOf(r)] : [])))];
+  const seen = new Map<string, { hash: string; body: string }>();
+  const seenKey = (scope: string, key: string) => `${scope}\n${key}`;
+  if (keys.length > 0) {
+    const rows = await trx
+      .selectFrom('idempotency_keys')
+      .select(['scope', 'key', 'request_hash', 'response_body'])
+      .where('scope', 'in', scopes)
+      .where('key', 'in', keys)
+      .execute();
+    for (const r of rows) seen.set(seenKey(r.scope, r.key), { hash: r.request_hash, body: r.response_body });
+  }
+  // Open orders per owner, counted in the write transaction (writes are serialized), so concurrent
+  // requests cannot together exceed the limit.
+  const owners = [...new Set(batch.flatMap((r) => (r.customerId && r.maxOpenOrders !== undefined ? [r.customerId] : [])))];
+  const open = new Map<string, number>();
+  if (owners.length > 0) {
+    const rows = await trx
+      .selectFrom('orders')
+      .select((eb) => ['customer_id', eb.fn.countAll<number>().as('n')])
+      .where('customer_id', 'in', owners)
+      .where('status', 'in', ['pending', 'reserved'])
+      .groupBy('customer_id')
+      .execute();
+    for (const r of rows) open.set(r.customer_id!, Number(r.n));
+  }
+  const skus = [...new Set(batch.flatMap((r) => r.items.map((i) => i.sku)))];
+  const products = await trx.selectFrom('products').select(['sku', 'name', 'unit_price_cents']).where('sku', 'in', skus).execute();
+  const catalog = new Map(products.map((p) => [p.sku, { name: p.name, unitPriceCents: p.unit_price_cents }]));
+
+  const orders: Insertable<OrdersTable>[] = [];
+  const items: Insertable<OrderItemsTable>[] = [];
+  const keyRows: Insertable<Database['idempotency_keys']>[] = [];
+  const outcomes = batch.map((r): OrderOutcome => {
+    const key = r.idempotencyKey;
+    const previous = key ? seen.get(seenKey(scopeOf(r), key)) : undefined;
+    if (previous) {
+      if (previous.hash !== r.hash) {
+        return { ok: false, code: 'IDEMPOTENCY_KEY_REUSED', message: 'this Idempotency-Key was used with a different request body' };
+      }
+      return { ok: true, order: JSON.parse(previous.body) as OrderView, replayed: true };
+    }
+    const priced = priceItems(r.items, catalog);
+    if (priced.unknownSkus.length > 0) {
+      return { ok: false, code: 'UNKNOWN_SKU', message: `unknown sku: ${priced.unknownSkus.join(', ')}`, details: { skus: priced.unknownSkus } };
+    }
+    if (r.customerId && r.maxOpenOrders !== undefined) {
+      const held = open.get(r.customerId) ?? 0;
+      if (held >= r.maxOpenOrders) {
+        return {
+          ok: false,
+          code: 'TOO_MANY_OPEN_ORDERS',
+          message: `at most ${r.maxOpenOrders} orders may be pending or reserved at once; wait until one is paid or cancel one`,
+        };
+      }
+      open.set(r.customerId, held + 1);
+    }
+    const order = {
+      id: newOrderId(now),
+      reference: newOrderReference(),
+      customer_id: r.customerId ?? null,
+      status: 'pending' as const,
+      cancel_reason: null,
+      total_cents: priced.totalCents,
+      item_count: priced.items.length,
+      reservation_expires_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const lines = priced.items.map((it, line_no) => ({
+      order_id: order.id,
+      line_no,
+      sku: it.sku,
+      name: it.name,
+      quantity: it.quantity,
+      unit_price_cents: it.unitPriceCents,
+      line_total_cents: it.lineTotalCents,
+    }));
+    orders.push(order);
+    items.push(...lines);
+    const view = toOrderView(order, lines);
+    if (key) {
+      const body = JSON.stringify(view);
+      seen.set(seenKey(scopeOf(r), key), { hash: r.hash, body });
+      keyRows.push({ scope: scopeOf(r), key, request_hash: r.hash, response_status: 201, response_body: body, created_at: now });
+    }
+    return { ok: true, order: view, replayed: false };
+  });
+
+  if (orders.length > 0) {
+    await insertChunked(trx, 'orders', orders);
+    await insertChunked(trx, 'order_items', items);
+    await insertChunked(
+      trx,
+      'order_history',
+      orders.map((o) => ({ order_id: o.id, from_status: null, to_status: 'pending' as const, reason: null, at: now })),
+    );
+    await insertChunked(
+      trx,
+      'outbox',
+      orders.map((o) => ({ topic: 'reserve', order_id: o.id, payload: '{}', status: 'pending' as const, attempts: 0, available_at: now, created_at: now })),
+    );
+    await insertChunked(trx, 'idempotency_keys', keyRows);
+  }
+  return outcomes;
+}
+
+/**
+ * Commits a batch in one transaction; if the transaction fails as a whole (a database error, not
+ * a refused request), commits each request alone so only the culprit fails.
+ */
+export async function commitOrderBatch(db: Kysely<Database>, batch: readonly OrderRequest[], now: number): Promise<OrderOutcome[]> {
+  try {
+    return await db.transaction().execute((trx) => writeOrderBatch(trx, batch, now));
+  } catch (err) {
+    if (batch.length === 1) {
+      if (err instanceof BuildflowError) return [{ ok: false, code: err.code, message: err.message }];
+      // The database refused the write (busy, full, broken): the client may retry with its key.
+      return [{ ok: false, code: 'UNAVAILABLE', message: 'the order could not be stored; retry with the same Idempotency-Key' }];
+    }
+    const outcomes: OrderOutcome[] = [];
+    for (const r of batch) outcomes.push(...(await commitOrderBatch(db, [r], now)));
+    return outcomes;
+  }
+}

@@ -17,11 +17,14 @@ import { OrderIntake, inProcessCommitter } from '../src/core/orders/intake.js';
 import { benchApp, envInt, orderBody } from './common.js';
 
 const seconds = envInt('BENCH_SECONDS', 10);
+// Orders are placed as the admin (no customer): the same headers go to the echo route.
+const ADMIN_KEY = 'bench-admin-key-0123456789';
 const connections = envInt('BENCH_CONNECTIONS', 64);
 
 async function drive(url: string, body: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
   // The load generator runs in its own thread so it neither competes with nor stalls the server's event loop.
-  const r = await autocannon({ url, connections, workers: 1, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
+  const r = await autocannon({ url, connections, workers: 1, duration: seconds, method: 'POST', headers, body });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }
 
@@ -41,7 +44,7 @@ function line(name: string, r: Awaited<ReturnType<typeof drive>>, ceiling?: numb
 async function main(): Promise<void> {
   const body = JSON.stringify(orderBody(1));
   const { app, dispose } = await benchApp();
-  const server = await buildServer(app, { adminKey: 'bench-admin-key-0123456789', logger: false });
+  const server = await buildServer(app, { adminKey: ADMIN_KEY, logger: false });
   server.post(
     '/bench/echo',
     { schema: { body: (await import('../src/server/schemas/orders.js')).CreateOrderBody } },
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
   await sql`pragma synchronous = full`.execute(single.app.db);
   const perRequest = new OrderIntake({ maxItemsPerOrder: 100, maxBatch: 1, committer: inProcessCommitter(single.app.db, async () => {}) });
   single.app.placeOrder = (input) => perRequest.place(input);
-  const server2 = await buildServer(single.app, { adminKey: 'bench-admin-key-0123456789', logger: false });
+  const server2 = await buildServer(single.app, { adminKey: ADMIN_KEY, logger: false });
   const url2 = await listen(server2);
   const baseline = await drive(`${url2}/v1/orders`, body);
   console.log(line('orders (commit per request)', baseline, echo.rps));

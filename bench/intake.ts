@@ -57,6 +57,10 @@ async function main(): Promise<void> {
   console.log(line('echo (schema, no database)', echo));
   const orders = await drive(`${url}/v1/orders`, body);
   console.log(line('orders (group commit)', orders, echo.rps));
+  if (orders.non2xx + orders.errors > 0) {
+    console.error('the orders run had failed requests: its figures do not measure intake');
+    process.exitCode = 1;
+  }
   await server.close();
   await dispose();
   if (process.env.BENCH_SKIP_BASELINE) return;

@@ -36,6 +36,13 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   STOCK_BELOW_RESERVED: ExitCode.REJECTED,
   IDEMPOTENCY_KEY_REUSED: ExitCode.REJECTED,
   IDEMPOTENCY_KEY_IN_FLIGHT: ExitCode.REJECTED,
+  CUSTOMER_NOT_FOUND: ExitCode.NOT_FOUND,
+  EMAIL_TAKEN: ExitCode.REJECTED,
+  INVALID_CREDENTIALS: ExitCode.UNAUTHORIZED,
+  TOKEN_INVALID: ExitCode.UNAUTHORIZED,
+  TOO_MANY_OPEN_ORDERS: ExitCode.REJECTED,
+  SHIPMENT_NOT_FOUND: ExitCode.NOT_FOUND,
+  SHIPMENT_TRANSITION_INVALID: ExitCode.REJECTED,
   // A bad BUILDFLOW_* variable or flag value is a usage problem: fix the command line or the env.
   CONFIG_INVALID: ExitCode.USAGE,
   UNAVAILABLE: ExitCode.UNAVAILABLE,
@@ -44,6 +51,9 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   PAYLOAD_TOO_LARGE: ExitCode.REJECTED,
   NOT_FOUND: ExitCode.NOT_FOUND,
   UNAUTHORIZED: ExitCode.UNAUTHORIZED,
+  FORBIDDEN: ExitCode.UNAUTHORIZED,
+  // Over a rate limit: the server is refusing this caller for now.
+  RATE_LIMITED: ExitCode.UNAVAILABLE,
   INTERNAL: ExitCode.INTERNAL,
   // cli
   USAGE: ExitCode.USAGE,
@@ -58,7 +68,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
 function byStatus(status: number): ExitCodeValue {
   if (status === 401 || status === 403) return ExitCode.UNAUTHORIZED;
   if (status === 404) return ExitCode.NOT_FOUND;
-  if (status === 502 || status === 503 || status === 504) return ExitCode.UNAVAILABLE;
+  if (status === 429 || status === 502 || status === 503 || status === 504) return ExitCode.UNAVAILABLE;
   if (status >= 400 && status < 500) return ExitCode.REJECTED;
   return ExitCode.INTERNAL;
 }

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { loadConfig } from '../core/config.js';
 import { CliError } from './cli-error.js';
+import { bearerFor } from './credentials.js';
 
 // A buildflow request is short; anything slower than this is a server in trouble, not work in progress.
 const TIMEOUT_MS = 30_000;
@@ -10,23 +11,35 @@ type Query = Record<string, string | number | undefined>;
 /** A small client for the buildflow HTTP API: JSON in, JSON out, every failure a {@link CliError}. */
 export class ApiClient {
   readonly baseUrl: string;
+  private readonly bearer: string | undefined;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, bearer?: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.bearer = bearer;
   }
 
   get<T>(path: string, query: Query = {}): Promise<T> {
     return this.send<T>('GET', path, { query });
   }
 
-  post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-    return this.send<T>('POST', path, { body, headers });
+  post<T>(path: string, body: unknown, headers: Record<string, string> = {}, query: Query = {}): Promise<T> {
+    return this.send<T>('POST', path, { body, headers, query });
   }
 
-  private async send<T>(method: 'GET' | 'POST', path: string, o: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<T> {
+  /** DELETE; resolves with nothing on 204. */
+  async delete(path: string): Promise<void> {
+    await this.send<unknown>('DELETE', path, { allowEmpty: true });
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    o: { query?: Query; body?: unknown; headers?: Record<string, string>; allowEmpty?: boolean },
+  ): Promise<T> {
     const url = new URL(`${this.baseUrl}${path}`);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
+    if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     let res;
     try {
@@ -43,6 +56,7 @@ export class ApiClient {
     const text = await res.body.text();
     const data = parseJson(text);
     if (res.statusCode >= 400) throw apiError(res.statusCode, data);
+    if (data === undefined && o.allowEmpty && text === '') return undefined as T;
     if (data === undefined) {
       throw new CliError('INTERNAL', `buildflow at ${this.baseUrl} answered ${method} ${path} with a body that is not JSON`);
     }
@@ -74,8 +88,12 @@ function apiError(status: number, data: unknown): CliError {
   return new CliError(`HTTP_${status}`, `buildflow answered with status ${status}`, { status });
 }
 
-/** A client for `--url`, else BUILDFLOW_URL, else http://127.0.0.1:3000. */
-export function clientFor(url: string | undefined): ApiClient {
+/**
+ * A client for `--url`, else BUILDFLOW_URL, else http://127.0.0.1:3000. With `auth`, requests
+ * carry a bearer credential (see bearerFor: --token, BUILDFLOW_TOKEN, saved login, BUILDFLOW_ADMIN_KEY);
+ * public commands send none, so a stale saved token cannot break them.
+ */
+export function clientFor(url: string | undefined, auth?: { token?: string | undefined }): ApiClient {
   const base = loadConfig({ BUILDFLOW_URL: url }).url;
   let protocol: string | undefined;
   try {
@@ -86,5 +104,6 @@ export function clientFor(url: string | undefined): ApiClient {
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new CliError('USAGE', `the API URL must be an http(s) URL (--url or BUILDFLOW_URL), not ${base}`);
   }
-  return new ApiClient(base);
+  const normalized = base.replace(/\/+$/, '');
+  return new ApiClient(normalized, auth ? bearerFor(normalized, auth.token) : undefined);
 }

@@ -1,11 +1,13 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { toCliError } from './cli-error.js';
+import { registerCustomer, registerLogin } from './commands/customer.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrder } from './commands/order.js';
 import { registerProduct } from './commands/product.js';
 import { registerSeed } from './commands/seed.js';
 import { registerServe } from './commands/serve.js';
+import { registerShipment } from './commands/shipment.js';
 import { registerWorker } from './commands/worker.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, printJson } from './output.js';
@@ -27,20 +29,26 @@ export function buildProgram(): Command {
       'after',
       `
 Environment: BUILDFLOW_* variables (a flag beats an env var beats the default), NO_COLOR.
+Credentials: --token, BUILDFLOW_TOKEN, the login saved by \`buildflow login\`, BUILDFLOW_ADMIN_KEY.
 Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable,
 6 order cancelled (--wait), 7 unauthorized, 8 cannot listen.
 
 Examples:
   $ buildflow seed && buildflow serve
   $ buildflow product list
-  $ buildflow order create --item PT-DRL-18V:1 --wait`,
+  $ printf '%s\\n' "$PASSWORD" | buildflow login --email ada@example.com
+  $ buildflow order create --item PT-DRL-18V:1 --wait
+  $ buildflow track TRK7K3M9QX2AB4C`,
     );
   registerServe(program);
   registerWorker(program);
   registerMigrate(program);
   registerSeed(program);
   registerProduct(program);
+  registerCustomer(program);
+  registerLogin(program);
   registerOrder(program);
+  registerShipment(program);
   registerDeadLetters(program);
   return program;
 }

@@ -30,6 +30,22 @@ export const ConfigSchema = Type.Object({
   // How long a worker's claim on a message holds; a crashed worker's messages wait this long to be retaken.
   BUILDFLOW_WORKER_LEASE_MS: Type.Integer({ default: 30_000, minimum: 500 }),
   BUILDFLOW_MAX_ITEMS: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),
+  // production: the server refuses to start without a strong BUILDFLOW_TOKEN_SECRET (and a weak scrypt cost).
+  BUILDFLOW_ENV: Type.Union([Type.Literal('development'), Type.Literal('production')], { default: 'development' }),
+  // Key of the HMAC under which sign-in tokens are stored; in development generated into <data dir>/token-secret.
+  BUILDFLOW_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  BUILDFLOW_TOKEN_TTL_MS: Type.Integer({ default: 60 * 60_000, minimum: 1000, maximum: 30 * 24 * 60 * 60_000 }),
+  // scrypt N (a power of two); OWASP recommends at least 2^17 with r=8, p=1. Tests lower it.
+  BUILDFLOW_SCRYPT_COST: Type.Integer({ default: 2 ** 17, minimum: 2 ** 10, maximum: 2 ** 20 }),
+  // Most orders one customer may hold in pending/reserved at once (they hold, or are about to hold, stock).
+  BUILDFLOW_MAX_OPEN_ORDERS: Type.Integer({ default: 5, minimum: 1, maximum: 10_000 }),
+  // Bearer key a carrier uses to post shipment updates; unset: only the admin can.
+  BUILDFLOW_CARRIER_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  // Sign-in attempts per minute, per account and per client address.
+  BUILDFLOW_SIGNIN_LIMIT_PER_ACCOUNT: Type.Integer({ default: 10, minimum: 1 }),
+  BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS: Type.Integer({ default: 50, minimum: 1 }),
+  // Requests per minute one customer may make, so no customer can exhaust the API for the others.
+  BUILDFLOW_CUSTOMER_RATE_LIMIT: Type.Integer({ default: 600, minimum: 1 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -50,6 +66,13 @@ export interface Config {
   workerConcurrency: number;
   workerLeaseMs: number;
   maxItemsPerOrder: number;
+  env: 'development' | 'production';
+  tokenSecret: string | undefined;
+  tokenTtlMs: number;
+  scryptCost: number;
+  maxOpenOrders: number;
+  carrierKey: string | undefined;
+  rateLimits: { signinPerAccount: number; signinPerAddress: number; perCustomer: number };
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -72,6 +95,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   } catch (err) {
     throw new BuildflowError('CONFIG_INVALID', `invalid configuration: ${(err as Error).message}`);
   }
+  if ((raw.BUILDFLOW_SCRYPT_COST & (raw.BUILDFLOW_SCRYPT_COST - 1)) !== 0) {
+    throw new BuildflowError('CONFIG_INVALID', 'invalid configuration: BUILDFLOW_SCRYPT_COST must be a power of two');
+  }
   return {
     dataDir: resolve(raw.BUILDFLOW_DATA_DIR),
     host: raw.BUILDFLOW_HOST,
@@ -87,5 +113,16 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     workerConcurrency: raw.BUILDFLOW_WORKER_CONCURRENCY,
     workerLeaseMs: raw.BUILDFLOW_WORKER_LEASE_MS,
     maxItemsPerOrder: raw.BUILDFLOW_MAX_ITEMS,
+    env: raw.BUILDFLOW_ENV as 'development' | 'production',
+    tokenSecret: raw.BUILDFLOW_TOKEN_SECRET,
+    tokenTtlMs: raw.BUILDFLOW_TOKEN_TTL_MS,
+    scryptCost: raw.BUILDFLOW_SCRYPT_COST,
+    maxOpenOrders: raw.BUILDFLOW_MAX_OPEN_ORDERS,
+    carrierKey: raw.BUILDFLOW_CARRIER_KEY,
+    rateLimits: {
+      signinPerAccount: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ACCOUNT,
+      signinPerAddress: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS,
+      perCustomer: raw.BUILDFLOW_CUSTOMER_RATE_LIMIT,
+    },
   };
 }

@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Buildflow } from '../core/buildflow.js';
+import { randomBytes } from 'node:crypto';
+import { assertSecuritySettings, isStrongSecret } from '../core/customers/token-secret.js';
 import { BuildflowError } from '../core/errors.js';
+import { registerAuth } from './auth.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
@@ -9,6 +12,8 @@ import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { customerRoutes } from './routes/customers.js';
+import { shipmentRoutes } from './routes/shipments.js';
 
 // Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room.
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -21,6 +26,14 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Largest accepted request body in bytes; default {@link DEFAULT_BODY_LIMIT}. */
   bodyLimit?: number;
+  /**
+   * Key of the HMAC under which sign-in tokens are stored (see resolveTokenSecret); default
+   * `config.tokenSecret`. In development a missing one is replaced by a random key for this
+   * process; in production a missing or weak one is refused.
+   */
+  tokenSecret?: string;
+  /** Bearer key a carrier uses for shipment updates; default `config.carrierKey`. */
+  carrierKey?: string;
 }
 
 /**
@@ -31,6 +44,13 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   if (typeof options.adminKey !== 'string' || options.adminKey.length < 16) {
     throw new BuildflowError('CONFIG_INVALID', 'the admin key must be at least 16 characters');
   }
+  const configured = options.tokenSecret ?? app.config.tokenSecret;
+  assertSecuritySettings(app.config, configured);
+  if (configured !== undefined && !isStrongSecret(configured)) {
+    throw new BuildflowError('CONFIG_INVALID', 'the token secret is weak: use at least 32 varied characters');
+  }
+  const tokenSecret = configured ?? randomBytes(48).toString('base64url');
+  const carrierKey = options.carrierKey ?? app.config.carrierKey;
   const fastify = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -53,10 +73,13 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   fastify.addHook('preValidation', coerceQuery);
   await registerOpenApi(fastify, API_VERSION);
 
-  const routeOptions = { app, adminKey: options.adminKey };
+  registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
+  const routeOptions = { app, adminKey: options.adminKey, tokenSecret };
   await fastify.register(healthRoutes, routeOptions);
   await fastify.register(productRoutes, routeOptions);
   await fastify.register(orderRoutes, routeOptions);
   await fastify.register(notificationRoutes, routeOptions);
+  await fastify.register(customerRoutes, routeOptions);
+  await fastify.register(shipmentRoutes, routeOptions);
   return fastify;
 }

@@ -8,6 +8,8 @@ export const ServerErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
 } as const;
 
@@ -30,6 +32,13 @@ export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   [ErrorCodes.STOCK_BELOW_RESERVED]: 409,
   [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: 422,
   [ErrorCodes.IDEMPOTENCY_KEY_IN_FLIGHT]: 409,
+  [ErrorCodes.CUSTOMER_NOT_FOUND]: 404,
+  [ErrorCodes.EMAIL_TAKEN]: 409,
+  [ErrorCodes.INVALID_CREDENTIALS]: 401,
+  [ErrorCodes.TOKEN_INVALID]: 401,
+  [ErrorCodes.TOO_MANY_OPEN_ORDERS]: 409,
+  [ErrorCodes.SHIPMENT_NOT_FOUND]: 404,
+  [ErrorCodes.SHIPMENT_TRANSITION_INVALID]: 409,
   [ErrorCodes.CONFIG_INVALID]: 500,
   [ErrorCodes.UNAVAILABLE]: 503,
   [ServerErrorCodes.BAD_REQUEST]: 400,
@@ -38,6 +47,8 @@ export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   [ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ServerErrorCodes.NOT_FOUND]: 404,
   [ServerErrorCodes.UNAUTHORIZED]: 401,
+  [ServerErrorCodes.FORBIDDEN]: 403,
+  [ServerErrorCodes.RATE_LIMITED]: 429,
   [ServerErrorCodes.INTERNAL]: 500,
 };
 

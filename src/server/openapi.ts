@@ -19,11 +19,13 @@ export async function registerOpenApi(fastify: FastifyInstance, version: string)
         { name: 'products', description: 'Catalog and stock' },
         { name: 'orders', description: 'Order intake and tracking' },
         { name: 'notifications', description: 'Messages sent to customers' },
+        { name: 'customers', description: 'Sign-up, sign-in and customer administration' },
+        { name: 'shipments', description: 'Carrier updates and public tracking' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'The admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A customer token (POST /v1/auth/token), the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key) or the carrier key' },
         },
       },
     },

@@ -21,11 +21,30 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, no colour. */
+/** The admin key every spawned `serve` uses and every spawned client sends, unless a test overrides it. */
+export const CLI_ADMIN_KEY = 'cli-test-admin-key-0123456789';
+
+/** Where spawned CLIs keep their login: never the real user's config directory. */
+const CONFIG_DIR = mkdtempSync(join(tmpdir(), 'buildflow-cli-config-'));
+process.once('exit', () => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+
+/**
+ * The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, cheap
+ * scrypt, no colour, a throwaway config directory, and the test admin key (pass
+ * `BUILDFLOW_ADMIN_KEY: ''` to act without it).
+ */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BUILDFLOW_') && k !== 'NO_COLOR') env[k] = v;
-  return { ...env, NO_COLOR: '1', BUILDFLOW_PAYMENT_LATENCY_MS: '0', ...extra };
+  return {
+    ...env,
+    NO_COLOR: '1',
+    BUILDFLOW_PAYMENT_LATENCY_MS: '0',
+    BUILDFLOW_SCRYPT_COST: '1024',
+    BUILDFLOW_CONFIG_DIR: CONFIG_DIR,
+    BUILDFLOW_ADMIN_KEY: CLI_ADMIN_KEY,
+    ...extra,
+  };
 }
 
 /** Runs `buildflow <args>` to completion. stdin gets `input` (or nothing) and is closed. */

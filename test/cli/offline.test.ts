@@ -25,7 +25,7 @@ describe('buildflow (no server)', () => {
   it('when migrating a new data directory, then --json lists the applied migrations, and a re-run applies none', async () => {
     const first = await runCli(['migrate', '--data-dir', dataDir, '--json']);
     expect(first.code).toBe(0);
-    expect(json(first)).toEqual({ applied: ['0001-initial'] });
+    expect(json(first)).toEqual({ applied: ['0001-initial', '0002-customers-and-shipments'] });
 
     const again = await runCli(['migrate', '--data-dir', dataDir, '--json']);
     expect(json(again)).toEqual({ applied: [] });
@@ -131,5 +131,21 @@ describe('buildflow (no server)', () => {
     const r = await runCli(['order', 'create', '--url', 'http://127.0.0.1:9'], { input: '' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--item');
+  });
+
+  it('when serve starts in production mode without a strong token secret, then it exits 2 naming the variable, never the value', async () => {
+    const port = String(await freePort());
+    const missing = await runCli(['serve', '--port', port, '--data-dir', dataDir], { env: { BUILDFLOW_ENV: 'production' } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^error: BUILDFLOW_TOKEN_SECRET is missing or weak/);
+    const weak = await runCli(['serve', '--port', port, '--data-dir', dataDir], { env: { BUILDFLOW_ENV: 'production', BUILDFLOW_TOKEN_SECRET: 'secret-secret-secret-secret-secret' } });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).not.toContain('secret-secret');
+  });
+
+  it('when a password would be needed and none is piped or set, then login exits 2 without asking anyone', async () => {
+    const r = await runCli(['login', '--email', 'a@example.com', '--url', 'http://127.0.0.1:9'], { input: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/BUILDFLOW_PASSWORD/);
   });
 });

@@ -11,8 +11,12 @@ let server: Awaited<ReturnType<typeof startServer>> | undefined;
 beforeAll(async () => {
   assertBuilt();
   expect((await runCli(['seed', '--data-dir', tmp.dir])).code).toBe(0);
-  server = await startServer(tmp.dir, ['--no-worker']);
+  // No BUILDFLOW_ADMIN_KEY: serve generates one; the clients below read it from the file.
+  server = await startServer(tmp.dir, ['--no-worker'], { BUILDFLOW_ADMIN_KEY: '' });
 });
+
+/** Runs a client command as the admin, with the key serve generated. */
+const asAdmin = (args: string[]) => runCli(args, { env: { BUILDFLOW_ADMIN_KEY: readFileSync(join(tmp.dir, 'admin-key'), 'utf8').trim() } });
 
 afterAll(async () => {
   try {
@@ -28,11 +32,15 @@ describe('buildflow serve and worker', () => {
     const { stdout } = server!.output();
     expect(stdout).toContain(`cat ${join(tmp.dir, 'admin-key')}`);
     expect(stdout).not.toContain(key);
+    // The token secret is generated the same way and never printed either.
+    const secret = readFileSync(join(tmp.dir, 'token-secret'), 'utf8').trim();
+    expect(stdout).toContain(join(tmp.dir, 'token-secret'));
+    expect(stdout).not.toContain(secret);
   });
 
   it('when no worker runs, then --wait gives up after --timeout-ms with exit 5; a worker then settles the order', async () => {
     const url = server!.url;
-    const waited = await runCli(['order', 'create', '--item', 'HT-HAM-16OZ:1', '--wait', '--timeout-ms', '300', '--url', url]);
+    const waited = await asAdmin(['order', 'create', '--item', 'HT-HAM-16OZ:1', '--wait', '--timeout-ms', '300', '--url', url]);
     expect(waited.code).toBe(5);
     const m = /^error: order (BF-\w+) is still pending after 300 ms$/.exec(waited.stderr.trim());
     expect(m, waited.stderr).not.toBeNull();
@@ -41,13 +49,13 @@ describe('buildflow serve and worker', () => {
     const worker = startCli(['worker', '--data-dir', tmp.dir, '--concurrency', '1']);
     try {
       await worker.waitForOutput('buildflow worker ready');
-      const placed = await runCli(['order', 'create', '--item', 'HT-TAPE-25:1', '--wait', '--json', '--url', url]);
+      const placed = await asAdmin(['order', 'create', '--item', 'HT-TAPE-25:1', '--wait', '--json', '--url', url]);
       expect(placed.code, placed.stderr).toBe(0);
       expect(json(placed).status).toBe('confirmed');
 
       let status = '';
       for (let i = 0; i < 100 && status !== 'confirmed'; i++) {
-        status = json(await runCli(['order', 'get', reference, '--json', '--url', url])).status;
+        status = json(await asAdmin(['order', 'get', reference, '--json', '--url', url])).status;
         if (status !== 'confirmed') await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe('confirmed');

@@ -9,7 +9,7 @@ import { findStockDrift } from '../../src/core/catalog/reconcile.js';
 
 // Slow payments keep orders in the pipeline long enough to kill a worker in the middle of it;
 // a short lease lets the restarted worker take over the dead one's claims quickly.
-const ENV = { BUILDFLOW_PAYMENT_LATENCY_MS: '400', BUILDFLOW_WORKER_LEASE_MS: '1000', BUILDFLOW_WORKER_CONCURRENCY: '2', BUILDFLOW_LOG_LEVEL: 'warn' };
+const ENV = { BUILDFLOW_PAYMENT_LATENCY_MS: '400', BUILDFLOW_WORKER_LEASE_MS: '1000', BUILDFLOW_WORKER_CONCURRENCY: '2', BUILDFLOW_LOG_LEVEL: 'warn', BUILDFLOW_ADMIN_KEY: 'crash-test-admin-key-0123456789' };
 const ORDERS = 150;
 
 const tmp = tempDir('buildflow-crash-');
@@ -59,7 +59,8 @@ describe('crash safety', () => {
       Array.from({ length: ORDERS }, async (_, i) => {
         const res = await fetch(`${server!.url}/v1/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `crash-${i}` },
+          // Order routes need a customer token or the admin key; the admin's orders have no owner.
+          headers: { 'content-type': 'application/json', 'idempotency-key': `crash-${i}`, authorization: `Bearer ${ENV.BUILDFLOW_ADMIN_KEY}` },
           body: JSON.stringify({ items: [{ sku: 'LOTS', quantity: 1 + (i % 3) }, { sku: 'FEW', quantity: 1 }] }),
         });
         expect(res.status).toBe(201);

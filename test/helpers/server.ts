@@ -12,6 +12,10 @@ export interface TestServer {
   server: FastifyInstance;
   /** Injects a request and parses its JSON body. */
   request(options: InjectOptions): Promise<LightMyRequestResponse & { data: any }>;
+  /** {@link request} with the admin key (unless the options carry their own authorization). */
+  admin(options: InjectOptions): Promise<LightMyRequestResponse & { data: any }>;
+  /** {@link request} with a bearer token. */
+  as(token: string, options: InjectOptions): Promise<LightMyRequestResponse & { data: any }>;
   /** Closes the server, then the app, and deletes its data. */
   dispose(): Promise<void>;
 }
@@ -25,14 +29,21 @@ export async function openTestServer(
   const app = await openTestApp(overrides, openOptions);
   const server = await buildServer(app, { adminKey: ADMIN_KEY, ...serverOptions });
   await server.ready();
+  const request: TestServer['request'] = async (options) => {
+    const res = await server.inject(options);
+    const type = String(res.headers['content-type'] ?? '');
+    return Object.assign(res, { data: type.startsWith('application/json') ? res.json() : undefined });
+  };
+  const withAuth = (authorization: string, options: InjectOptions): InjectOptions => ({
+    ...options,
+    headers: { authorization, ...(options.headers ?? {}) },
+  });
   return {
     app,
     server,
-    async request(options) {
-      const res = await server.inject(options);
-      const type = String(res.headers['content-type'] ?? '');
-      return Object.assign(res, { data: type.startsWith('application/json') ? res.json() : undefined });
-    },
+    request,
+    admin: (options) => request(withAuth(ADMIN.authorization, options)),
+    as: (token, options) => request(withAuth(`Bearer ${token}`, options)),
     async dispose() {
       await server.close();
       await app.dispose();

@@ -17,10 +17,10 @@ export interface TestApp extends Buildflow {
   dispose(): Promise<void>;
 }
 
-/** Opens a migrated embedded deployment in its own temp directory, with payments instant by default. */
+/** Opens a migrated embedded deployment in its own temp directory, with payments instant and scrypt cheap by default. */
 export async function openTestApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<TestApp> {
   const { dir, cleanup } = tempDataDir();
-  const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...overrides }, {});
+  const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', BUILDFLOW_SCRYPT_COST: 1024, ...overrides }, {});
   const app = await openBuildflow(config, { migrate: true, ...options });
   return Object.assign(app, {
     dataDir: dir,

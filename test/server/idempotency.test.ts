@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => t?.dispose());
 
 function post(key: string, items: { sku: string; quantity: number }[]) {
-  return t.request({ method: 'POST', url: '/v1/orders', payload: { items }, headers: { 'idempotency-key': key } });
+  return t.admin({ method: 'POST', url: '/v1/orders', payload: { items }, headers: { 'idempotency-key': key } });
 }
 
 describe('Idempotency-Key on POST /v1/orders', () => {
@@ -30,7 +30,7 @@ describe('Idempotency-Key on POST /v1/orders', () => {
 
   it('when the replayed order has moved on since, then the stored response is answered, not the current state', async () => {
     const first = await post('retry-2', [{ sku: 'B-2', quantity: 1 }]);
-    await t.request({ method: 'POST', url: `/v1/orders/${first.data.id}/cancel` });
+    await t.admin({ method: 'POST', url: `/v1/orders/${first.data.id}/cancel` });
     const replay = await post('retry-2', [{ sku: 'B-2', quantity: 1 }]);
     expect(replay.statusCode).toBe(201);
     expect(replay.body).toBe(first.body);
@@ -69,7 +69,7 @@ describe('Idempotency-Key on POST /v1/orders', () => {
   it('when requests without a key repeat the same body, then each is a new order', async () => {
     const before = await countRows(t.app, 'orders');
     for (let i = 0; i < 3; i++) {
-      const res = await t.request({ method: 'POST', url: '/v1/orders', payload: { items: [{ sku: 'A-1', quantity: 1 }] } });
+      const res = await t.admin({ method: 'POST', url: '/v1/orders', payload: { items: [{ sku: 'A-1', quantity: 1 }] } });
       expect(res.statusCode).toBe(201);
     }
     expect(await countRows(t.app, 'orders')).toBe(before + 3);

@@ -26,7 +26,7 @@ const raw = (payload: string, contentType = 'application/json'): InjectOptions =
 /** Sends a request that must be refused, and checks that nothing reached the database. */
 async function expectRefused(options: InjectOptions, status: number, code: string): Promise<string> {
   const before = { orders: await countRows(t.app, 'orders'), outbox: await countRows(t.app, 'outbox'), keys: await countRows(t.app, 'idempotency_keys') };
-  const res = await t.request(options);
+  const res = await t.admin(options);
   expect(res.statusCode).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.data).toEqual({ error: { code, message: expect.any(String) } });
@@ -90,7 +90,7 @@ describe('POST /v1/orders with bad input: refused with nothing written', () => {
     const four = ['A-1', 'B-2', 'C-3', 'D-4'].map((sku) => item(1, sku));
     const message = await expectRefused(json({ items: four }), 400, 'VALIDATION_FAILED');
     expect(message).toContain('items');
-    const ok = await t.request(json({ items: four.slice(0, MAX_ITEMS) }));
+    const ok = await t.admin(json({ items: four.slice(0, MAX_ITEMS) }));
     expect(ok.statusCode).toBe(201);
   });
 
@@ -115,7 +115,7 @@ describe('POST /v1/orders with bad input: refused with nothing written', () => {
   });
 
   it('when the Idempotency-Key has 255 printable characters, then it is accepted', async () => {
-    const res = await t.request({ method: 'POST', url: '/v1/orders', payload: { items: [item(1)] }, headers: { 'idempotency-key': `${'k'.repeat(250)} ~!#$` } });
+    const res = await t.admin({ method: 'POST', url: '/v1/orders', payload: { items: [item(1)] }, headers: { 'idempotency-key': `${'k'.repeat(250)} ~!#$` } });
     expect(res.statusCode).toBe(201);
   });
 });

@@ -12,8 +12,9 @@ import { readStdin } from '../read-stdin.js';
 import { waitForOrder } from '../wait-for-order.js';
 
 // undici and the config loader are loaded only when a command runs: `--help` stays instant.
-const clientFor = async (url: string | undefined) => (await import('../http-client.js')).clientFor(url);
+const clientFor = async (url: string | undefined, token: string | undefined) => (await import('../http-client.js')).clientFor(url, { token });
 const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
+const TOKEN_HELP = 'bearer token (env BUILDFLOW_TOKEN; default: the saved login, else BUILDFLOW_ADMIN_KEY)';
 const orderPath = (id: string) => `/v1/orders/${encodeURIComponent(id)}`;
 
 export function registerOrder(program: Command): void {
@@ -26,25 +27,30 @@ export function registerOrder(program: Command): void {
     .option('--idempotency-key <key>', 'retrying with the same key never places a second order')
     .option('--wait', 'wait until the pipeline confirms or cancels the order')
     .option('--timeout-ms <ms>', 'how long --wait waits', intArg(1), 30_000)
+    .option('--customer <id>', 'admin only: place the order on behalf of this customer')
     .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
     .addHelpText(
       'after',
       `
 Without --item, the order is read as JSON from stdin: { "items": [{ "sku": "…", "quantity": 1 }] }.
+The order belongs to the signed-in customer (buildflow login). With the admin key, --customer
+places it on behalf of a customer; without --customer the admin's order has no owner.
 With --wait, exits 0 when the order is confirmed and 6 when it was cancelled (the message says why).
 
 Examples:
   $ buildflow order create --item PT-DRL-18V:1 --item FS-SCR-WD-8X2:2
   $ buildflow order create --item PT-DRL-18V:1 --wait --json
   $ buildflow order create --item PT-DRL-18V:1 --idempotency-key "$(uuidgen)"
-  $ echo '{"items":[{"sku":"PT-DRL-18V","quantity":1}]}' | buildflow order create`,
+  $ echo '{"items":[{"sku":"PT-DRL-18V","quantity":1}]}' | buildflow order create
+  $ BUILDFLOW_ADMIN_KEY=… buildflow order create --customer 5b0c…-uuid --item PT-DRL-18V:1`,
     )
     .action(async (opts) => {
-      const client = await clientFor(opts.url);
+      const client = await clientFor(opts.url, opts.token);
       const body = opts.item ? { items: opts.item } : await orderFromStdin();
       const headers: Record<string, string> = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {};
-      let placed = await client.post<OrderView>('/v1/orders', body, headers);
+      let placed = await client.post<OrderView>('/v1/orders', body, headers, { customerId: opts.customer });
       if (opts.wait) placed = await waitForOrder(client, placed, opts.timeoutMs);
       printOrder(placed, opts.json);
       if (opts.wait && placed.status === 'cancelled') {
@@ -60,10 +66,11 @@ Examples:
     .description('show one order')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-7K3M9QX2\n  $ buildflow order get 3f0c…-uuid --json')
     .action(async (idOrReference, opts) => {
-      const api = await clientFor(opts.url);
+      const api = await clientFor(opts.url, opts.token);
       printOrder(await api.get<OrderView>(orderPath(idOrReference)), opts.json);
     });
 
@@ -74,10 +81,11 @@ Examples:
     .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order list\n  $ buildflow order list --status cancelled --limit 50 --json')
     .action(async (opts) => {
-      const api = await clientFor(opts.url);
+      const api = await clientFor(opts.url, opts.token);
       const page = await api.get<Page<OrderView>>('/v1/orders', { status: opts.status, limit: opts.limit, cursor: opts.cursor });
       if (opts.json) return printJson(page);
       printOrderTable(page.items);
@@ -89,10 +97,11 @@ Examples:
     .description('cancel an order that has not started payment')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the cancelled order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-7K3M9QX2\n  $ buildflow order cancel BF-7K3M9QX2 --json')
     .action(async (idOrReference, opts) => {
-      const api = await clientFor(opts.url);
+      const api = await clientFor(opts.url, opts.token);
       printOrder(await api.post<OrderView>(`${orderPath(idOrReference)}/cancel`, {}), opts.json);
     });
 
@@ -101,11 +110,12 @@ Examples:
     .description("show an order's transitions, oldest first")
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-7K3M9QX2')
     .action(async (idOrReference, opts) => {
       type Entry = { from: string | null; to: string; reason?: string; at: string };
-      const api = await clientFor(opts.url);
+      const api = await clientFor(opts.url, opts.token);
       const history = await api.get<{ items: Entry[] }>(`${orderPath(idOrReference)}/history`);
       if (opts.json) return printJson(history);
       printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));

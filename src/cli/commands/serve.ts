@@ -17,7 +17,9 @@ export function registerServe(program: Command): void {
       `
 Runs until SIGINT or SIGTERM, then stops taking requests, finishes those in flight and the
 pipeline work in hand, and exits 0. The admin key is BUILDFLOW_ADMIN_KEY, or the key kept in
-<data dir>/admin-key (generated on first start).
+<data dir>/admin-key (generated on first start). Sign-in tokens are stored under
+BUILDFLOW_TOKEN_SECRET, or in development a secret kept in <data dir>/token-secret; with
+BUILDFLOW_ENV=production a missing or weak secret stops the start (exit 2).
 
 Examples:
   $ buildflow serve
@@ -26,21 +28,27 @@ Examples:
   $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
     )
     .action(async (opts) => {
-      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { loggerOptions }, { untilShutdown }] = await Promise.all([
+      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { loggerOptions }, { untilShutdown }, { resolveTokenSecret }] = await Promise.all([
         import('../../core/config.js'),
         import('../../core/buildflow.js'),
         import('../../server/build-server.js'),
         import('../../worker/start-workers.js'),
         import('../logging.js'),
         import('../shutdown.js'),
+        import('../../core/customers/token-secret.js'),
       ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
+      // Refuse a production start with a missing or weak token secret before opening anything.
+      const tokenSecret = resolveTokenSecret(config);
       const app = await openBuildflow(config, { migrate: true });
       let server: FastifyInstance | undefined;
       try {
         const adminKey = resolveAdminKey(config);
-        server = await buildServer(app, { adminKey: adminKey.key, logger: loggerOptions(config.logLevel) });
+        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, logger: loggerOptions(config.logLevel) });
         logAdminKey(server, adminKey);
+        server.log.info(
+          tokenSecret.source === 'env' ? 'token secret taken from BUILDFLOW_TOKEN_SECRET' : `token secret is kept in ${tokenSecret.file ?? ''}`,
+        );
         await listen(server, config.host, config.port);
       } catch (err) {
         await server?.close();

@@ -18,7 +18,7 @@ export interface ProductsTable {
 export interface OrdersTable {
   id: string;
   reference: string;
-  // Owner; customers arrive in a later release, so today every order is unowned (null).
+  // Owner; null for an order the admin placed on behalf of no customer.
   customer_id: string | null;
   status: OrderStatus;
   cancel_reason: CancelReason | null;
@@ -84,9 +84,40 @@ export interface NotificationsTable {
 export interface ShipmentsTable {
   order_id: string;
   tracking_code: string;
-  status: 'pending' | 'shipped' | 'delivered';
+  status: ShipmentStatus;
+  /** The next status an accepted update asked for, until a worker applies it. */
+  requested_status: Exclude<ShipmentStatus, 'pending'> | null;
   created_at: Millis;
   updated_at: Millis;
+}
+
+export type ShipmentStatus = 'pending' | 'shipped' | 'delivered';
+
+export interface ShipmentHistoryTable {
+  id: Generated<number>;
+  order_id: string;
+  from_status: ShipmentStatus;
+  to_status: Exclude<ShipmentStatus, 'pending'>;
+  at: Millis;
+}
+
+export interface CustomersTable {
+  id: string;
+  /** Lower-cased. */
+  email: string;
+  name: string;
+  password_hash: string;
+  disabled: number;
+  created_at: Millis;
+}
+
+export interface AuthTokensTable {
+  /** HMAC-SHA-256 of the token under the token secret, hex; the token itself is never stored. */
+  token_hash: string;
+  customer_id: string;
+  created_at: Millis;
+  expires_at: Millis;
+  revoked_at: Millis | null;
 }
 
 export type OutboxStatus = 'pending' | 'done' | 'dead';
@@ -125,6 +156,9 @@ export interface Database {
   payments: PaymentsTable;
   notifications: NotificationsTable;
   shipments: ShipmentsTable;
+  shipment_history: ShipmentHistoryTable;
+  customers: CustomersTable;
+  auth_tokens: AuthTokensTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
 }

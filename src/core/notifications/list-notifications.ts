@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
-import { getOrder } from '../orders/queries.js';
+import { getOrder, type OrderScope } from '../orders/queries.js';
 
 export interface NotificationView {
   id: number;
@@ -11,14 +11,21 @@ export interface NotificationView {
   createdAt: string;
 }
 
-/** Notifications, newest first, optionally for one order (by id or reference). */
-export async function listNotifications(db: Kysely<Database>, q: { order?: string; limit?: number; cursor?: string }): Promise<Page<NotificationView>> {
+/** Notifications of orders within `scope`, newest first, optionally for one order (by id or reference). */
+export async function listNotifications(
+  db: Kysely<Database>,
+  q: { order?: string; limit?: number; cursor?: string },
+  scope?: OrderScope,
+): Promise<Page<NotificationView>> {
   const limit = pageLimit(q.limit);
-  let query = db.selectFrom('notifications').selectAll().orderBy('id', 'desc').limit(limit + 1);
-  if (q.order) query = query.where('order_id', '=', (await getOrder(db, q.order)).id);
+  let query = db.selectFrom('notifications').selectAll('notifications').orderBy('notifications.id', 'desc').limit(limit + 1);
+  if (scope) {
+    query = query.innerJoin('orders', 'orders.id', 'notifications.order_id').where('orders.customer_id', '=', scope.customerId);
+  }
+  if (q.order) query = query.where('notifications.order_id', '=', (await getOrder(db, q.order, scope)).id);
   if (q.cursor) {
     const [before] = decodeCursor(q.cursor, ['number'] as const);
-    query = query.where('id', '<', before);
+    query = query.where('notifications.id', '<', before);
   }
   return toPage(
     await query.execute(),

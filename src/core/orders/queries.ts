@@ -3,15 +3,24 @@ import type { Database } from '../db/schema.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { BuildflowError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import type { Db } from '../outbox/outbox.js';
 import { loadOrderViews, type OrderView } from './order-view.js';
 
 const REFERENCE = /^BF-[0-9A-Z]{8}$/i;
 
-/** Finds an order by id or by reference (`BF-…`). */
-export async function getOrder(db: Kysely<Database>, idOrReference: string): Promise<OrderView> {
+/**
+ * Whose orders a caller may see: a customer only their own; `undefined` (the admin) every order.
+ * Another customer's order is reported exactly like a missing one.
+ */
+export type OrderScope = { customerId: string } | undefined;
+
+/** Finds an order by id or by reference (`BF-…`), within `scope`. */
+export async function getOrder(db: Db, idOrReference: string, scope?: OrderScope): Promise<OrderView> {
   const column = REFERENCE.test(idOrReference) ? 'reference' : 'id';
   const value = column === 'reference' ? idOrReference.toUpperCase() : idOrReference;
-  const row = await db.selectFrom('orders').selectAll().where(column, '=', value).executeTakeFirst();
+  let query = db.selectFrom('orders').selectAll().where(column, '=', value);
+  if (scope) query = query.where('customer_id', '=', scope.customerId);
+  const row = await query.executeTakeFirst();
   if (!row) throw new BuildflowError('ORDER_NOT_FOUND', `order ${idOrReference} not found`);
   const [view] = await loadOrderViews(db, [row]);
   return view!;
@@ -23,10 +32,12 @@ export interface ListOrdersQuery {
   cursor?: string;
 }
 
-/** Orders, newest first, optionally of one status. */
-export async function listOrders(db: Kysely<Database>, q: ListOrdersQuery): Promise<Page<OrderView>> {
+/** Orders within `scope`, newest first, optionally of one status. */
+export async function listOrders(db: Kysely<Database>, q: ListOrdersQuery, scope?: OrderScope): Promise<Page<OrderView>> {
   const limit = pageLimit(q.limit);
   let query = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+  // The owner filter is applied first and unconditionally: no other filter can widen it.
+  if (scope) query = query.where('customer_id', '=', scope.customerId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.cursor) {
     const [createdAt, id] = decodeCursor(q.cursor, ['number', 'string'] as const);
@@ -44,8 +55,8 @@ export interface HistoryEntry {
 }
 
 /** Every transition of an order, oldest first. */
-export async function orderHistory(db: Kysely<Database>, idOrReference: string): Promise<HistoryEntry[]> {
-  const order = await getOrder(db, idOrReference);
+export async function orderHistory(db: Kysely<Database>, idOrReference: string, scope?: OrderScope): Promise<HistoryEntry[]> {
+  const order = await getOrder(db, idOrReference, scope);
   const rows = await db.selectFrom('order_history').selectAll().where('order_id', '=', order.id).orderBy('id').execute();
   return rows.map((r) => ({
     from: r.from_status,

@@ -3,7 +3,7 @@ import type { Database, OutboxRow } from '../db/schema.js';
 import { insertOrDefer } from '../db/deferred-inserts.js';
 
 /** Work the pipeline knows how to do; one outbox topic per step. */
-export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund'] as const;
+export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund', 'ship', 'deliver'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 export type Db = Kysely<Database> | Transaction<Database>;

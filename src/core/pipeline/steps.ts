@@ -8,6 +8,7 @@ import { cancelWithCompensation } from './compensate.js';
 import { notificationText, type NotificationKind } from './notification-kinds.js';
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
 import type { Step } from './step.js';
+import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
 
 /** reserve: all lines or none; on a shortfall the order is cancelled as out of stock. */
 export const reserveStep: Step = {
@@ -139,12 +140,33 @@ export const refundStep: Step<string, void> = {
   },
 };
 
+/**
+ * ship / deliver: applies a carrier update accepted by the API. The shipment moves only from the
+ * status before it and only if this update was the one requested, so a redelivered message changes
+ * nothing; the order follows (confirmed → shipped → delivered) and the customer is notified.
+ */
+function shipmentStep(to: ShipmentUpdateStatus): Step {
+  const orderFrom = to === 'shipped' ? 'confirmed' : 'shipped';
+  return {
+    async apply(trx, msg, ctx) {
+      if (!(await applyShipmentUpdate(trx, msg.orderId, to, ctx.now))) return;
+      await transition(trx, msg.orderId, orderFrom, to, ctx.now);
+      await enqueue(trx, [{ topic: 'notify', orderId: msg.orderId, payload: { kind: `order_${to}` } }], ctx.now);
+    },
+  };
+}
+
+export const shipStep = shipmentStep('shipped');
+export const deliverStep = shipmentStep('delivered');
+
 export const STEPS: Record<Topic, Step<any, any>> = {
   reserve: reserveStep,
   pay: payStep,
   confirm: confirmStep,
   notify: notifyStep,
   refund: refundStep,
+  ship: shipStep,
+  deliver: deliverStep,
 };
 
 /**

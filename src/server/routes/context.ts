@@ -4,4 +4,6 @@ import type { Buildflow } from '../../core/buildflow.js';
 export interface RouteOptions {
   app: Buildflow;
   adminKey: string;
+  /** Key of the HMAC under which sign-in tokens are stored. */
+  tokenSecret: string;
 }

@@ -1,68 +1,107 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { orderHistory, getOrder, listOrders } from '../../core/orders/queries.js';
+import { getCustomer } from '../../core/customers/customers.js';
+import { ApiError } from '../api-error.js';
+import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { PageOf, errorResponses } from '../schemas/common.js';
-import { HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
+import { CreateOrderQuery, HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
 import type { RouteOptions } from './context.js';
 
 const tags = ['orders'];
+const security = BEARER_SECURITY;
 
 export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fastify, { app }) => {
+  // Every order route takes a customer token (own orders only) or the admin key (all orders).
+  const onRequest = allow('customer', 'admin');
+
   fastify.post('/v1/orders', {
+    onRequest,
     schema: {
       tags,
       summary: 'Place an order',
       description:
-        'Prices and the total come from the catalog. With an `Idempotency-Key`, a retry with the same body answers the stored order ' +
+        'Prices and the total come from the catalog; the owner is the signed-in customer. The admin may place an order on behalf ' +
+        'of a customer with `?customerId=` (only the admin: a customer gets 403), or an unowned one without it. ' +
+        `A customer may hold at most BUILDFLOW_MAX_OPEN_ORDERS (${app.config.maxOpenOrders}) orders in pending/reserved (409 TOO_MANY_OPEN_ORDERS). ` +
+        'With an `Idempotency-Key`, a retry with the same body answers the stored order ' +
         '(header `Idempotent-Replayed: true`); the same key with a different body answers 422 IDEMPOTENCY_KEY_REUSED.',
+      security,
       headers: IdempotencyHeaders,
+      querystring: CreateOrderQuery,
       body: createOrderBody(app.config.maxItemsPerOrder),
-      response: { 201: OrderViewSchema, ...errorResponses(400, 409, 413, 415, 422, 500) },
+      response: { 201: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 500) },
     },
     handler: async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
-      const { order, replayed } = await app.placeOrder({ items: request.body.items, ...(idempotencyKey ? { idempotencyKey } : {}) });
+      const caller = request.caller;
+      let customerId: string | undefined;
+      if (caller.kind === 'customer') {
+        if (request.query.customerId !== undefined) throw new ApiError('FORBIDDEN', 'only the admin may place an order on behalf of a customer');
+        customerId = caller.customerId;
+      } else if (request.query.customerId !== undefined) {
+        const customer = await getCustomer(app.db, request.query.customerId);
+        if (customer.disabled) throw new ApiError('FORBIDDEN', `customer ${customer.id} is disabled`);
+        customerId = customer.id;
+      }
+      const { order, replayed } = await app.placeOrder({
+        items: request.body.items,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        ...(customerId ? { customerId, maxOpenOrders: app.config.maxOpenOrders } : {}),
+      });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).header('location', `/v1/orders/${order.id}`).send(order);
     },
   });
 
   fastify.get('/v1/orders', {
+    onRequest,
     schema: {
       tags,
+      security,
       summary: 'List orders, newest first, optionally of one status',
       querystring: ListOrdersQuery,
-      response: { 200: PageOf(OrderViewSchema), ...errorResponses(400, 500) },
+      response: { 200: PageOf(OrderViewSchema), ...errorResponses(400, 401, 403, 500) },
     },
-    handler: (request) => listOrders(app.db, request.query),
+    handler: (request) => listOrders(app.db, request.query, orderScope(request)),
   });
 
   fastify.get('/v1/orders/:id', {
+    onRequest,
     schema: {
       tags,
+      security,
       summary: 'Get one order by id or reference',
       params: OrderIdParams,
-      response: { 200: OrderViewSchema, ...errorResponses(400, 404, 500) },
+      response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 500) },
     },
-    handler: (request) => getOrder(app.db, request.params.id),
+    handler: (request) => getOrder(app.db, request.params.id, orderScope(request)),
   });
 
   fastify.post('/v1/orders/:id/cancel', {
+    onRequest,
     schema: {
       tags,
+      security,
       summary: 'Cancel an order before payment has started',
       params: OrderIdParams,
-      response: { 200: OrderViewSchema, ...errorResponses(400, 404, 409, 500) },
+      response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 500) },
     },
-    handler: (request) => app.cancelOrder(request.params.id),
+    handler: async (request) => {
+      // Ownership first: another customer's order is not found, and nothing is changed.
+      const { id } = await getOrder(app.db, request.params.id, orderScope(request));
+      return app.cancelOrder(id);
+    },
   });
 
   fastify.get('/v1/orders/:id/history', {
+    onRequest,
     schema: {
       tags,
+      security,
       summary: "An order's status transitions, oldest first",
       params: OrderIdParams,
-      response: { 200: HistoryResponse, ...errorResponses(400, 404, 500) },
+      response: { 200: HistoryResponse, ...errorResponses(400, 401, 403, 404, 500) },
     },
-    handler: async (request) => ({ items: await orderHistory(app.db, request.params.id) }),
+    handler: async (request) => ({ items: await orderHistory(app.db, request.params.id, orderScope(request)) }),
   });
 };

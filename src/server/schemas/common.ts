@@ -23,12 +23,14 @@ export const ErrorResponse = StrictObject(
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (VALIDATION_FAILED, INVALID_JSON)',
-  401: 'Missing or wrong admin key (UNAUTHORIZED)',
+  401: 'Missing, invalid, expired or revoked credentials (UNAUTHORIZED)',
+  403: 'Valid credentials that this route does not accept (FORBIDDEN)',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body larger than the limit (PAYLOAD_TOO_LARGE)',
   415: 'Body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
   422: 'Well-formed but not processable',
+  429: 'Too many requests; see Retry-After (RATE_LIMITED)',
   500: 'Unexpected failure (INTERNAL)',
   503: 'Not ready (UNAVAILABLE)',
 };

@@ -30,6 +30,11 @@ export function createOrderBody(maxItems: number) {
 /** {@link createOrderBody} with the default BUILDFLOW_MAX_ITEMS. */
 export const CreateOrderBody = createOrderBody(ConfigSchema.properties.BUILDFLOW_MAX_ITEMS.default as number);
 
+/** Query of POST /v1/orders: only the admin may name the owner, and never in the body. */
+export const CreateOrderQuery = StrictObject({
+  customerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Admin only: place the order on behalf of this customer' })),
+});
+
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { BuildflowError } from '../errors.js';
+
+/** Shortest accepted token secret, and fewest distinct characters (rejects `aaaa…`, `abab…`). */
+export const MIN_SECRET_LENGTH = 32;
+const MIN_DISTINCT_CHARS = 12;
+/** scrypt cost below which production refuses to start (OWASP minimum). */
+export const MIN_PRODUCTION_SCRYPT_COST = 2 ** 17;
+
+/** True when a secret is long and varied enough to key the token HMAC. */
+export function isStrongSecret(secret: string | undefined): secret is string {
+  return typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH && new Set(secret).size >= MIN_DISTINCT_CHARS;
+}
+
+/**
+ * Checks the security settings of a deployment. In production a missing or weak
+ * `BUILDFLOW_TOKEN_SECRET`, or a scrypt cost below the OWASP minimum, is refused.
+ * @throws BuildflowError CONFIG_INVALID naming the setting (never its value).
+ */
+export function assertSecuritySettings(config: Config, secret: string | undefined): void {
+  if (config.env !== 'production') return;
+  if (!isStrongSecret(secret)) {
+    throw new BuildflowError(
+      'CONFIG_INVALID',
+      `BUILDFLOW_TOKEN_SECRET is missing or weak: production needs at least ${MIN_SECRET_LENGTH} varied characters (e.g. openssl rand -base64 48)`,
+    );
+  }
+  if (config.scryptCost < MIN_PRODUCTION_SCRYPT_COST) {
+    throw new BuildflowError('CONFIG_INVALID', `BUILDFLOW_SCRYPT_COST must be at least ${MIN_PRODUCTION_SCRYPT_COST} in production`);
+  }
+}
+
+export interface TokenSecret {
+  secret: string;
+  source: 'env' | 'file';
+  file?: string;
+}
+
+/**
+ * The key under which sign-in tokens are stored: `BUILDFLOW_TOKEN_SECRET`; in development, when it
+ * is unset, a secret generated once into `<data dir>/token-secret` (0600), so tokens survive restarts.
+ * @throws BuildflowError CONFIG_INVALID in production when the secret is missing or weak.
+ */
+export function resolveTokenSecret(config: Config): TokenSecret {
+  assertSecuritySettings(config, config.tokenSecret);
+  if (config.tokenSecret) {
+    if (!isStrongSecret(config.tokenSecret)) {
+      throw new BuildflowError('CONFIG_INVALID', `BUILDFLOW_TOKEN_SECRET is weak: use at least ${MIN_SECRET_LENGTH} varied characters`);
+    }
+    return { secret: config.tokenSecret, source: 'env' };
+  }
+  const file = join(config.dataDir, 'token-secret');
+  try {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (isStrongSecret(secret)) return { secret, source: 'file', file };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return resolveTokenSecret(config);
+    throw err;
+  }
+  chmodSync(file, 0o600);
+  return { secret, source: 'file', file };
+}

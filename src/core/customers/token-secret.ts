@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { BuildflowError } from '../errors.js';
+import { readOrCreateSecretFile } from '../secret-file.js';
 
 /** Shortest accepted token secret, and fewest distinct characters (rejects `aaaa…`, `abab…`). */
 export const MIN_SECRET_LENGTH = 32;
@@ -52,21 +50,6 @@ export function resolveTokenSecret(config: Config): TokenSecret {
     }
     return { secret: config.tokenSecret, source: 'env' };
   }
-  const file = join(config.dataDir, 'token-secret');
-  try {
-    const secret = readFileSync(file, 'utf8').trim();
-    if (isStrongSecret(secret)) return { secret, source: 'file', file };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const secret = randomBytes(48).toString('base64url');
-  try {
-    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return resolveTokenSecret(config);
-    throw err;
-  }
-  chmodSync(file, 0o600);
-  return { secret, source: 'file', file };
+  const { value, file } = readOrCreateSecretFile(config.dataDir, 'token-secret', 48, isStrongSecret);
+  return { secret: value, source: 'file', file };
 }

@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/server/build-server.js';
-import { OrderIntake, inProcessCommitter } from '../src/core/orders/intake.js';
+import { OrderIntake } from '../src/core/orders/intake.js';
 import { benchApp, envInt, orderBody } from './common.js';
 
 const seconds = envInt('BENCH_SECONDS', 10);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   // Baseline: the same intake committing one transaction per order.
   const single = await benchApp();
   await sql`pragma synchronous = full`.execute(single.app.db);
-  const perRequest = new OrderIntake({ maxItemsPerOrder: 100, maxBatch: 1, committer: inProcessCommitter(single.app.db, async () => {}) });
+  const perRequest = new OrderIntake({ db: single.app.db, durable: async () => {}, maxItemsPerOrder: 100, maxBatch: 1 });
   single.app.placeOrder = (input) => perRequest.place(input);
   const server2 = await buildServer(single.app, { adminKey: ADMIN_KEY, logger: false });
   const url2 = await listen(server2);

@@ -5,8 +5,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { openSqlite, sqliteFile } from './db/sqlite.js';
 import { WalSync } from './db/wal-sync.js';
 import { cancelOrder } from './orders/cancel-order.js';
-import { OrderIntake, inProcessCommitter, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
-import { intakeWriterScript, threadCommitter } from './orders/intake-thread.js';
+import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
 import { SimulatedPaymentGateway, type PaymentGateway, type SimulatedGatewayDatabase } from './pipeline/payment-gateway.js';
@@ -35,11 +34,6 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Replace the simulated payment provider. */
   gateway?: PaymentGateway;
-  /**
-   * Commit orders on a writer thread (default, when the compiled writer is available) or on the
-   * event loop (`false`).
-   */
-  intakeThread?: boolean;
 }
 
 /** Opens the embedded deployment described by `config`. */
@@ -60,12 +54,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     }
     const signal = new WakeSignal();
     const sync = () => walSync.sync();
-    const writer = options.intakeThread === false ? undefined : intakeWriterScript();
-    const intake = new OrderIntake({
-      maxItemsPerOrder: config.maxItemsPerOrder,
-      committer: writer ? threadCommitter(config.dataDir, writer) : inProcessCommitter(db, sync),
-      onCommitted: () => signal.wake(),
-    });
+    const intake = new OrderIntake({ db, durable: sync, maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake() });
     return {
       config,
       db,

@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { countRows } from '../helpers/pipeline.js';
-import { intakeWriterScript } from '../../src/core/orders/intake-thread.js';
 
 let app: TestApp;
 afterEach(async () => app?.dispose());
 
-// Intake commits on a writer thread when the compiled writer exists (after `npm run build`),
-// otherwise on the event loop: both must keep the same promises.
-for (const intakeThread of [true, false]) describe(`order intake idempotency (${intakeThread ? 'writer thread' : 'in-process'})`, () => {
-  if (intakeThread) {
-    it('when the package is built, then the compiled writer thread is there to be used', () => {
-      expect(intakeWriterScript()).toBeDefined();
-    });
-  }
-
+describe('order intake idempotency', () => {
   it('when the same key and body arrive N times, then one order exists and every response is identical', async () => {
-    app = await openTestApp({}, { intakeThread });
+    app = await openTestApp();
     await addProduct(app, 'A', 10);
     const input = { items: [{ sku: 'A', quantity: 2 }], idempotencyKey: 'k-1' };
     const first = await app.placeOrder(input);
@@ -30,7 +21,7 @@ for (const intakeThread of [true, false]) describe(`order intake idempotency (${
   });
 
   it('when the same key arrives with a different body, then it is refused and nothing is written', async () => {
-    app = await openTestApp({}, { intakeThread });
+    app = await openTestApp();
     await addProduct(app, 'A', 10);
     await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }], idempotencyKey: 'k-2' });
     await expect(app.placeOrder({ items: [{ sku: 'A', quantity: 3 }], idempotencyKey: 'k-2' })).rejects.toMatchObject({
@@ -40,7 +31,7 @@ for (const intakeThread of [true, false]) describe(`order intake idempotency (${
   });
 
   it('when 50 requests with one key arrive concurrently, then exactly one order is created and all see it', async () => {
-    app = await openTestApp({}, { intakeThread });
+    app = await openTestApp();
     await addProduct(app, 'A', 10);
     const a = app;
     const results = await Promise.all(Array.from({ length: 50 }, () => a.placeOrder({ items: [{ sku: 'A', quantity: 1 }], idempotencyKey: 'same' })));
@@ -50,7 +41,7 @@ for (const intakeThread of [true, false]) describe(`order intake idempotency (${
   });
 
   it('when one order in a batch is invalid, then its neighbours are still committed', async () => {
-    app = await openTestApp({}, { intakeThread });
+    app = await openTestApp();
     await addProduct(app, 'A', 10);
     const a = app;
     const results = await Promise.allSettled([
@@ -64,7 +55,7 @@ for (const intakeThread of [true, false]) describe(`order intake idempotency (${
   });
 
   it('when quantities are out of range, then core refuses before writing', async () => {
-    app = await openTestApp({ BUILDFLOW_MAX_ITEMS: 2 }, { intakeThread });
+    app = await openTestApp({ BUILDFLOW_MAX_ITEMS: 2 });
     await addProduct(app, 'A', 10);
     for (const items of [[], [{ sku: 'A', quantity: 0 }], [{ sku: 'A', quantity: 1.5 }], [{ sku: 'A', quantity: 1e9 }], [{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }]]) {
       await expect(app.placeOrder({ items })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });

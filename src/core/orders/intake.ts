@@ -26,26 +26,6 @@ export interface PlaceOrderResult {
   replayed: boolean;
 }
 
-/**
- * Where batches go. `committed` resolves once the transaction has committed (the next batch may
- * start); `durable` once it survives power loss (the batch's requests may be answered).
- */
-export interface BatchCommitter {
-  commit(batch: readonly OrderRequest[]): { committed: Promise<OrderOutcome[]>; durable: Promise<void> };
-  close(): Promise<void>;
-}
-
-/** Commits on the caller's connection and event loop; durability comes from `durable` (WAL fsync). */
-export function inProcessCommitter(db: Kysely<Database>, durable: () => Promise<void>, clock: () => number = Date.now): BatchCommitter {
-  return {
-    commit(batch) {
-      const committed = commitOrderBatch(db, batch, clock());
-      return { committed, durable: committed.then(() => durable()) };
-    },
-    close: async () => {},
-  };
-}
-
 interface Pending {
   request: OrderRequest;
   resolve(result: PlaceOrderResult): void;
@@ -54,7 +34,10 @@ interface Pending {
 
 export interface IntakeOptions {
   maxItemsPerOrder: number;
-  committer: BatchCommitter;
+  db: Kysely<Database>;
+  /** Resolves once everything committed so far survives power loss (the WAL fsync). */
+  durable: () => Promise<void>;
+  clock?: () => number;
   /** Called after a batch with new orders committed: wakes in-process workers. */
   onCommitted?: () => void;
   /** Most orders per transaction (default 256); 1 turns group commit off. */
@@ -95,12 +78,11 @@ export class OrderIntake {
     });
   }
 
-  /** Waits for every accepted order to be answered, then releases the committer. */
+  /** Waits until every accepted order has been answered. */
   async close(): Promise<void> {
     while (this.running || this.inFlight.size > 0) {
       await Promise.all([...this.inFlight, new Promise((r) => setImmediate(r))]);
     }
-    await this.options.committer.close();
   }
 
   private async drain(): Promise<void> {
@@ -112,17 +94,16 @@ export class OrderIntake {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    const { committed, durable } = this.options.committer.commit(batch.map((p) => p.request));
     let outcomes: OrderOutcome[];
     try {
-      outcomes = await committed;
+      outcomes = await commitOrderBatch(this.options.db, batch.map((p) => p.request), (this.options.clock ?? Date.now)());
     } catch (err) {
       batch.forEach((p) => p.reject(err));
       return;
     }
     if (outcomes.some((o) => o.ok && !o.replayed)) this.options.onCommitted?.();
-    // Not awaited: the next batch is written while this one is being made durable.
-    const answered = durable.then(
+    // Not awaited: the next batch is written while this one's fsync runs on the thread pool.
+    const answered = this.options.durable().then(
       () => outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve({ order: o.order, replayed: o.replayed }) : batch[i]!.reject(outcomeError(o)))),
       (err) => batch.forEach((p) => p.reject(err)),
     );

@@ -52,13 +52,15 @@ export function removeLogin(): void {
 }
 
 /**
- * The bearer credential for a request to `baseUrl`: `--token`, else `BUILDFLOW_TOKEN`, else the
- * saved login when it was made against the same URL, else `BUILDFLOW_ADMIN_KEY`.
+ * The bearer credential for a request to `baseUrl`, by the usual precedence (a flag beats the
+ * environment beats a saved file): `--token`, else `BUILDFLOW_TOKEN`, else `BUILDFLOW_ADMIN_KEY`,
+ * else the saved login when it was made against the same URL.
  */
 export function bearerFor(baseUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (flag) return flag;
   if (env.BUILDFLOW_TOKEN) return env.BUILDFLOW_TOKEN;
+  if (env.BUILDFLOW_ADMIN_KEY) return env.BUILDFLOW_ADMIN_KEY;
   const saved = loadLogin();
   if (saved && saved.url.replace(/\/+$/, '') === baseUrl) return saved.token;
-  return env.BUILDFLOW_ADMIN_KEY || undefined;
+  return undefined;
 }

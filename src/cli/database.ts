@@ -2,20 +2,23 @@ import type { Kysely } from 'kysely';
 import { loadConfig } from '../core/config.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import type { Database } from '../core/db/schema.js';
-import { openSqlite } from '../core/db/sqlite.js';
+import { openStorage } from '../core/db/open-storage.js';
 
 /**
- * Runs `work` on the migrated database of `--data-dir` (else BUILDFLOW_DATA_DIR, else .buildflow)
- * and closes it. The ops commands (migrate, seed, dead-letters) work on the file directly, so they
- * run with the API down; they migrate first, as serve and worker do.
+ * Runs `work` on the migrated database (BUILDFLOW_DATABASE_URL, else the SQLite file of
+ * `--data-dir` / BUILDFLOW_DATA_DIR / .buildflow) and closes it. The ops commands (migrate, seed,
+ * dead-letters) work on the database directly, so they run with the API down; they migrate first,
+ * as serve and worker do.
  */
 export async function withDatabase<T>(dataDir: string | undefined, work: (db: Kysely<Database>, applied: string[]) => Promise<T>): Promise<T> {
-  const config = loadConfig({ BUILDFLOW_DATA_DIR: dataDir });
-  const db = openSqlite<Database>({ dataDir: config.dataDir });
+  const storage = openStorage(loadConfig({ BUILDFLOW_DATA_DIR: dataDir }));
   try {
-    const applied = await migrateToLatest(db);
-    return await work(db, applied);
+    const applied = await migrateToLatest(storage.db);
+    const result = await work(storage.db, applied);
+    // Ops writes (seed, re-drive) are acknowledged like API writes: only once durable.
+    await storage.sync();
+    return result;
   } finally {
-    await db.destroy();
+    await storage.close();
   }
 }

@@ -2,13 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
 import { migrateToLatest } from './db/migrate.js';
-import { openSqlite, sqliteFile } from './db/sqlite.js';
-import { WalSync } from './db/wal-sync.js';
+import { openStorage } from './db/open-storage.js';
 import { cancelOrder } from './orders/cancel-order.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
-import { SimulatedPaymentGateway, type PaymentGateway, type SimulatedGatewayDatabase } from './pipeline/payment-gateway.js';
+import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 
 /**
  * One opened deployment: the database, the payment gateway and the in-process wake signal, plus
@@ -38,22 +37,17 @@ export interface OpenOptions {
 
 /** Opens the embedded deployment described by `config`. */
 export async function openBuildflow(config: Config, options: OpenOptions = {}): Promise<Buildflow> {
-  const db = openSqlite<Database>({ dataDir: config.dataDir });
-  const walSync = new WalSync(`${sqliteFile(config.dataDir)}-wal`);
-  let gatewayDb: Kysely<SimulatedGatewayDatabase> | undefined;
+  const storage = openStorage(config);
+  const { db, sync } = storage;
   try {
     if (options.migrate) await migrateToLatest(db);
     let gateway = options.gateway;
     if (!gateway) {
-      // The simulated provider's books live in their own file, as a real provider's live elsewhere;
-      // losing a commit there on power loss is harmless because charges are idempotent by key.
-      gatewayDb = openSqlite<SimulatedGatewayDatabase>({ dataDir: config.dataDir, fileName: 'simulated-payments.db', synchronous: 'normal' });
-      const simulated = new SimulatedPaymentGateway(gatewayDb, config.payment);
+      const simulated = new SimulatedPaymentGateway(storage.gatewayDb, config.payment);
       await simulated.ensureSchema();
       gateway = simulated;
     }
     const signal = new WakeSignal();
-    const sync = () => walSync.sync();
     const intake = new OrderIntake({ db, durable: sync, maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake() });
     return {
       config,
@@ -70,15 +64,11 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       sync,
       async close() {
         await intake.close();
-        await walSync.close();
-        await db.destroy();
-        await gatewayDb?.destroy();
+        await storage.close();
       },
     };
   } catch (err) {
-    await walSync.close();
-    await db.destroy();
-    await gatewayDb?.destroy();
+    await storage.close();
     throw err;
   }
 }

@@ -9,6 +9,8 @@ import { BuildflowError } from './errors.js';
  */
 export const ConfigSchema = Type.Object({
   BUILDFLOW_DATA_DIR: Type.String({ default: '.buildflow', minLength: 1 }),
+  // postgres://… selects Postgres instead of the embedded SQLite file.
+  BUILDFLOW_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   BUILDFLOW_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   BUILDFLOW_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   BUILDFLOW_URL: Type.String({ default: 'http://127.0.0.1:3000', minLength: 1 }),
@@ -53,6 +55,7 @@ type RawConfig = Static<typeof ConfigSchema>;
 /** Resolved settings, named for code rather than for the environment. */
 export interface Config {
   dataDir: string;
+  databaseUrl: string | undefined;
   host: string;
   port: number;
   url: string;
@@ -100,6 +103,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   return {
     dataDir: resolve(raw.BUILDFLOW_DATA_DIR),
+    databaseUrl: raw.BUILDFLOW_DATABASE_URL,
     host: raw.BUILDFLOW_HOST,
     port: raw.BUILDFLOW_PORT,
     url: raw.BUILDFLOW_URL,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
 import { getProduct } from '../../src/core/catalog/products.js';
@@ -21,9 +22,9 @@ async function statusCounts(a: TestApp): Promise<Record<string, number>> {
   return counts;
 }
 
-describe('no oversell under concurrency', () => {
+for (const backend of BACKENDS) describe(`no oversell under concurrency [${backend}]`, () => {
   it('when 200 orders race for 10 units with two workers, then exactly 10 get past reserve and the ledger reconciles', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'SCARCE', 10);
     const a = app;
     const placed = await Promise.all(Array.from({ length: 200 }, () => a.placeOrder({ items: [{ sku: 'SCARCE', quantity: 1 }] })));
@@ -48,7 +49,7 @@ describe('no oversell under concurrency', () => {
         }),
         fc.constantFrom(0, 0.3),
         async (stock, orders, declineRate) => {
-          const a = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: declineRate });
+          const a = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: declineRate }, {}, backend);
           try {
             for (const [i, s] of stock.entries()) await addProduct(a, `P${i}`, s);
             await Promise.all(orders.map((items) => a.placeOrder({ items: items.map(({ p, q }) => ({ sku: `P${p}`, quantity: q })) })));

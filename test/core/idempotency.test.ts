@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { countRows } from '../helpers/pipeline.js';
 
 let app: TestApp;
 afterEach(async () => app?.dispose());
 
-describe('order intake idempotency', () => {
+for (const backend of BACKENDS) describe(`order intake idempotency [${backend}]`, () => {
   it('when the same key and body arrive N times, then one order exists and every response is identical', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 10);
     const input = { items: [{ sku: 'A', quantity: 2 }], idempotencyKey: 'k-1' };
     const first = await app.placeOrder(input);
@@ -21,7 +22,7 @@ describe('order intake idempotency', () => {
   });
 
   it('when the same key arrives with a different body, then it is refused and nothing is written', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 10);
     await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }], idempotencyKey: 'k-2' });
     await expect(app.placeOrder({ items: [{ sku: 'A', quantity: 3 }], idempotencyKey: 'k-2' })).rejects.toMatchObject({
@@ -31,7 +32,7 @@ describe('order intake idempotency', () => {
   });
 
   it('when 50 requests with one key arrive concurrently, then exactly one order is created and all see it', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 10);
     const a = app;
     const results = await Promise.all(Array.from({ length: 50 }, () => a.placeOrder({ items: [{ sku: 'A', quantity: 1 }], idempotencyKey: 'same' })));
@@ -41,7 +42,7 @@ describe('order intake idempotency', () => {
   });
 
   it('when one order in a batch is invalid, then its neighbours are still committed', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 10);
     const a = app;
     const results = await Promise.allSettled([
@@ -55,7 +56,7 @@ describe('order intake idempotency', () => {
   });
 
   it('when quantities are out of range, then core refuses before writing', async () => {
-    app = await openTestApp({ BUILDFLOW_MAX_ITEMS: 2 });
+    app = await openTestApp({ BUILDFLOW_MAX_ITEMS: 2 }, {}, backend);
     await addProduct(app, 'A', 10);
     for (const items of [[], [{ sku: 'A', quantity: 0 }], [{ sku: 'A', quantity: 1.5 }], [{ sku: 'A', quantity: 1e9 }], [{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }]]) {
       await expect(app.placeOrder({ items })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });

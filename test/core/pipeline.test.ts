@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { countRows, makeAllDue, manualWorker, runUntilIdle } from '../helpers/pipeline.js';
 import { getOrder, orderHistory } from '../../src/core/orders/queries.js';
@@ -10,9 +11,9 @@ import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js'
 let app: TestApp;
 afterEach(async () => app?.dispose());
 
-describe('pipeline', () => {
+for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
   it('when an order is placed, then it is reserved, paid, confirmed, shipped-pending and notified with a reconciled ledger', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'DRILL', 5, 5000);
     await addProduct(app, 'BITS', 10, 800);
     const { order } = await app.placeOrder({ items: [{ sku: 'DRILL', quantity: 1 }, { sku: 'BITS', quantity: 2 }, { sku: 'DRILL', quantity: 1 }] });
@@ -36,7 +37,7 @@ describe('pipeline', () => {
   });
 
   it('when stock is short for one line, then nothing is reserved and the order is cancelled out_of_stock', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 5);
     await addProduct(app, 'B', 1);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 2 }] });
@@ -53,7 +54,7 @@ describe('pipeline', () => {
   });
 
   it('when payment is declined, then stock is released, the order cancelled with the reason and the customer notified', async () => {
-    app = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: 1 });
+    app = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: 1 }, {}, backend);
     await addProduct(app, 'A', 3);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
     await runUntilIdle(app);
@@ -68,7 +69,7 @@ describe('pipeline', () => {
   });
 
   it('when a customer cancels a reserved order, then stock is released and the order cancelled', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 3);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
     await manualWorker(app).runOnce(); // reserve only
@@ -85,7 +86,7 @@ describe('pipeline', () => {
   it('when a charge is in flight, then a customer cancel is refused and the order completes', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     const slowGateway: PaymentGateway = {
       async charge(req) {
         await gate;
@@ -107,7 +108,7 @@ describe('pipeline', () => {
   });
 
   it('when a step keeps failing, then after the attempt limit the message is dead-lettered and the order compensated', async () => {
-    app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 3 });
+    app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 3 }, {}, backend);
     let calls = 0;
     const broken: PaymentGateway = {
       async charge() {
@@ -143,7 +144,7 @@ describe('pipeline', () => {
   });
 
   it('when a message has already crashed its worker the maximum number of times, then it is dead-lettered without running', async () => {
-    app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 2 });
+    app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 2 }, {}, backend);
     await addProduct(app, 'A', 3);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
     // Two claims whose workers died: attempts counted, lease lapsed.
@@ -155,7 +156,7 @@ describe('pipeline', () => {
   });
 
   it('when a claimed message is left by a dead worker, then another worker takes it after the lease', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 3);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
     // Claimed by a worker that then vanished, lease still running: nobody else may take it yet.

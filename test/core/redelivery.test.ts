@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { snapshot } from '../helpers/pipeline.js';
 import { claimDue, type OutboxMessage } from '../../src/core/outbox/outbox.js';
@@ -28,11 +29,11 @@ async function nextMessage(a: TestApp): Promise<OutboxMessage | undefined> {
   return m;
 }
 
-describe('redelivery', () => {
+for (const backend of BACKENDS) describe(`redelivery [${backend}]`, () => {
   it.each([['success', 0], ['decline', 1]] as const)(
     'when every step of the %s path is delivered a second time (sequentially and concurrently), then nothing changes',
     async (_path, declineRate) => {
-      app = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: declineRate });
+      app = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: declineRate }, {}, backend);
       await addProduct(app, 'A', 5);
       const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
       const r = runner(app);
@@ -52,7 +53,7 @@ describe('redelivery', () => {
   );
 
   it('when two copies of a message are handled at once, then the effect happens once', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 5);
     await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
     const r = runner(app);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { makeAllDue, manualWorker, runUntilIdle } from '../helpers/pipeline.js';
 import { sweep } from '../../src/core/pipeline/sweeper.js';
@@ -9,9 +10,9 @@ import { findStockDrift } from '../../src/core/catalog/reconcile.js';
 let app: TestApp;
 afterEach(async () => app?.dispose());
 
-describe('sweeper', () => {
+for (const backend of BACKENDS) describe(`sweeper [${backend}]`, () => {
   it('when a reservation expires before payment starts, then stock is released and the order cancelled reservation_expired', async () => {
-    app = await openTestApp({ BUILDFLOW_RESERVATION_TTL_MS: 1000 });
+    app = await openTestApp({ BUILDFLOW_RESERVATION_TTL_MS: 1000 }, {}, backend);
     await addProduct(app, 'A', 4);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 3 }] });
     await manualWorker(app).runOnce(); // reserve only; the pay message waits
@@ -28,7 +29,7 @@ describe('sweeper', () => {
   });
 
   it('when queued work is lost, then orders stuck past the bound are re-driven to a final state', async () => {
-    app = await openTestApp();
+    app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 4);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
     await manualWorker(app).runOnce(); // reserved, pay queued

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type ConfigOverrides } from '../../src/core/config.js';
 import { openBuildflow, type Buildflow, type OpenOptions } from '../../src/core/buildflow.js';
 import { upsertProduct } from '../../src/core/catalog/products.js';
+import { freshPostgresDatabase, type Backend } from './backends.js';
 
 /** A fresh data directory under the OS temp dir; removed by the returned cleanup. */
 export function tempDataDir(): { dir: string; cleanup(): void } {
@@ -17,15 +18,30 @@ export interface TestApp extends Buildflow {
   dispose(): Promise<void>;
 }
 
-/** Opens a migrated embedded deployment in its own temp directory, with payments instant and scrypt cheap by default. */
-export async function openTestApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<TestApp> {
+/**
+ * Opens a migrated deployment that owns its data: a temp directory, and on Postgres a fresh database,
+ * both removed by `dispose`. Payments are instant and scrypt cheap by default.
+ */
+export async function openTestApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}, backend: Backend = 'sqlite'): Promise<TestApp> {
   const { dir, cleanup } = tempDataDir();
-  const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', BUILDFLOW_SCRYPT_COST: 1024, ...overrides }, {});
+  const database = backend === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const config = loadConfig(
+    {
+      BUILDFLOW_DATA_DIR: dir,
+      BUILDFLOW_PAYMENT_LATENCY_MS: 0,
+      BUILDFLOW_LOG_LEVEL: 'silent',
+      BUILDFLOW_SCRYPT_COST: 1024,
+      ...(database ? { BUILDFLOW_DATABASE_URL: database.url } : {}),
+      ...overrides,
+    },
+    {},
+  );
   const app = await openBuildflow(config, { migrate: true, ...options });
   return Object.assign(app, {
     dataDir: dir,
     async dispose() {
       await app.close();
+      await database?.drop();
       cleanup();
     },
   });

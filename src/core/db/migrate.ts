@@ -1,14 +1,21 @@
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { BuildflowError } from '../errors.js';
 import { migrationProvider } from './migrations/index.js';
+import { isPostgres } from './postgres.js';
 
-function migrator(db: Kysely<any>): Migrator {
+async function migrator(db: Kysely<any>): Promise<Migrator> {
+  // kysely looks for its bookkeeping tables in every schema; on Postgres pin them to the schema
+  // this connection works in, so deployments sharing a database in different schemas stay apart.
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    return new Migrator({ db, provider: migrationProvider, migrationTableSchema: rows[0]!.schema });
+  }
   return new Migrator({ db, provider: migrationProvider });
 }
 
 /** Applies every pending migration; returns the names applied now. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const { error, results } = await migrator(db).migrateToLatest();
+  const { error, results } = await (await migrator(db)).migrateToLatest();
   if (error) {
     throw new BuildflowError('UNAVAILABLE', `migration failed: ${(error as Error).message ?? String(error)}`);
   }
@@ -17,6 +24,6 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 
 /** Names of migrations the code knows but the database has not applied. */
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  const all = await migrator(db).getMigrations();
+  const all = await (await migrator(db)).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

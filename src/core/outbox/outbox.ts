@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, OutboxRow } from '../db/schema.js';
 import { insertOrDefer } from '../db/deferred-inserts.js';
+import { isPostgres } from '../db/postgres.js';
 
 /** Work the pipeline knows how to do; one outbox topic per step. */
 export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund', 'ship', 'deliver'] as const;
@@ -64,7 +65,8 @@ export interface ClaimOptions {
  * Leases up to `limit` due messages to one worker and counts the attempt in the same statement,
  * so a worker that crashes mid-message still used up an attempt.
  */
-export async function claimDue(db: Db, o: ClaimOptions): Promise<OutboxMessage[]> {
+export async function claimDue(db: Kysely<Database>, o: ClaimOptions): Promise<OutboxMessage[]> {
+  const skipLocked = isPostgres(db);
   const rows = await db
     .updateTable('outbox')
     .set((eb) => ({
@@ -72,8 +74,8 @@ export async function claimDue(db: Db, o: ClaimOptions): Promise<OutboxMessage[]
       locked_by: o.workerId,
       attempts: eb('attempts', '+', 1),
     }))
-    .where('id', 'in', (eb) =>
-      eb
+    .where('id', 'in', (eb) => {
+      const due = eb
         .selectFrom('outbox')
         .select('id')
         .where('status', '=', 'pending')
@@ -81,8 +83,11 @@ export async function claimDue(db: Db, o: ClaimOptions): Promise<OutboxMessage[]
         .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', o.now)]))
         .orderBy('available_at')
         .orderBy('id')
-        .limit(o.limit),
-    )
+        .limit(o.limit);
+      // Postgres: concurrent claimers skip each other's rows instead of queueing on them.
+      // SQLite has a single writer, so the question does not arise there.
+      return skipLocked ? due.forUpdate().skipLocked() : due;
+    })
     .returningAll()
     .execute();
   return rows.map(toMessage).sort((a, b) => a.id - b.id);

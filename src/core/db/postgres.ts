@@ -1,0 +1,30 @@
+import { Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+// int8 (count(*), bigint columns) and numeric (sum of bigints) arrive as strings by default;
+// every such value here (cents, stock, ms timestamps) is far below 2^53, so numbers are exact.
+const INT8 = 20;
+const NUMERIC = 1700;
+
+/**
+ * Opens Postgres through a pg pool. A schema other than `public` is chosen in the URL, e.g.
+ * `postgres://host/db?options=-c%20search_path%3Dshop`.
+ */
+export function openPostgres<DB>(url: string, options: { max?: number } = {}): Kysely<DB> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** True when `db` talks to Postgres (row locks with SKIP LOCKED are available). */
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}

@@ -37,9 +37,13 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
     {},
   );
   const app = await openBuildflow(config, { migrate: true, ...options });
+  let disposed = false;
   return Object.assign(app, {
     dataDir: dir,
+    // Idempotent: a file's afterEach may meet the same app again when a later test failed early.
     async dispose() {
+      if (disposed) return;
+      disposed = true;
       await app.close();
       await database?.drop();
       cleanup();

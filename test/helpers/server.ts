@@ -3,6 +3,7 @@ import type { ConfigOverrides } from '../../src/core/config.js';
 import type { OpenOptions } from '../../src/core/buildflow.js';
 import { buildServer, type ServerOptions } from '../../src/server/build-server.js';
 import { openTestApp, type TestApp } from './test-app.js';
+import type { Backend } from './backends.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -26,7 +27,8 @@ export async function openTestServer(
   serverOptions: Partial<ServerOptions> = {},
   openOptions: OpenOptions = {},
 ): Promise<TestServer> {
-  const app = await openTestApp(overrides, openOptions);
+  const backend = (process.env.BUILDFLOW_TEST_SERVER_BACKEND ?? 'sqlite') as Backend;
+  const app = await openTestApp(overrides, openOptions, backend);
   const server = await buildServer(app, { adminKey: ADMIN_KEY, ...serverOptions });
   await server.ready();
   const request: TestServer['request'] = async (options) => {

@@ -58,7 +58,9 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
         created_at: ctx.now,
         updated_at: ctx.now,
       })
-      .onConflict((oc) => oc.column('order_id').doNothing())
+      // Any conflict, not just on order_id: a concurrent copy of this message may hit the
+      // idempotency_key index first (Postgres raises it unless the insert names no arbiter).
+      .onConflict((oc) => oc.doNothing())
       .execute();
     return { idempotencyKey: key, amountCents: order.total_cents };
   },

@@ -30,6 +30,15 @@ function statusCounts(): Record<string, number> {
   }
 }
 
+function pendingPayments(): number {
+  const db = readDb('buildflow.db');
+  try {
+    return (db.prepare("select count(*) as n from payments where status = 'pending'").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -71,18 +80,14 @@ describe('crash safety', () => {
 
     const first = startCli(['worker', '--data-dir', tmp.dir], ENV);
     workers.push(first);
-    // Stock reserved and charges under way: the worst moment to die.
-    await until('orders to be in the middle of the pipeline', () => (statusCounts().reserved ?? 0) > 0, 30_000);
-    await new Promise((r) => setTimeout(r, 100));
+    // Stock reserved and charges sent with no answer recorded yet: the worst moment to die.
+    await until('charges to be in flight', () => pendingPayments() > 0, 30_000);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     const atKill = statusCounts();
     const inProgress = (atKill.pending ?? 0) + (atKill.reserved ?? 0) + (atKill.paid ?? 0);
     expect(inProgress).toBeGreaterThan(0); // the kill really happened mid-pipeline
-    const killedDb = readDb('buildflow.db');
-    const chargesInFlight = killedDb.prepare("select count(*) as n from payments where status = 'pending'").get() as { n: number };
-    killedDb.close();
-    expect(chargesInFlight.n).toBeGreaterThan(0); // …with charges sent and no answer recorded
+    expect(pendingPayments()).toBeGreaterThan(0); // …with charges sent and no answer recorded
 
     const second = startCli(['worker', '--data-dir', tmp.dir], ENV);
     workers.push(second);

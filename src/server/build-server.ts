@@ -7,6 +7,7 @@ import { BuildflowError } from '../core/errors.js';
 import { registerAuth } from './auth.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
+import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -70,6 +71,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   // JSON is the only body this API reads; anything else (text/plain included) answers 415.
   fastify.removeContentTypeParser('text/plain');
   registerErrorHandling(fastify);
+  registerDurableWrites(fastify, app);
   fastify.addHook('preValidation', coerceQuery);
   await registerOpenApi(fastify, API_VERSION);
 

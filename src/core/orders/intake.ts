@@ -64,8 +64,9 @@ export class OrderIntake {
     } catch (err) {
       return Promise.reject(err);
     }
-    const request: OrderRequest = { items: input.items, hash: orderRequestHash(input.items) };
-    if (input.idempotencyKey) request.idempotencyKey = input.idempotencyKey;
+    const request: OrderRequest = { items: input.items };
+    // The fingerprint only serves to compare a replay with the request that made the key.
+    if (input.idempotencyKey) Object.assign(request, { idempotencyKey: input.idempotencyKey, hash: orderRequestHash(input.items) });
     if (input.customerId) request.customerId = input.customerId;
     if (input.maxOpenOrders !== undefined) request.maxOpenOrders = input.maxOpenOrders;
     return new Promise((resolve, reject) => {

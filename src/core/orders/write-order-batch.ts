@@ -14,7 +14,8 @@ export const ORDER_IDEMPOTENCY_SCOPE = 'POST /v1/orders';
 export interface OrderRequest {
   items: RequestedItem[];
   idempotencyKey?: string;
-  hash: string;
+  /** Fingerprint of the items; present with an idempotency key. */
+  hash?: string;
   /** Owner from the caller's credentials (never from a request body); absent for an unowned admin order. */
   customerId?: string;
   /** Most orders the owner may hold in pending/reserved at once, this one included. */
@@ -129,8 +130,8 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
     const view = toOrderView(order, lines);
     if (key) {
       const body = JSON.stringify(view);
-      seen.set(seenKey(scopeOf(r), key), { hash: r.hash, body });
-      keyRows.push({ scope: scopeOf(r), key, request_hash: r.hash, response_status: 201, response_body: body, created_at: now });
+      seen.set(seenKey(scopeOf(r), key), { hash: r.hash!, body });
+      keyRows.push({ scope: scopeOf(r), key, request_hash: r.hash!, response_status: 201, response_body: body, created_at: now });
     }
     return { ok: true, order: view, replayed: false };
   });

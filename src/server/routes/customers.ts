@@ -31,7 +31,6 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
     handler: async (request, reply) => {
       limited(perAddress, `signup ${request.ip}`);
       const customer = await createCustomer(app.db, request.body, scryptCost);
-      await app.sync();
       return reply.code(201).header('location', `/v1/customers/${customer.id}`).send(customer);
     },
   });
@@ -48,7 +47,6 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       limited(perAddress, `signin ${request.ip}`);
       limited(perAccount, normalizeEmail(request.body.email));
       const issued = await signIn(app.db, request.body.email, request.body.password, { secret: tokenSecret, ttlMs: tokenTtlMs, scryptCost });
-      await app.sync();
       return issued;
     },
   });
@@ -63,7 +61,6 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
     },
     handler: async (request, reply) => {
       if (request.caller.kind === 'customer') await revokeToken(app.db, tokenSecret, request.caller.token);
-      await app.sync();
       return reply.code(204).send();
     },
   });
@@ -109,7 +106,6 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
     },
     handler: async (request) => {
       const customer = await disableCustomer(app.db, request.params.id);
-      await app.sync();
       return customer;
     },
   });

@@ -6,6 +6,7 @@ import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { PageOf, errorResponses } from '../schemas/common.js';
 import { CreateOrderQuery, HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
 import type { RouteOptions } from './context.js';
+import { ALREADY_DURABLE } from '../durable-writes.js';
 
 const tags = ['orders'];
 const security = BEARER_SECURITY;
@@ -15,6 +16,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   const onRequest = allow('customer', 'admin');
 
   fastify.post('/v1/orders', {
+    config: ALREADY_DURABLE,
     onRequest,
     schema: {
       tags,
@@ -78,6 +80,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   });
 
   fastify.post('/v1/orders/:id/cancel', {
+    config: ALREADY_DURABLE,
     onRequest,
     schema: {
       tags,

@@ -43,7 +43,6 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
     },
     handler: async (request, reply) => {
       const { product, created } = await upsertProduct(app.db, { sku: request.params.sku, ...request.body });
-      await app.sync();
       return reply.code(created ? 201 : 200).send(product);
     },
   });
@@ -58,11 +57,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: StockBody,
       response: { 200: ProductViewSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 500) },
     },
-    handler: async (request) => {
-      const product = await adjustStock(app.db, request.params.sku, request.body);
-      await app.sync();
-      return product;
-    },
+    handler: (request) => adjustStock(app.db, request.params.sku, request.body),
   });
 
   fastify.get('/v1/products/:sku/movements', {

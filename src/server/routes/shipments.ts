@@ -25,7 +25,6 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
     handler: async (request, reply) => {
       const accepted = await requestShipmentUpdate(app.db, request.params.trackingCode, request.body.status);
       app.signal.wake();
-      await app.sync();
       return reply.code(202).send(accepted);
     },
   });

@@ -11,6 +11,18 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_DATA_DIR: Type.String({ default: '.buildflow', minLength: 1 }),
   // postgres://… selects Postgres instead of the embedded SQLite file.
   BUILDFLOW_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  // Connections each process keeps to Postgres; size so that (serve + worker processes) × this stays under max_connections.
+  BUILDFLOW_DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+  // redis://… makes workers consume from bee-queue queues fed by the outbox relay, and caches product reads.
+  BUILDFLOW_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  // Prefix of every Redis key, so deployments (and test runs) sharing one Redis stay apart.
+  BUILDFLOW_REDIS_PREFIX: Type.String({ default: 'buildflow', minLength: 1, pattern: '^[A-Za-z0-9_.:-]+$' }),
+  // How often a relay looks for unpublished outbox rows when nothing in its process woke it.
+  BUILDFLOW_RELAY_POLL_MS: Type.Integer({ default: 50, minimum: 5, maximum: 60_000 }),
+  // A published message still pending after this long is published again (Redis lost it, or it was never sent).
+  BUILDFLOW_REPUBLISH_AFTER_MS: Type.Integer({ default: 30_000, minimum: 100 }),
+  // How long a cached product read may be served; every stock or price change also invalidates it at once.
+  BUILDFLOW_CACHE_TTL_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 24 * 60 * 60_000 }),
   BUILDFLOW_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   BUILDFLOW_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   BUILDFLOW_URL: Type.String({ default: 'http://127.0.0.1:3000', minLength: 1 }),
@@ -56,6 +68,8 @@ type RawConfig = Static<typeof ConfigSchema>;
 export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
+  databasePoolMax: number;
+  redis: { url: string | undefined; prefix: string; relayPollMs: number; republishAfterMs: number; cacheTtlMs: number };
   host: string;
   port: number;
   url: string;
@@ -104,6 +118,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   return {
     dataDir: resolve(raw.BUILDFLOW_DATA_DIR),
     databaseUrl: raw.BUILDFLOW_DATABASE_URL,
+    databasePoolMax: raw.BUILDFLOW_DATABASE_POOL_MAX,
+    redis: {
+      url: raw.BUILDFLOW_REDIS_URL,
+      prefix: raw.BUILDFLOW_REDIS_PREFIX,
+      relayPollMs: raw.BUILDFLOW_RELAY_POLL_MS,
+      republishAfterMs: raw.BUILDFLOW_REPUBLISH_AFTER_MS,
+      cacheTtlMs: raw.BUILDFLOW_CACHE_TTL_MS,
+    },
     host: raw.BUILDFLOW_HOST,
     port: raw.BUILDFLOW_PORT,
     url: raw.BUILDFLOW_URL,

@@ -23,7 +23,7 @@ export interface Storage {
  */
 export function openStorage(config: Config): Storage {
   if (config.databaseUrl) {
-    const db = openPostgres<Database>(config.databaseUrl);
+    const db = openPostgres<Database>(config.databaseUrl, { max: config.databasePoolMax });
     return {
       dialect: 'postgres',
       db,

@@ -1,0 +1,19 @@
+import { Redis } from 'ioredis';
+
+/**
+ * An ioredis client for everything on Redis except bee-queue (which brings its own connection).
+ * Commands fail fast while Redis is away instead of queueing without bound, so a caller can fall
+ * back to the database; the client keeps reconnecting in the background.
+ */
+export function openRedis(url: string, onError: (err: Error) => void = () => {}): Redis {
+  const client = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    connectTimeout: 2_000,
+    // Reconnect quickly at first, then at most every 2 s.
+    retryStrategy: (times) => Math.min(50 * times, 2_000),
+  });
+  // Without a listener an unreachable Redis would crash the process with an unhandled 'error'.
+  client.on('error', onError);
+  return client;
+}

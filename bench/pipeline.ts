@@ -29,7 +29,7 @@ async function inProgressCount(db: Awaited<ReturnType<typeof benchApp>>['app']['
 
 async function main(): Promise<void> {
   const { app, dispose } = await benchApp();
-  const workers = startWorkers(app, { concurrency, sweeper: false, batchSize: envInt('BENCH_BATCH', 512) });
+  const workers = startWorkers(app, { concurrency, roles: { sweeper: false }, batchSize: envInt('BENCH_BATCH', 512) });
   console.log(`pipeline benchmark: ${total} orders, ${concurrency} worker loops, node ${process.version}`);
 
   const started = Date.now();

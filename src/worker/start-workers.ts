@@ -1,28 +1,52 @@
 import type { Buildflow } from '../core/buildflow.js';
+import { TopicQueues } from '../core/transport/topic-queues.js';
 import { silentLogger, type Logger } from './logger.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { PipelineRunner } from './pipeline-runner.js';
+import { RedisConsumer } from './redis-consumer.js';
 import { SweeperLoop } from './sweeper-loop.js';
 
+/** What a worker process does; all by default. */
+export interface WorkerRoles {
+  /** Run pipeline steps (from the outbox, or from Redis when BUILDFLOW_REDIS_URL is set). */
+  steps: boolean;
+  /** Publish outbox rows to Redis (scale-out only; ignored on the embedded transport). */
+  relay: boolean;
+  /** Re-drive stuck orders and expire reservations. */
+  sweeper: boolean;
+}
+
 export interface WorkerOptions {
-  /** Parallel claim loops; default from config (BUILDFLOW_WORKER_CONCURRENCY). */
+  /** Parallel batches; default from config (BUILDFLOW_WORKER_CONCURRENCY). */
   concurrency?: number;
   batchSize?: number;
   pollMs?: number;
-  /** Run the sweeper too (default true). */
-  sweeper?: boolean;
+  roles?: Partial<WorkerRoles>;
   logger?: Logger;
 }
 
 export interface RunningWorkers {
-  worker: OutboxWorker;
+  /** Identifies this process's workers in leases and logs. */
+  id: string;
+  transport: 'local' | 'redis';
+  roles: WorkerRoles;
+  /** The Redis consumer, when this process runs steps from Redis. */
+  consumer?: RedisConsumer;
+  relay?: OutboxRelay;
   /** Stop taking work, finish what is in hand, then return. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts in-process pipeline workers (and the sweeper) on an opened deployment. */
+// On Redis, each step queue keeps this many jobs in flight per unit of concurrency: jobs that
+// arrive together are batched, so the figure is a batch size, not a count of parallel calls.
+const JOBS_PER_CONCURRENCY = 64;
+
+/** Starts pipeline workers, the relay and the sweeper on an opened deployment, as `roles` says. */
 export function startWorkers(app: Buildflow, options: WorkerOptions = {}): RunningWorkers {
   const logger = options.logger ?? silentLogger;
+  const roles: WorkerRoles = { steps: true, relay: true, sweeper: true, ...options.roles };
+  const concurrency = options.concurrency ?? app.config.workerConcurrency;
   const runner = new PipelineRunner({
     db: app.db,
     gateway: app.gateway,
@@ -30,23 +54,60 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     maxAttempts: app.config.maxAttempts,
     logger,
   });
-  const worker = new OutboxWorker(app.db, app.signal, runner, logger, {
-    batchSize: options.batchSize ?? 512,
-    // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
-    leaseMs: Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4),
-    pollMs: options.pollMs ?? 250,
-  });
-  worker.start(options.concurrency ?? app.config.workerConcurrency);
-  const sweeper = options.sweeper === false ? undefined : new SweeperLoop(app.db, app.signal, logger, {
-    intervalMs: app.config.sweepIntervalMs,
-    stuckAfterMs: app.config.stuckAfterMs,
-  });
+  // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
+  const leaseMs = Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4);
+  const batchSize = options.batchSize ?? 512;
+  const pollMs = options.pollMs ?? 250;
+  const sweeper = roles.sweeper
+    ? new SweeperLoop(app.db, app.signal, logger, { intervalMs: app.config.sweepIntervalMs, stuckAfterMs: app.config.stuckAfterMs })
+    : undefined;
   sweeper?.start();
+
+  const redisUrl = app.config.redis.url;
+  if (!redisUrl) {
+    const worker = roles.steps ? new OutboxWorker(app.db, app.signal, runner, logger, { batchSize, leaseMs, pollMs }) : undefined;
+    worker?.start(concurrency);
+    return {
+      id: worker?.id ?? `worker-${process.pid}`,
+      transport: 'local',
+      roles: { ...roles, relay: false },
+      async stop(timeoutMs) {
+        await sweeper?.stop();
+        await worker?.stop(timeoutMs);
+      },
+    };
+  }
+
+  const queues = new TopicQueues({
+    url: redisUrl,
+    prefix: app.config.redis.prefix,
+    worker: roles.steps,
+    onError: (err, topic) => logger.warn({ topic, err: err.message }, 'redis queue error'),
+  });
+  const relay = roles.relay
+    ? new OutboxRelay(app.db, queues, app.signal, logger, {
+        batchSize,
+        pollMs: app.config.redis.relayPollMs,
+        republishAfterMs: app.config.redis.republishAfterMs,
+        jobTimeoutMs: leaseMs,
+      })
+    : undefined;
+  relay?.start();
+  const consumer = roles.steps
+    ? new RedisConsumer(app.db, queues, runner, app.signal, logger, { jobsPerQueue: concurrency * JOBS_PER_CONCURRENCY, leaseMs, stallCheckMs: 2_500 })
+    : undefined;
+  consumer?.start();
   return {
-    worker,
+    id: consumer?.id ?? `relay-${process.pid}`,
+    transport: 'redis',
+    roles,
+    consumer,
+    relay,
     async stop(timeoutMs) {
       await sweeper?.stop();
-      await worker.stop(timeoutMs);
+      await relay?.stop();
+      await queues.close(timeoutMs);
+      await consumer?.drain();
     },
   };
 }

@@ -1,31 +1,128 @@
 import { PipelineRunner } from '../../src/worker/pipeline-runner.js';
 import { OutboxWorker } from '../../src/worker/outbox-worker.js';
+import { OutboxRelay } from '../../src/worker/outbox-relay.js';
+import { RedisConsumer } from '../../src/worker/redis-consumer.js';
 import { silentLogger } from '../../src/worker/logger.js';
+import { TopicQueues } from '../../src/core/transport/topic-queues.js';
+import { WakeSignal } from '../../src/core/outbox/wake-signal.js';
 import type { Buildflow } from '../../src/core/buildflow.js';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
 
-/** A worker that the test drives by hand, one batch at a time. */
-export function manualWorker(app: Buildflow, options: { gateway?: PaymentGateway; batchSize?: number } = {}): OutboxWorker {
-  const runner = new PipelineRunner({
+export interface ManualWorkerOptions {
+  gateway?: PaymentGateway;
+  batchSize?: number;
+}
+
+/** A worker the test drives by hand: each `runOnce` takes one batch of due messages through its steps. */
+export interface ManualWorker {
+  /** Runs one batch; returns how many messages it took (on Redis: published, whichever consumer ran them). */
+  runOnce(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function runnerFor(app: Buildflow, options: ManualWorkerOptions): PipelineRunner {
+  return new PipelineRunner({
     db: app.db,
     gateway: options.gateway ?? app.gateway,
     reservationTtlMs: app.config.reservationTtlMs,
     maxAttempts: app.config.maxAttempts,
     logger: silentLogger,
   });
-  return new OutboxWorker(app.db, app.signal, runner, silentLogger, { batchSize: options.batchSize ?? 64, leaseMs: 30_000, pollMs: 10 });
+}
+
+/**
+ * The Redis transport driven by hand: a relay pass publishes due outbox rows to bee-queue, and a
+ * real consumer takes them from Redis; `runOnce` returns when every row it published has been
+ * claimed and its batch has finished.
+ */
+class RedisManualWorker implements ManualWorker {
+  private readonly queues: TopicQueues;
+  private readonly relay: OutboxRelay;
+  private readonly consumer: RedisConsumer;
+
+  constructor(private readonly app: Buildflow, options: ManualWorkerOptions) {
+    const { url, prefix } = app.config.redis;
+    this.queues = new TopicQueues({ url: url!, prefix, worker: true, onError: () => {} });
+    // A private signal: the consumer's wake-ups must not make the relay publish behind the test's back.
+    const signal = new WakeSignal();
+    this.relay = new OutboxRelay(app.db, this.queues, signal, silentLogger, {
+      batchSize: options.batchSize ?? 64,
+      pollMs: 10,
+      republishAfterMs: app.config.redis.republishAfterMs,
+      jobTimeoutMs: 30_000,
+    });
+    this.consumer = new RedisConsumer(app.db, this.queues, runnerFor(app, options), signal, silentLogger, {
+      jobsPerQueue: options.batchSize ?? 64,
+      leaseMs: 30_000,
+      stallCheckMs: 2_500,
+    });
+    this.consumer.start();
+  }
+
+  async runOnce(): Promise<number> {
+    const published = await this.relay.publishOnce();
+    if (published === 0) return 0;
+    for (let i = 0; i < 4000; i++) {
+      if (this.consumer.idle() && (await this.waitingInRedis()) === 0) return published;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('published messages were not consumed within 20 s');
+  }
+
+  /** Rows handed to Redis that no worker has claimed yet. */
+  private async waitingInRedis(): Promise<number> {
+    const now = Date.now();
+    const row = await this.app.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .where('published_at', 'is not', null)
+      .where('available_at', '<=', now)
+      .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+    await this.consumer.drain();
+  }
+}
+
+/** A worker on the app's transport that the test drives by hand, one batch at a time. */
+export function manualWorker(app: Buildflow, options: ManualWorkerOptions = {}): ManualWorker {
+  if (app.config.redis.url) {
+    // Opened per batch, so a test that runs one batch and moves on leaves no connection behind.
+    return {
+      async runOnce() {
+        const w = new RedisManualWorker(app, options);
+        try {
+          return await w.runOnce();
+        } finally {
+          await w.close();
+        }
+      },
+      async close() {},
+    };
+  }
+  const worker = new OutboxWorker(app.db, app.signal, runnerFor(app, options), silentLogger, { batchSize: options.batchSize ?? 64, leaseMs: 30_000, pollMs: 10 });
+  return { runOnce: () => worker.runOnce(), async close() {} };
 }
 
 /** Runs batches until no message is due; returns how many messages were handled. */
-export async function runUntilIdle(app: Buildflow, options: Parameters<typeof manualWorker>[1] = {}): Promise<number> {
-  const worker = manualWorker(app, options);
-  let total = 0;
-  for (let i = 0; i < 10_000; i++) {
-    const n = await worker.runOnce();
-    if (n === 0) return total;
-    total += n;
+export async function runUntilIdle(app: Buildflow, options: ManualWorkerOptions = {}): Promise<number> {
+  const worker = app.config.redis.url ? new RedisManualWorker(app, options) : manualWorker(app, options);
+  try {
+    let total = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const n = await worker.runOnce();
+      if (n === 0) return total;
+      total += n;
+    }
+    throw new Error('pipeline did not become idle');
+  } finally {
+    await worker.close();
   }
-  throw new Error('pipeline did not become idle');
 }
 
 /** Counts rows of a table, optionally where a column has a value. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type ConfigOverrides } from '../../src/core/config.js';
 import { openBuildflow, type Buildflow, type OpenOptions } from '../../src/core/buildflow.js';
 import { upsertProduct } from '../../src/core/catalog/products.js';
-import { freshPostgresDatabase, type Backend } from './backends.js';
+import { TEST_REDIS_URL, freshPostgresDatabase, freshRedisPrefix, usesPostgres, usesRedis, type Backend } from './backends.js';
 
 /** A fresh data directory under the OS temp dir; removed by the returned cleanup. */
 export function tempDataDir(): { dir: string; cleanup(): void } {
@@ -19,12 +19,13 @@ export interface TestApp extends Buildflow {
 }
 
 /**
- * Opens a migrated deployment that owns its data: a temp directory, and on Postgres a fresh database,
- * both removed by `dispose`. Payments are instant and scrypt cheap by default.
+ * Opens a migrated deployment that owns its data: a temp directory, on Postgres a fresh database,
+ * with Redis a fresh key prefix, all removed by `dispose`. Payments are instant and scrypt cheap by default.
  */
 export async function openTestApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}, backend: Backend = 'sqlite'): Promise<TestApp> {
   const { dir, cleanup } = tempDataDir();
-  const database = backend === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const database = usesPostgres(backend) ? await freshPostgresDatabase() : undefined;
+  const redis = usesRedis(backend) ? freshRedisPrefix() : undefined;
   const config = loadConfig(
     {
       BUILDFLOW_DATA_DIR: dir,
@@ -32,6 +33,7 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
       BUILDFLOW_LOG_LEVEL: 'silent',
       BUILDFLOW_SCRYPT_COST: 1024,
       ...(database ? { BUILDFLOW_DATABASE_URL: database.url } : {}),
+      ...(redis ? { BUILDFLOW_REDIS_URL: TEST_REDIS_URL, BUILDFLOW_REDIS_PREFIX: redis.prefix } : {}),
       ...overrides,
     },
     {},
@@ -46,6 +48,7 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
       disposed = true;
       await app.close();
       await database?.drop();
+      await redis?.drop();
       cleanup();
     },
   });

@@ -29,7 +29,7 @@ Examples:
       const log = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       const workers = startWorkers(app, { logger: log });
-      log.info({ dataDir: config.dataDir, concurrency: config.workerConcurrency, worker: workers.worker.id }, 'buildflow worker ready');
+      log.info({ dataDir: config.dataDir, concurrency: config.workerConcurrency, worker: workers.id, transport: workers.transport }, 'buildflow worker ready');
       await untilShutdown(log, async () => {
         await workers.stop();
         await app.close();

@@ -21,6 +21,11 @@ export function openPostgres<DB>(url: string, options: { max?: number } = {}): K
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may a checked-out one: when its connection ends (pg_terminate_backend, a dropped socket)
+  // pg rejects the query in flight and then emits 'error' on the client, which nobody listens to
+  // while kysely holds it. The query's rejection is the failure callers see; on release the pool
+  // drops the client, as it is no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

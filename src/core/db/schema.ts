@@ -135,6 +135,8 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: Millis;
   processed_at: Millis | null;
+  /** Scale-out only: when a relay last handed the row to Redis. */
+  published_at: Generated<Millis | null>;
 }
 
 export interface IdempotencyKeysTable {

@@ -43,7 +43,7 @@ export async function enqueue(trx: Db, messages: readonly NewMessage[], now: num
   );
 }
 
-function toMessage(row: OutboxRow): OutboxMessage {
+export function toMessage(row: OutboxRow): OutboxMessage {
   return {
     id: row.id,
     topic: row.topic as Topic,
@@ -104,11 +104,11 @@ export async function markDone(trx: Db, ids: readonly number[], now: number): Pr
     .execute();
 }
 
-/** Releases a failed message for another attempt after `delayMs`. */
+/** Releases a failed message for another attempt after `delayMs` (a relay publishes it again then). */
 export async function scheduleRetry(db: Db, id: number, error: string, delayMs: number, now: number): Promise<void> {
   await db
     .updateTable('outbox')
-    .set({ available_at: now + delayMs, locked_until: null, locked_by: null, last_error: error.slice(0, 1000) })
+    .set({ available_at: now + delayMs, locked_until: null, locked_by: null, published_at: null, last_error: error.slice(0, 1000) })
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .execute();

@@ -1,0 +1,97 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../core/db/schema.js';
+import type { WakeSignal } from '../core/outbox/wake-signal.js';
+import { claimForPublishing, unpublish, type Publication } from '../core/outbox/publishing.js';
+import type { Topic } from '../core/outbox/outbox.js';
+import type { TopicQueues } from '../core/transport/topic-queues.js';
+import type { Logger } from './logger.js';
+
+export interface RelayOptions {
+  /** Rows published per statement. */
+  batchSize: number;
+  /** Fallback poll when nothing in this process woke the relay (orders taken by other processes). */
+  pollMs: number;
+  republishAfterMs: number;
+  /** Every job gets this timeout: a handler that hangs is failed in Redis; the database lease decides what happens next. */
+  jobTimeoutMs: number;
+  /** A publish that Redis does not confirm within this time is given up and retried on the next pass. */
+  publishTimeoutMs?: number;
+}
+
+/**
+ * The scale-out dispatch: hands unpublished outbox rows to the bee-queue queue of their topic,
+ * with the outbox id as the job id. Any number of relays may run; see claimForPublishing.
+ */
+export class OutboxRelay {
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly queues: TopicQueues,
+    private readonly signal: WakeSignal,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Publishes one batch; returns how many rows it handed to Redis. */
+  async publishOnce(): Promise<number> {
+    const rows = await claimForPublishing(this.db, { limit: this.options.batchSize, now: Date.now(), republishAfterMs: this.options.republishAfterMs });
+    if (rows.length === 0) return 0;
+    const failed = await this.publish(rows);
+    if (failed.length > 0) await unpublish(this.db, failed);
+    return rows.length - failed.length;
+  }
+
+  private async publish(rows: readonly Publication[]): Promise<number[]> {
+    const byTopic = new Map<Topic, Publication[]>();
+    for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    const failed: number[] = [];
+    await Promise.all(
+      [...byTopic].map(async ([topic, group]) => {
+        const queue = this.queues.get(topic);
+        const jobs = group.map((r) => queue.createJob({ orderId: r.orderId }).setId(String(r.id)).timeout(this.options.jobTimeoutMs));
+        try {
+          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? 5_000);
+          for (const [job, err] of errors) {
+            failed.push(Number(job.id));
+            this.logger.warn({ messageId: job.id, topic, err: err.message }, 'publish failed; will retry');
+          }
+        } catch (err) {
+          failed.push(...group.map((r) => r.id));
+          this.logger.warn({ topic, count: group.length, err: (err as Error).message }, 'publish failed; will retry');
+        }
+      }),
+    );
+    return failed;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if ((await this.publishOnce()) < this.options.batchSize) await this.signal.wait(this.options.pollMs);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'relay error; backing off');
+        await this.signal.wait(Math.max(this.options.pollMs, 500));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.signal.wake();
+    await this.loop;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

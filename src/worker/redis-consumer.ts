@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type BeeQueue from 'bee-queue';
+import type { Database } from '../core/db/schema.js';
+import { claimByIds } from '../core/outbox/publishing.js';
+import type { WakeSignal } from '../core/outbox/wake-signal.js';
+import type { JobData, TopicQueues } from '../core/transport/topic-queues.js';
+import type { Logger } from './logger.js';
+import type { PipelineRunner } from './pipeline-runner.js';
+
+export interface RedisConsumerOptions {
+  /** Jobs each step queue runs at once; they are gathered into shared batches. */
+  jobsPerQueue: number;
+  leaseMs: number;
+  /** How often this worker puts stalled jobs (of crashed or blocked workers) back on their queue. */
+  stallCheckMs: number;
+}
+
+interface Delivery {
+  id: number;
+  done(err?: unknown): void;
+}
+
+/**
+ * The scale-out transport's consumer: takes jobs from every step queue and runs them through the
+ * same PipelineRunner as the embedded worker. Jobs that arrive together are claimed in the
+ * database in one statement (attempts counted there, a lease taken) and run as one batch, so a
+ * batch still costs two commits. A delivery the database no longer wants (done, dead, leased by
+ * a worker that got a duplicate) is acknowledged without running anything.
+ */
+export class RedisConsumer {
+  readonly id = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private pending: Delivery[] = [];
+  private flushScheduled = false;
+  private inFlight = new Set<Promise<void>>();
+  /** Messages this consumer ran; tests and benchmarks read it. */
+  handled = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly queues: TopicQueues,
+    private readonly runner: PipelineRunner,
+    private readonly signal: WakeSignal,
+    private readonly logger: Logger,
+    private readonly options: RedisConsumerOptions,
+  ) {}
+
+  start(): void {
+    for (const [topic, queue] of this.queues.queues) {
+      queue.process(this.options.jobsPerQueue, (job: BeeQueue.Job<JobData>) => this.deliver(job));
+      queue.checkStalledJobs(this.options.stallCheckMs, (err, stalled) => {
+        if (err) this.logger.warn({ topic, err: err.message }, 'stalled-job check failed');
+        else if (stalled > 0) this.logger.warn({ topic, stalled }, 'requeued stalled jobs');
+      });
+    }
+  }
+
+  private deliver(job: BeeQueue.Job<JobData>): Promise<void> {
+    const id = Number(job.id);
+    if (!Number.isSafeInteger(id)) return Promise.resolve(); // not ours: nothing to do
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ id, done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // Let the other jobs that arrived in this tick join the batch.
+        setImmediate(() => this.track(this.flush()));
+      }
+    });
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const messages = await claimByIds(this.db, batch.map((d) => d.id), { workerId: this.id, leaseMs: this.options.leaseMs, now: Date.now() });
+      if (messages.length > 0) {
+        await this.runner.run(messages);
+        this.handled += messages.length;
+        // Follow-up messages were committed; let this process's relay publish them now.
+        this.signal.wake();
+      }
+      for (const d of batch) d.done();
+    } catch (err) {
+      // The database row keeps its state; the relay republishes it once the republish bound passes.
+      this.logger.error({ err: (err as Error).message, count: batch.length }, 'batch failed');
+      for (const d of batch) d.done(err);
+    }
+  }
+
+  /** True when no delivery is waiting for a batch or being run. */
+  idle(): boolean {
+    return this.inFlight.size === 0 && this.pending.length === 0 && !this.flushScheduled;
+  }
+
+  /** Waits for the batches in hand (the queues themselves are closed by their owner). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0 || this.pending.length > 0) {
+      await Promise.all([...this.inFlight]);
+      if (this.pending.length > 0 && this.inFlight.size === 0) this.track(this.flush());
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// The HTTP suites run once more on Postgres when BUILDFLOW_TEST_BACKENDS names it (CI does); the
-// core suites loop over BACKENDS themselves (test/helpers/backends.ts).
+// The HTTP suites run once more for each scale-out cell BUILDFLOW_TEST_BACKENDS names (CI names
+// them all); the core suites loop over BACKENDS themselves (test/helpers/backends.ts).
 const backends = (process.env.BUILDFLOW_TEST_BACKENDS ?? 'sqlite').split(',').map((b) => b.trim());
 
 export default defineConfig({
@@ -12,9 +12,9 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'] } },
-      ...(backends.includes('postgres')
-        ? [{ extends: true, test: { name: 'http on postgres', include: ['test/server/**/*.test.ts'], env: { BUILDFLOW_TEST_SERVER_BACKEND: 'postgres' } } }]
-        : []),
+      ...['postgres', 'postgres+redis']
+        .filter((b) => backends.includes(b))
+        .map((b) => ({ extends: true as const, test: { name: `http on ${b}`, include: ['test/server/**/*.test.ts'], env: { BUILDFLOW_TEST_SERVER_BACKEND: b } } })),
     ],
   },
 });

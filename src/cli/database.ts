@@ -3,6 +3,7 @@ import { loadConfig } from '../core/config.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import type { Database } from '../core/db/schema.js';
 import { openStorage } from '../core/db/open-storage.js';
+import { openProductCache, type ProductCache } from '../core/catalog/product-cache.js';
 
 /**
  * Runs `work` on the migrated database (BUILDFLOW_DATABASE_URL, else the SQLite file of
@@ -10,15 +11,22 @@ import { openStorage } from '../core/db/open-storage.js';
  * dead-letters) work on the database directly, so they run with the API down; they migrate first,
  * as serve and worker do.
  */
-export async function withDatabase<T>(dataDir: string | undefined, work: (db: Kysely<Database>, applied: string[]) => Promise<T>): Promise<T> {
-  const storage = openStorage(loadConfig({ BUILDFLOW_DATA_DIR: dataDir }));
+export async function withDatabase<T>(
+  dataDir: string | undefined,
+  work: (db: Kysely<Database>, applied: string[], cache: ProductCache) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig({ BUILDFLOW_DATA_DIR: dataDir });
+  const storage = openStorage(config);
+  // Catalog writes from here (seed) must drop the API's cached reads, as the API's own writes do.
+  const cache = openProductCache(config);
   try {
     const applied = await migrateToLatest(storage.db);
-    const result = await work(storage.db, applied);
+    const result = await work(storage.db, applied, cache);
     // Ops writes (seed, re-drive) are acknowledged like API writes: only once durable.
     await storage.sync();
     return result;
   } finally {
+    await cache.close();
     await storage.close();
   }
 }

@@ -8,6 +8,8 @@ import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orde
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
+import { openProductCache, type ProductCache } from './catalog/product-cache.js';
+import { adjustStock, getProduct, upsertProduct, type ProductInput, type ProductView, type StockAdjustment } from './catalog/products.js';
 
 /**
  * One opened deployment: the database, the payment gateway and the in-process wake signal, plus
@@ -18,7 +20,15 @@ export interface Buildflow {
   db: Kysely<Database>;
   gateway: PaymentGateway;
   signal: WakeSignal;
+  /** Product reads for display; Redis when BUILDFLOW_REDIS_URL is set, else none. */
+  cache: ProductCache;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
+  /** One product, from the cache when it holds it. */
+  getProduct(sku: string): Promise<ProductView>;
+  /** Creates or updates a product, then drops its cached read. */
+  saveProduct(input: ProductInput): Promise<{ product: ProductView; created: boolean }>;
+  /** Changes stock with a ledger row, then drops the product's cached read. */
+  adjustStock(sku: string, adjustment: StockAdjustment): Promise<ProductView>;
   cancelOrder(idOrReference: string): Promise<OrderView>;
   /**
    * Resolves once every transaction committed so far survives power loss. Call it before
@@ -48,15 +58,35 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       gateway = simulated;
     }
     const signal = new WakeSignal();
+    const cache = openProductCache(config);
     const intake = new OrderIntake({ db, durable: sync, maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake() });
     return {
       config,
       db,
       gateway,
       signal,
+      cache,
       placeOrder: (input) => intake.place(input),
+      async getProduct(sku) {
+        const cached = await cache.get(sku);
+        if (cached) return cached;
+        const product = await getProduct(db, sku);
+        await cache.set(product);
+        return product;
+      },
+      async saveProduct(input) {
+        const saved = await upsertProduct(db, input);
+        await cache.invalidate([input.sku]);
+        return saved;
+      },
+      async adjustStock(sku, adjustment) {
+        const product = await adjustStock(db, sku, adjustment);
+        await cache.invalidate([sku]);
+        return product;
+      },
       async cancelOrder(idOrReference) {
         const order = await cancelOrder(db, idOrReference);
+        await cache.invalidate(order.items.map((i) => i.sku));
         signal.wake();
         await sync();
         return order;
@@ -64,6 +94,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       sync,
       async close() {
         await intake.close();
+        await cache.close();
         await storage.close();
       },
     };

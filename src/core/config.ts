@@ -22,7 +22,7 @@ export const ConfigSchema = Type.Object({
   // A published message still pending after this long is published again (Redis lost it, or it was never sent).
   BUILDFLOW_REPUBLISH_AFTER_MS: Type.Integer({ default: 30_000, minimum: 100 }),
   // How long a cached product read may be served; every stock or price change also invalidates it at once.
-  BUILDFLOW_CACHE_TTL_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 24 * 60 * 60_000 }),
+  BUILDFLOW_CACHE_TTL_MS: Type.Integer({ default: 10_000, minimum: 0, maximum: 24 * 60 * 60_000 }),
   BUILDFLOW_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   BUILDFLOW_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   BUILDFLOW_URL: Type.String({ default: 'http://127.0.0.1:3000', minLength: 1 }),

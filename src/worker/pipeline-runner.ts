@@ -4,6 +4,7 @@ import { markDead, markDone, retryDelayMs, scheduleRetry, type OutboxMessage } f
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import type { StepContext } from '../core/pipeline/step.js';
 import { deferInserts, flushDeferred } from '../core/db/deferred-inserts.js';
+import { takeStockChanges } from '../core/catalog/stock-changes.js';
 import { STEPS, compensateDeadLetter } from '../core/pipeline/steps.js';
 import type { Logger } from './logger.js';
 
@@ -13,6 +14,8 @@ export interface RunnerDeps {
   reservationTtlMs: number;
   maxAttempts: number;
   logger: Logger;
+  /** Called after a commit that changed these products' stock (cache invalidation). */
+  onStockChanged?: (skus: string[]) => void;
 }
 
 function errorText(err: unknown): string {
@@ -90,7 +93,7 @@ export class PipelineRunner {
     const ok = new Set<number>();
     if (messages.length === 0) return ok;
     const attempt = (group: readonly OutboxMessage[]) =>
-      this.deps.db.transaction().execute(async (trx) => {
+      this.transaction(async (trx) => {
         deferInserts(trx);
         for (const m of group) await work(trx, m);
         await finish?.(trx, group);
@@ -130,9 +133,20 @@ export class PipelineRunner {
   /** Dead-letters a message and, in the same transaction, compensates and cancels its order. */
   private async deadLetter(m: OutboxMessage, reason: string): Promise<void> {
     this.deps.logger.error({ messageId: m.id, topic: m.topic, orderId: m.orderId, attempts: m.attempts, err: reason }, 'message dead-lettered');
-    await this.deps.db.transaction().execute(async (trx) => {
+    await this.transaction(async (trx) => {
       const now = Date.now();
       if (await markDead(trx, m.id, reason, now)) await compensateDeadLetter(trx, m.orderId, now);
     });
+  }
+
+  /** One transaction; once it has committed, reports the products whose stock it changed. */
+  private async transaction(work: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+    let committed: Transaction<Database> | undefined;
+    await this.deps.db.transaction().execute(async (trx) => {
+      await work(trx);
+      committed = trx;
+    });
+    const skus = committed ? takeStockChanges(committed) : [];
+    if (skus.length > 0) this.deps.onStockChanged?.(skus);
   }
 }

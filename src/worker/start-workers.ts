@@ -1,4 +1,5 @@
 import type { Buildflow } from '../core/buildflow.js';
+import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import { TopicQueues } from '../core/transport/topic-queues.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -42,25 +43,38 @@ export interface RunningWorkers {
 // arrive together are batched, so the figure is a batch size, not a count of parallel calls.
 const JOBS_PER_CONCURRENCY = 64;
 
+/** The pipeline runner of a deployment: its gateway, its limits, and cache invalidation after stock changes. */
+export function createRunner(app: Buildflow, options: { logger?: Logger; gateway?: PaymentGateway } = {}): PipelineRunner {
+  return new PipelineRunner({
+    db: app.db,
+    gateway: options.gateway ?? app.gateway,
+    reservationTtlMs: app.config.reservationTtlMs,
+    maxAttempts: app.config.maxAttempts,
+    logger: options.logger ?? silentLogger,
+    onStockChanged: (skus) => void app.cache.invalidate(skus),
+  });
+}
+
+/** The sweeper of a deployment, dropping cached reads of the stock it releases. */
+export function createSweeper(app: Buildflow, logger: Logger = silentLogger): SweeperLoop {
+  return new SweeperLoop(app.db, app.signal, logger, {
+    intervalMs: app.config.sweepIntervalMs,
+    stuckAfterMs: app.config.stuckAfterMs,
+    onStockChanged: (skus) => void app.cache.invalidate(skus),
+  });
+}
+
 /** Starts pipeline workers, the relay and the sweeper on an opened deployment, as `roles` says. */
 export function startWorkers(app: Buildflow, options: WorkerOptions = {}): RunningWorkers {
   const logger = options.logger ?? silentLogger;
   const roles: WorkerRoles = { steps: true, relay: true, sweeper: true, ...options.roles };
   const concurrency = options.concurrency ?? app.config.workerConcurrency;
-  const runner = new PipelineRunner({
-    db: app.db,
-    gateway: app.gateway,
-    reservationTtlMs: app.config.reservationTtlMs,
-    maxAttempts: app.config.maxAttempts,
-    logger,
-  });
+  const runner = createRunner(app, { logger });
   // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
   const leaseMs = Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4);
   const batchSize = options.batchSize ?? 512;
   const pollMs = options.pollMs ?? 250;
-  const sweeper = roles.sweeper
-    ? new SweeperLoop(app.db, app.signal, logger, { intervalMs: app.config.sweepIntervalMs, stuckAfterMs: app.config.stuckAfterMs })
-    : undefined;
+  const sweeper = roles.sweeper ? createSweeper(app, logger) : undefined;
   sweeper?.start();
 
   const redisUrl = app.config.redis.url;

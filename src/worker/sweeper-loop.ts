@@ -13,7 +13,7 @@ export class SweeperLoop {
     private readonly db: Kysely<Database>,
     private readonly signal: WakeSignal,
     private readonly logger: Logger,
-    private readonly options: { intervalMs: number; stuckAfterMs: number },
+    private readonly options: { intervalMs: number; stuckAfterMs: number; onStockChanged?: (skus: string[]) => void },
   ) {}
 
   start(): void {
@@ -26,6 +26,7 @@ export class SweeperLoop {
   async tick(): Promise<void> {
     try {
       const result = await sweep(this.db, { now: Date.now(), stuckAfterMs: this.options.stuckAfterMs });
+      if (result.stockChanged.length > 0) this.options.onStockChanged?.(result.stockChanged);
       if (result.expired + result.redriven > 0) {
         this.logger.info(result, 'sweeper repaired orders');
         this.signal.wake();

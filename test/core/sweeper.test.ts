@@ -18,8 +18,8 @@ for (const backend of BACKENDS) describe(`sweeper [${backend}]`, () => {
     await manualWorker(app).runOnce(); // reserve only; the pay message waits
     expect(await getProduct(app.db, 'A')).toMatchObject({ reserved: 3 });
 
-    expect(await sweep(app.db, { now: Date.now(), stuckAfterMs: 3_600_000 })).toEqual({ expired: 0, redriven: 0 });
-    expect(await sweep(app.db, { now: Date.now() + 2000, stuckAfterMs: 3_600_000 })).toEqual({ expired: 1, redriven: 0 });
+    expect(await sweep(app.db, { now: Date.now(), stuckAfterMs: 3_600_000 })).toEqual({ expired: 0, redriven: 0, stockChanged: [] });
+    expect(await sweep(app.db, { now: Date.now() + 2000, stuckAfterMs: 3_600_000 })).toEqual({ expired: 1, redriven: 0, stockChanged: ['A'] });
 
     await runUntilIdle(app); // the late pay message finds the order cancelled and does nothing
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'reservation_expired' });

@@ -1,4 +1,5 @@
-import { PipelineRunner } from '../../src/worker/pipeline-runner.js';
+import type { PipelineRunner } from '../../src/worker/pipeline-runner.js';
+import { createRunner } from '../../src/worker/start-workers.js';
 import { OutboxWorker } from '../../src/worker/outbox-worker.js';
 import { OutboxRelay } from '../../src/worker/outbox-relay.js';
 import { RedisConsumer } from '../../src/worker/redis-consumer.js';
@@ -21,13 +22,7 @@ export interface ManualWorker {
 }
 
 function runnerFor(app: Buildflow, options: ManualWorkerOptions): PipelineRunner {
-  return new PipelineRunner({
-    db: app.db,
-    gateway: options.gateway ?? app.gateway,
-    reservationTtlMs: app.config.reservationTtlMs,
-    maxAttempts: app.config.maxAttempts,
-    logger: silentLogger,
-  });
+  return createRunner(app, { gateway: options.gateway });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Db } from '../outbox/outbox.js';
 import { insertOrDefer } from '../db/deferred-inserts.js';
+import { noteStockChange } from './stock-changes.js';
 
 interface Line {
   sku: string;
@@ -38,6 +39,7 @@ export async function reserveOrderStock(trx: Db, orderId: string, now: number): 
     }
     taken.push(line);
   }
+  noteStockChange(trx, lines.map((l) => l.sku));
   await writeLedger(trx, orderId, lines, 'reserve', 0, 1, now);
   return { short: [] };
 }
@@ -52,6 +54,7 @@ export async function releaseOrderStock(trx: Db, orderId: string, reason: string
       .where('sku', '=', line.sku)
       .execute();
   }
+  noteStockChange(trx, lines.map((l) => l.sku));
   await writeLedger(trx, orderId, lines, 'release', 0, -1, now, reason);
 }
 
@@ -69,6 +72,7 @@ export async function sellOrderStock(trx: Db, orderId: string, now: number): Pro
       .where('sku', '=', line.sku)
       .execute();
   }
+  noteStockChange(trx, lines.map((l) => l.sku));
   await writeLedger(trx, orderId, lines, 'sale', -1, -1, now);
 }
 

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
+import { takeStockChanges } from '../catalog/stock-changes.js';
 
 // The step that moves an order on from each in-progress status.
 const NEXT_STEP: Partial<Record<OrderStatus, Topic>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
@@ -12,6 +13,8 @@ const SWEEP_BATCH = 500;
 export interface SweepResult {
   expired: number;
   redriven: number;
+  /** Products whose reservations the sweep released (for cache invalidation). */
+  stockChanged: string[];
 }
 
 /**
@@ -29,6 +32,7 @@ export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs
     .limit(SWEEP_BATCH)
     .execute();
   let expired = 0;
+  let stockChanged: string[] = [];
   if (expiredIds.length > 0) {
     await db.transaction().execute(async (trx) => {
       for (const { id } of expiredIds) {
@@ -40,6 +44,7 @@ export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs
         );
         if (r.cancelled) expired++;
       }
+      stockChanged = takeStockChanges(trx);
     });
   }
 
@@ -64,5 +69,5 @@ export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs
     await enqueue(trx, messages, o.now);
     redriven = messages.length;
   });
-  return { expired, redriven };
+  return { expired, redriven, stockChanged };
 }

@@ -10,6 +10,8 @@ export function openRedis(url: string, onError: (err: Error) => void = () => {})
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: 2_000,
+    // A slow Redis must not hold a request up: callers treat a timeout like a miss.
+    commandTimeout: 1_000,
     // Reconnect quickly at first, then at most every 2 s.
     retryStrategy: (times) => Math.min(50 * times, 2_000),
   });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { adjustStock, getProduct, listMovements, listProducts, upsertProduct } from '../../core/catalog/products.js';
+import { listMovements, listProducts } from '../../core/catalog/products.js';
 import { ADMIN_SECURITY, adminAuth } from '../admin-auth.js';
 import { PageOf, PageQuery, errorResponses } from '../schemas/common.js';
 import { ListProductsQuery, MovementViewSchema, ProductBody, ProductViewSchema, SkuParams, StockBody } from '../schemas/products.js';
@@ -27,7 +27,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       params: SkuParams,
       response: { 200: ProductViewSchema, ...errorResponses(400, 404, 500) },
     },
-    handler: (request) => getProduct(app.db, request.params.sku),
+    handler: (request) => app.getProduct(request.params.sku),
   });
 
   fastify.put('/v1/products/:sku', {
@@ -42,7 +42,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       response: { 200: ProductViewSchema, 201: ProductViewSchema, ...errorResponses(400, 401, 413, 415, 500) },
     },
     handler: async (request, reply) => {
-      const { product, created } = await upsertProduct(app.db, { sku: request.params.sku, ...request.body });
+      const { product, created } = await app.saveProduct({ sku: request.params.sku, ...request.body });
       return reply.code(created ? 201 : 200).send(product);
     },
   });
@@ -57,7 +57,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: StockBody,
       response: { 200: ProductViewSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 500) },
     },
-    handler: (request) => adjustStock(app.db, request.params.sku, request.body),
+    handler: (request) => app.adjustStock(request.params.sku, request.body),
   });
 
   fastify.get('/v1/products/:sku/movements', {

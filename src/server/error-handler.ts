@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../core/db/unavailable.js';
 import { isBuildflowError } from '../core/errors.js';
 import { ApiError } from './api-error.js';
 import { ERROR_STATUS, FASTIFY_ERROR_CODES, ServerErrorCodes, type ApiErrorCode } from './error-status.js';
@@ -16,6 +17,8 @@ interface Mapped {
 }
 
 const INTERNAL: Mapped = { code: ServerErrorCodes.INTERNAL, message: 'internal error' };
+// The driver's words (host, port, SQLSTATE) stay in the log, like an INTERNAL's.
+const DATABASE_UNAVAILABLE: Mapped = { code: 'UNAVAILABLE', message: 'the database is unavailable; retry later' };
 
 // Clearer words than the framework's for failures clients commonly cause.
 const MESSAGES: Partial<Record<ApiErrorCode, string>> = {
@@ -38,13 +41,16 @@ function map(err: FastifyError): Mapped {
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 && String(err.code).startsWith('FST_')) {
     return { code: ServerErrorCodes.BAD_REQUEST, message: err.message };
   }
+  // A dropped, refused or busy database connection is the client's cue to retry, not a bug.
+  if (isDatabaseUnavailable(err)) return DATABASE_UNAVAILABLE;
   return INTERNAL;
 }
 
 /**
  * Maps every failure to `{ error: { code, message } }` with the status from the one table. Coded
- * errors carry messages written for clients; anything else is an unexpected failure, answered with
- * a generic INTERNAL and logged here with its stack.
+ * errors carry messages written for clients; a database that cannot serve answers UNAVAILABLE
+ * (503) with a generic message; anything else is an unexpected failure, answered with a generic
+ * INTERNAL. Both 5xx are logged here with their stack.
  */
 export function registerErrorHandling(fastify: FastifyInstance): void {
   fastify.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -20,6 +20,8 @@ export const ExitCode = {
   UNAUTHORIZED: 7,
   /** `serve`: the address cannot be listened on (in use, no permission). */
   CANNOT_LISTEN: 8,
+  /** `doctor`: at least one check failed (warnings alone exit 0). */
+  UNHEALTHY: 9,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -61,6 +63,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   WAIT_TIMEOUT: ExitCode.UNAVAILABLE,
   ORDER_CANCELLED: ExitCode.ORDER_CANCELLED,
   CANNOT_LISTEN: ExitCode.CANNOT_LISTEN,
+  UNHEALTHY: ExitCode.UNHEALTHY,
   FILE_UNREADABLE: ExitCode.REJECTED,
 };
 

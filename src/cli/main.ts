@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { toCliError } from './cli-error.js';
 import { registerCustomer, registerLogin } from './commands/customer.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrder } from './commands/order.js';
 import { registerProduct } from './commands/product.js';
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
 Environment: BUILDFLOW_* variables (a flag beats an env var beats the default), NO_COLOR.
 Credentials: --token, BUILDFLOW_TOKEN, the login saved by \`buildflow login\`, BUILDFLOW_ADMIN_KEY.
 Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable,
-6 order cancelled (--wait), 7 unauthorized, 8 cannot listen.
+6 order cancelled (--wait), 7 unauthorized, 8 cannot listen, 9 unhealthy (doctor).
 
 Examples:
   $ buildflow seed && buildflow serve
@@ -50,6 +51,7 @@ Examples:
   registerOrder(program);
   registerShipment(program);
   registerDeadLetters(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -1,0 +1,69 @@
+import type { Command } from '@commander-js/extra-typings';
+import type { CheckStatus } from '../../core/doctor/check.js';
+import { CliError } from '../cli-error.js';
+import { ExitCode } from '../exit-codes.js';
+import { printJson, printLine, useColor } from '../output.js';
+import { intArg } from '../parse.js';
+
+// ANSI colours of each status, used only at a terminal without NO_COLOR.
+const COLOR: Record<CheckStatus, string> = { ok: '32', warn: '33', fail: '31', skip: '90' };
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check a deployment: database, migrations, outbox backlog, stuck orders, stock vs ledger, Redis')
+    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--timeout <ms>', 'bound on each connection, query and Redis command (default 3000)', intArg(100, 60_000))
+    .option('--json', 'print { healthy, status, checks: [{ name, status, detail, data }] } as JSON')
+    .addHelpText(
+      'after',
+      `
+Reads the database (BUILDFLOW_DATABASE_URL, else the SQLite file in the data directory) without
+migrating or creating it, and Redis when BUILDFLOW_REDIS_URL is set. Each check is ok, warn, fail
+or skip (not configured, or a check it needs failed):
+  database              fail when it cannot be opened or reached
+  migrations            fail when any migration is not applied
+  outbox-backlog        warn when the oldest due row has waited over BUILDFLOW_STUCK_AFTER_MS,
+                        fail over 10 times that
+  stuck-orders          warn when an order sat in pending/reserved/paid over BUILDFLOW_STUCK_AFTER_MS,
+                        fail when the oldest sat over 10 times that
+  stock-reconciliation  fail when on_hand or reserved disagree with the stock ledger
+  redis                 fail when Redis cannot be reached
+  redis-persistence     fail unless appendonly is yes (a restart would lose queued jobs)
+  redis-eviction        fail unless maxmemory-policy is noeviction (a full Redis would drop jobs)
+Redis settings come from CONFIG GET, or INFO where CONFIG is refused; unreadable: warn.
+
+Exit codes: 0 healthy (warnings allowed), 9 unhealthy (a check failed), 2 invalid configuration.
+
+Examples:
+  $ buildflow doctor
+  $ buildflow doctor --data-dir /var/lib/buildflow --json
+  $ BUILDFLOW_DATABASE_URL=postgres://db.internal/shop BUILDFLOW_REDIS_URL=redis://cache:6379 buildflow doctor
+  $ buildflow doctor --json | jq -r '.checks[] | select(.status == "fail") | .detail'`,
+    )
+    .action(async (opts) => {
+      const [{ loadConfig }, { runDoctor }] = await Promise.all([import('../../core/config.js'), import('../../core/doctor/run-doctor.js')]);
+      const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir });
+      const report = await runDoctor(config, { timeoutMs: opts.timeout });
+
+      if (opts.json) {
+        printJson(report);
+      } else {
+        const color = useColor();
+        const nameWidth = Math.max(...report.checks.map((c) => c.name.length));
+        for (const check of report.checks) {
+          const status = check.status.padEnd(4);
+          printLine(`${color ? `\u001b[${COLOR[check.status]}m${status}\u001b[0m` : status}  ${check.name.padEnd(nameWidth)}  ${check.detail}`);
+        }
+        const warnings = report.checks.filter((c) => c.status === 'warn').length;
+        if (report.healthy) printLine(warnings === 0 ? 'healthy' : `healthy, with ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`);
+      }
+      if (!report.healthy) {
+        const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.name);
+        throw new CliError('UNHEALTHY', `unhealthy: ${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed (${failed.join(', ')})`, {
+          exitCode: ExitCode.UNHEALTHY,
+          dataPrinted: true,
+        });
+      }
+    });
+}

@@ -1,0 +1,369 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, type ConfigOverrides } from '../../src/core/config.js';
+import { sqliteFile } from '../../src/core/db/sqlite.js';
+import { CHECK_NAMES, type CheckName, type DoctorCheck } from '../../src/core/doctor/check.js';
+import { runDoctor, type DoctorReport } from '../../src/core/doctor/run-doctor.js';
+import { migrationProvider } from '../../src/core/db/migrations/index.js';
+import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase } from '../helpers/backends.js';
+import { runUntilIdle } from '../helpers/pipeline.js';
+import { addProduct, openTestApp, tempDataDir, type TestApp } from '../helpers/test-app.js';
+
+const REDIS_URL = TEST_REDIS_URL;
+
+let app: TestApp | undefined;
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  await app?.dispose();
+  app = undefined;
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/**
+ * The config doctor would see for `app`'s database, plus `overrides` (no env leaks in). Redis is
+ * left out even on a `+redis` backend: the cases looping over BACKENDS are about the database
+ * side; the Redis checks have their own cases below.
+ */
+function configOf(target: TestApp, overrides: ConfigOverrides = {}) {
+  return loadConfig(
+    {
+      BUILDFLOW_DATA_DIR: target.dataDir,
+      BUILDFLOW_DATABASE_URL: target.config.databaseUrl,
+      BUILDFLOW_STUCK_AFTER_MS: target.config.stuckAfterMs,
+      ...overrides,
+    },
+    {},
+  );
+}
+
+function check(report: DoctorReport, name: CheckName): DoctorCheck {
+  const found = report.checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no ${name} check in ${JSON.stringify(report)}`);
+  return found;
+}
+
+function statuses(report: DoctorReport): Record<string, string> {
+  return Object.fromEntries(report.checks.map((c) => [c.name, c.status]));
+}
+
+const REDIS_SKIPPED = { redis: 'skip', 'redis-persistence': 'skip', 'redis-eviction': 'skip' };
+
+/** A port that accepts connections and never says a word, as a hung server or a dead backend behind a proxy. */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function knownMigrations(): Promise<string[]> {
+  return Object.keys(await migrationProvider.getMigrations()).sort();
+}
+
+for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
+  it('when the deployment is healthy, then every check is ok except Redis, which is not configured', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5);
+    await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
+    await runUntilIdle(app);
+
+    const report = await runDoctor(configOf(app));
+    expect(report.checks.map((c) => c.name)).toEqual([...CHECK_NAMES]);
+    expect(statuses(report)).toEqual({
+      database: 'ok',
+      migrations: 'ok',
+      'outbox-backlog': 'ok',
+      'stuck-orders': 'ok',
+      'stock-reconciliation': 'ok',
+      ...REDIS_SKIPPED,
+    });
+    expect(report).toMatchObject({ healthy: true, status: 'ok' });
+    expect(check(report, 'migrations').detail).toBe(`all ${(await knownMigrations()).length} migrations applied`);
+    expect(check(report, 'stock-reconciliation').detail).toBe('1 product: on_hand and reserved agree with the stock ledger');
+    expect(check(report, 'redis').detail).toMatch(/not configured \(BUILDFLOW_REDIS_URL unset\)/);
+    for (const c of report.checks) expect(c.detail, c.name).not.toContain('\n');
+  });
+
+  it('when a product row is changed behind the ledger, then stock reconciliation fails and names the product', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5);
+    await addProduct(app, 'B', 3);
+    await app.db.updateTable('products').set({ on_hand: 7 }).where('sku', '=', 'B').execute();
+
+    const report = await runDoctor(configOf(app));
+    const stock = check(report, 'stock-reconciliation');
+    expect(stock.status).toBe('fail');
+    expect(stock.detail).toMatch(/^1 of 2 products disagree with their stock ledger \(B: on_hand 7, ledger 3\)/);
+    expect(stock.data).toMatchObject({ products: 2, drifting: 1, drift: [{ sku: 'B', onHand: 7, ledgerOnHand: 3 }] });
+    expect(report).toMatchObject({ healthy: false, status: 'fail' });
+    expect(check(report, 'database').status).toBe('ok');
+  });
+
+  it('when work waits past the stuck bound, then backlog and stuck orders warn, and past 10 × the bound they fail', async () => {
+    app = await openTestApp({ BUILDFLOW_STUCK_AFTER_MS: 60_000 }, {}, backend);
+    await addProduct(app, 'A', 5);
+    await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] }); // no worker runs: the reserve message waits
+    const config = configOf(app);
+
+    const fresh = await runDoctor(config);
+    expect(check(fresh, 'outbox-backlog')).toMatchObject({ status: 'ok', data: { pending: 1, due: 1 } });
+    expect(check(fresh, 'outbox-backlog').detail).toMatch(/workers are keeping up$/);
+    expect(check(fresh, 'stuck-orders').status).toBe('ok');
+
+    const later = await runDoctor(config, { now: Date.now() + 2 * 60_000 });
+    expect(check(later, 'outbox-backlog').status).toBe('warn');
+    expect(check(later, 'outbox-backlog').detail).toMatch(/^1 outbox row due, the oldest waiting 2 min \(over the 1 min stuck bound\)/);
+    expect(check(later, 'stuck-orders')).toMatchObject({ status: 'warn', data: { count: 1, byStatus: { pending: 1 } } });
+    expect(check(later, 'stuck-orders').detail).toMatch(/^1 order stuck for over 1 min \(1 pending; oldest 2 min\)/);
+    expect(later).toMatchObject({ healthy: true, status: 'warn' });
+
+    const muchLater = await runDoctor(config, { now: Date.now() + 11 * 60_000 });
+    expect(check(muchLater, 'outbox-backlog').status).toBe('fail');
+    expect(check(muchLater, 'stuck-orders').status).toBe('fail');
+    expect(check(muchLater, 'stuck-orders').detail).toMatch(/nothing is re-driving them/);
+    expect(muchLater.healthy).toBe(false);
+  });
+
+  it('when the last migration is missing, then migrations fail naming it, and the other checks still run', async () => {
+    app = await openTestApp({}, {}, backend);
+    const known = await knownMigrations();
+    const last = known[known.length - 1]!;
+    // Forget the bookkeeping only: the tables stay, as after a code upgrade that nobody migrated.
+    await (app.db as any).deleteFrom('kysely_migration').where('name', '=', last).execute();
+
+    const report = await runDoctor(configOf(app));
+    expect(check(report, 'migrations')).toMatchObject({
+      status: 'fail',
+      detail: `1 of ${known.length} migrations not applied (${last}): run buildflow migrate`,
+      data: { pending: [last] },
+    });
+    expect(check(report, 'stock-reconciliation').status).toBe('ok');
+    expect(report.healthy).toBe(false);
+  });
+});
+
+describe('doctor on SQLite without a usable database', () => {
+  it('when the data directory has no database, then database fails with a clear detail, and doctor creates nothing', async () => {
+    const { dir, cleanup } = tempDataDir();
+    cleanups.push(cleanup);
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATA_DIR: dir }, {}));
+    expect(check(report, 'database')).toMatchObject({
+      status: 'fail',
+      detail: `no database at ${sqliteFile(dir)} (run buildflow migrate or serve)`,
+    });
+    for (const name of ['migrations', 'outbox-backlog', 'stuck-orders', 'stock-reconciliation'] as const) {
+      expect(check(report, name)).toMatchObject({ status: 'skip', detail: 'skipped: there is no database' });
+    }
+    expect(report).toMatchObject({ healthy: false, status: 'fail' });
+    expect(existsSync(sqliteFile(dir))).toBe(false);
+  });
+
+  it('when the database file was never migrated, then migrations fail and the checks needing tables are skipped', async () => {
+    const { dir, cleanup } = tempDataDir();
+    cleanups.push(cleanup);
+    writeFileSync(sqliteFile(dir), ''); // an empty file is an empty SQLite database
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATA_DIR: dir }, {}));
+    expect(check(report, 'database').status).toBe('ok');
+    expect(check(report, 'migrations')).toMatchObject({ status: 'fail', data: { applied: 0 } });
+    expect(check(report, 'migrations').detail).toMatch(/^the database is not migrated \(none of \d+ migrations applied\): run buildflow migrate$/);
+    expect(check(report, 'outbox-backlog')).toMatchObject({ status: 'skip', detail: 'skipped: the database is not migrated' });
+    expect(report.healthy).toBe(false);
+  });
+
+  it('when the database file is not a database, then database fails with the reason instead of throwing', async () => {
+    const { dir, cleanup } = tempDataDir();
+    cleanups.push(cleanup);
+    writeFileSync(sqliteFile(dir), 'this is not a SQLite file, just text long enough to have a header of sorts '.repeat(20));
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATA_DIR: dir }, {}));
+    expect(check(report, 'database').status).toBe('fail');
+    expect(check(report, 'database').detail).toMatch(/^cannot open the database at .*buildflow\.db: file is not a database$/);
+    expect(check(report, 'migrations').status).toBe('skip');
+  });
+});
+
+// Runs whatever BUILDFLOW_TEST_BACKENDS says: the issue asks for a Postgres deployment every time.
+describe('doctor on Postgres', () => {
+  it('when the deployment is migrated, then the database checks are ok and name the server without credentials', async () => {
+    app = await openTestApp({}, {}, 'postgres');
+    await addProduct(app, 'A', 5);
+    const report = await runDoctor(configOf(app));
+    expect(statuses(report)).toEqual({
+      database: 'ok',
+      migrations: 'ok',
+      'outbox-backlog': 'ok',
+      'stuck-orders': 'ok',
+      'stock-reconciliation': 'ok',
+      ...REDIS_SKIPPED,
+    });
+    const dbName = new URL(app.config.databaseUrl!).pathname;
+    expect(check(report, 'database').detail).toBe(`Postgres at postgres://127.0.0.1:5432${dbName} (schema public)`);
+    expect(report.healthy).toBe(true);
+  });
+
+  it('when the database exists but was never migrated, then migrations fail', async () => {
+    const database = await freshPostgresDatabase();
+    cleanups.push(() => database.drop());
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATABASE_URL: database.url }, {}));
+    expect(check(report, 'database').status).toBe('ok');
+    expect(check(report, 'migrations')).toMatchObject({ status: 'fail', data: { applied: 0 } });
+    expect(check(report, 'stuck-orders').status).toBe('skip');
+    expect(report.healthy).toBe(false);
+  });
+
+  it('when Postgres cannot be reached, then database fails quickly with the reason', async () => {
+    const started = Date.now();
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/test' }, {}));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const database = check(report, 'database');
+    expect(database.status).toBe('fail');
+    expect(database.detail).toBe(
+      'cannot connect to Postgres at postgres://127.0.0.1:1/test: connect ECONNREFUSED 127.0.0.1:1 (check BUILDFLOW_DATABASE_URL and that the server is up)',
+    );
+    expect(check(report, 'migrations')).toMatchObject({ status: 'skip', detail: 'skipped: the database cannot be reached' });
+  });
+
+  it('when a table stays locked, then the query gives up at the bound, the check fails, and doctor still returns', async () => {
+    app = await openTestApp({}, {}, 'postgres');
+    await addProduct(app, 'A', 5);
+    const locker = new pg.Client({ connectionString: app.config.databaseUrl });
+    locker.on('error', () => {}); // dispose drops the database under it if the test fails early
+    await locker.connect();
+    cleanups.push(() => locker.end().catch(() => {}));
+    await locker.query('begin');
+    await locker.query('lock table products in access exclusive mode');
+
+    const started = Date.now();
+    const report = await runDoctor(configOf(app), { timeoutMs: 1000 });
+    const elapsed = Date.now() - started;
+    await locker.query('rollback');
+    await locker.end();
+    expect(elapsed).toBeLessThan(4_000);
+    expect(check(report, 'stock-reconciliation').status).toBe('fail');
+    expect(check(report, 'stock-reconciliation').detail).toMatch(
+      /^reading stock and ledger failed: (the reconciliation query did not answer within 1 s|canceling statement due to statement timeout); is the database overloaded, or a table locked by a long transaction\?$/,
+    );
+    expect(check(report, 'outbox-backlog').status).toBe('ok');
+  });
+
+  it('when the port accepts but never answers, then database fails at the bound', async () => {
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    const started = Date.now();
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATABASE_URL: `postgres://postgres@127.0.0.1:${silent.port}/test` }, {}), { timeoutMs: 500 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(check(report, 'database').detail).toBe(
+      `cannot connect to Postgres at postgres://127.0.0.1:${silent.port}/test: 127.0.0.1:${silent.port} did not answer within 500 ms (check BUILDFLOW_DATABASE_URL and that the server is up)`,
+    );
+  });
+
+  it('when the named database does not exist, then database fails with what the server said', async () => {
+    const report = await runDoctor(loadConfig({ BUILDFLOW_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/bf_missing_${randomBytes(4).toString('hex')}` }, {}));
+    expect(check(report, 'database').status).toBe('fail');
+    expect(check(report, 'database').detail).toMatch(/^cannot connect to Postgres at .*: database "bf_missing_\w+" does not exist/);
+  });
+});
+
+describe('doctor with Redis', () => {
+  /** What the real server says, read the way an operator would. */
+  async function serverSettings(): Promise<{ appendonly: string; policy: string }> {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const [, appendonly] = (await redis.config('GET', 'appendonly')) as string[];
+      const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
+      return { appendonly: appendonly!, policy: policy! };
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('when Redis is reachable, then persistence and eviction are judged on what CONFIG GET reads', async () => {
+    app = await openTestApp();
+    const report = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: REDIS_URL }));
+    const { appendonly, policy } = await serverSettings();
+
+    expect(check(report, 'redis').status).toBe('ok');
+    expect(check(report, 'redis').detail).toMatch(/^Redis reachable at redis:\/\/127\.0\.0\.1:6379 \(PING \d+ ms\)$/);
+    const persistence = check(report, 'redis-persistence');
+    expect(persistence).toMatchObject({ status: appendonly === 'yes' ? 'ok' : 'fail', data: { appendonly, source: 'CONFIG GET' } });
+    if (appendonly !== 'yes') {
+      expect(persistence.detail).toBe(
+        'Redis appendonly is off: a Redis restart loses queued jobs; set appendonly yes (CONFIG SET appendonly yes, and in redis.conf)',
+      );
+    }
+    expect(check(report, 'redis-eviction')).toMatchObject({ status: policy === 'noeviction' ? 'ok' : 'fail', data: { 'maxmemory-policy': policy } });
+    expect(report.healthy).toBe(appendonly === 'yes' && policy === 'noeviction');
+  });
+
+  it('when CONFIG is refused, then the settings come from INFO, and when INFO is refused too, they warn "cannot read"', async () => {
+    const admin = new Redis(REDIS_URL);
+    const user = `buildflow-doctor-test-${randomBytes(4).toString('hex')}`;
+    const infoOnly = `${user}-info`;
+    cleanups.push(async () => {
+      await admin.call('ACL', 'DELUSER', user, infoOnly);
+      admin.disconnect();
+    });
+    // A managed Redis in miniature: CONFIG is not allowed (and for the second user, INFO neither).
+    await admin.call('ACL', 'SETUSER', infoOnly, 'on', '>pw', '~*', '&*', '+@all', '-config');
+    await admin.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-config', '-info');
+    const { appendonly, policy } = await serverSettings();
+    app = await openTestApp();
+
+    const viaInfo = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: `redis://${infoOnly}:pw@127.0.0.1:6379` }));
+    expect(check(viaInfo, 'redis').detail).not.toContain('pw@');
+    expect(check(viaInfo, 'redis-persistence')).toMatchObject({
+      status: appendonly === 'yes' ? 'ok' : 'fail',
+      data: { appendonly, source: 'INFO persistence' },
+    });
+    expect(check(viaInfo, 'redis-eviction')).toMatchObject({
+      status: policy === 'noeviction' ? 'ok' : 'fail',
+      data: { 'maxmemory-policy': policy, source: 'INFO memory' },
+    });
+
+    const blind = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: `redis://${user}:pw@127.0.0.1:6379` }));
+    expect(check(blind, 'redis').status).toBe('ok');
+    for (const name of ['redis-persistence', 'redis-eviction'] as const) {
+      expect(check(blind, name).status).toBe('warn');
+      expect(check(blind, name).detail).toMatch(/^cannot read Redis .* \(CONFIG GET refused: NOPERM.*; INFO \w+ refused: NOPERM.*\): make sure/);
+    }
+  });
+
+  it('when Redis cannot be reached, then redis fails quickly and its settings are skipped', async () => {
+    app = await openTestApp();
+    const started = Date.now();
+    const report = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: 'redis://127.0.0.1:1' }));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(check(report, 'redis')).toMatchObject({
+      status: 'fail',
+      detail: 'cannot connect to Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1 (check BUILDFLOW_REDIS_URL and that Redis is up)',
+    });
+    expect(check(report, 'redis-persistence')).toMatchObject({ status: 'skip', detail: 'skipped: there is no connection to Redis' });
+    expect(check(report, 'database').status).toBe('ok'); // the database side is still reported
+    expect(report.healthy).toBe(false);
+  });
+
+  it('when the Redis port accepts but never answers, then redis fails at the bound', async () => {
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    app = await openTestApp();
+    const started = Date.now();
+    const report = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: `redis://127.0.0.1:${silent.port}` }), { timeoutMs: 500 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(check(report, 'redis')).toMatchObject({ status: 'fail' });
+    expect(check(report, 'redis').detail).toMatch(/did not answer within 500 ms/);
+  });
+});

@@ -14,6 +14,8 @@ export function openPostgres<DB>(url: string, options: { max?: number } = {}): K
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
+    // A database that neither answers nor refuses must not hold requests forever: fail (503) instead.
+    connectionTimeoutMillis: 5_000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

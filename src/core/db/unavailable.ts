@@ -42,6 +42,7 @@ const PG_CONNECTION_MESSAGES = new Set([
   'Connection terminated',
   'Connection terminated due to connection timeout',
   'timeout expired',
+  'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
 ]);

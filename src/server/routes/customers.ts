@@ -26,7 +26,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       summary: 'Sign up a customer',
       description: 'Open to anyone (and to the admin). Limited per client address, like sign-in.',
       body: SignUpBody,
-      response: { 201: CustomerViewSchema, ...errorResponses(400, 409, 413, 415, 429, 500) },
+      response: { 201: CustomerViewSchema, ...errorResponses(400, 409, 413, 415, 429, 500, 503) },
     },
     handler: async (request, reply) => {
       limited(perAddress, `signup ${request.ip}`);
@@ -41,7 +41,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       summary: 'Sign in: exchange email and password for a bearer token',
       description: 'Limited per account and per client address (429 with Retry-After). Wrong email, wrong password and disabled account all answer 401 INVALID_CREDENTIALS.',
       body: SignInBody,
-      response: { 200: TokenResponse, ...errorResponses(400, 401, 413, 415, 429, 500) },
+      response: { 200: TokenResponse, ...errorResponses(400, 401, 413, 415, 429, 500, 503) },
     },
     handler: async (request) => {
       limited(perAddress, `signin ${request.ip}`);
@@ -57,7 +57,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       tags,
       summary: 'Sign out: revoke the token this request carries',
       security: BEARER_SECURITY,
-      response: { 204: { type: 'null', description: 'Revoked' }, ...errorResponses(401, 403, 500) },
+      response: { 204: { type: 'null', description: 'Revoked' }, ...errorResponses(401, 403, 500, 503) },
     },
     handler: async (request, reply) => {
       if (request.caller.kind === 'customer') await revokeToken(app.db, tokenSecret, request.caller.token);
@@ -67,7 +67,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
 
   fastify.get('/v1/me', {
     onRequest: allow('customer'),
-    schema: { tags, summary: 'The signed-in customer', security: BEARER_SECURITY, response: { 200: CustomerViewSchema, ...errorResponses(401, 403, 500) } },
+    schema: { tags, summary: 'The signed-in customer', security: BEARER_SECURITY, response: { 200: CustomerViewSchema, ...errorResponses(401, 403, 500, 503) } },
     handler: (request) => getCustomer(app.db, request.caller.kind === 'customer' ? request.caller.customerId : ''),
   });
 
@@ -78,7 +78,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       summary: 'List customers, newest first (admin)',
       security: BEARER_SECURITY,
       querystring: PageQuery,
-      response: { 200: PageOf(CustomerViewSchema), ...errorResponses(400, 401, 403, 500) },
+      response: { 200: PageOf(CustomerViewSchema), ...errorResponses(400, 401, 403, 500, 503) },
     },
     handler: (request) => listCustomers(app.db, request.query),
   });
@@ -90,7 +90,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       summary: 'One customer (admin)',
       security: BEARER_SECURITY,
       params: CustomerIdParams,
-      response: { 200: CustomerViewSchema, ...errorResponses(400, 401, 403, 404, 500) },
+      response: { 200: CustomerViewSchema, ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: (request) => getCustomer(app.db, request.params.id),
   });
@@ -102,7 +102,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       summary: 'Disable a customer and revoke their tokens (admin)',
       security: BEARER_SECURITY,
       params: CustomerIdParams,
-      response: { 200: CustomerViewSchema, ...errorResponses(400, 401, 403, 404, 500) },
+      response: { 200: CustomerViewSchema, ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: async (request) => {
       const customer = await disableCustomer(app.db, request.params.id);

@@ -13,7 +13,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       summary: 'List notifications, newest first, optionally for one order (a customer sees only their own)',
       security: BEARER_SECURITY,
       querystring: ListNotificationsQuery,
-      response: { 200: PageOf(NotificationViewSchema), ...errorResponses(400, 401, 403, 404, 500) },
+      response: { 200: PageOf(NotificationViewSchema), ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: (request) => listNotifications(app.db, request.query, orderScope(request)),
   });

@@ -31,7 +31,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
       headers: IdempotencyHeaders,
       querystring: CreateOrderQuery,
       body: createOrderBody(app.config.maxItemsPerOrder),
-      response: { 201: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 500) },
+      response: { 201: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 500, 503) },
     },
     handler: async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
@@ -62,7 +62,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
       security,
       summary: 'List orders, newest first, optionally of one status',
       querystring: ListOrdersQuery,
-      response: { 200: PageOf(OrderViewSchema), ...errorResponses(400, 401, 403, 500) },
+      response: { 200: PageOf(OrderViewSchema), ...errorResponses(400, 401, 403, 500, 503) },
     },
     handler: (request) => listOrders(app.db, request.query, orderScope(request)),
   });
@@ -74,7 +74,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
       security,
       summary: 'Get one order by id or reference',
       params: OrderIdParams,
-      response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 500) },
+      response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: (request) => getOrder(app.db, request.params.id, orderScope(request)),
   });
@@ -87,7 +87,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
       security,
       summary: 'Cancel an order before payment has started',
       params: OrderIdParams,
-      response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 500) },
+      response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
     },
     handler: async (request) => {
       // Ownership first: another customer's order is not found, and nothing is changed.
@@ -103,7 +103,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
       security,
       summary: "An order's status transitions, oldest first",
       params: OrderIdParams,
-      response: { 200: HistoryResponse, ...errorResponses(400, 401, 403, 404, 500) },
+      response: { 200: HistoryResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: async (request) => ({ items: await orderHistory(app.db, request.params.id, orderScope(request)) }),
   });

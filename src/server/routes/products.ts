@@ -15,7 +15,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       tags,
       summary: 'List products by sku, optionally of one category',
       querystring: ListProductsQuery,
-      response: { 200: PageOf(ProductViewSchema), ...errorResponses(400, 500) },
+      response: { 200: PageOf(ProductViewSchema), ...errorResponses(400, 500, 503) },
     },
     handler: (request) => listProducts(app.db, request.query),
   });
@@ -25,7 +25,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       tags,
       summary: 'Get one product',
       params: SkuParams,
-      response: { 200: ProductViewSchema, ...errorResponses(400, 404, 500) },
+      response: { 200: ProductViewSchema, ...errorResponses(400, 404, 500, 503) },
     },
     handler: (request) => app.getProduct(request.params.sku),
   });
@@ -39,7 +39,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       security: ADMIN_SECURITY,
       params: SkuParams,
       body: ProductBody,
-      response: { 200: ProductViewSchema, 201: ProductViewSchema, ...errorResponses(400, 401, 413, 415, 500) },
+      response: { 200: ProductViewSchema, 201: ProductViewSchema, ...errorResponses(400, 401, 413, 415, 500, 503) },
     },
     handler: async (request, reply) => {
       const { product, created } = await app.saveProduct({ sku: request.params.sku, ...request.body });
@@ -55,7 +55,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       security: ADMIN_SECURITY,
       params: SkuParams,
       body: StockBody,
-      response: { 200: ProductViewSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 500) },
+      response: { 200: ProductViewSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 500, 503) },
     },
     handler: (request) => app.adjustStock(request.params.sku, request.body),
   });
@@ -68,7 +68,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       security: ADMIN_SECURITY,
       params: SkuParams,
       querystring: PageQuery,
-      response: { 200: PageOf(MovementViewSchema), ...errorResponses(400, 401, 404, 500) },
+      response: { 200: PageOf(MovementViewSchema), ...errorResponses(400, 401, 404, 500, 503) },
     },
     handler: (request) => listMovements(app.db, request.params.sku, request.query),
   });

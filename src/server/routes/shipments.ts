@@ -20,7 +20,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       security: BEARER_SECURITY,
       params: ShipmentParams,
       body: ShipmentUpdateBody,
-      response: { 202: ShipmentUpdateAcceptedSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500) },
+      response: { 202: ShipmentUpdateAcceptedSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500, 503) },
     },
     handler: async (request, reply) => {
       const accepted = await requestShipmentUpdate(app.db, request.params.trackingCode, request.body.status);
@@ -35,7 +35,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       summary: 'Follow a shipment by its tracking code (public)',
       description: 'Only the shipment status and its history: nothing about the order or the customer.',
       params: TrackingParams,
-      response: { 200: TrackingViewSchema, ...errorResponses(400, 404, 500) },
+      response: { 200: TrackingViewSchema, ...errorResponses(400, 404, 500, 503) },
     },
     handler: (request) => getTracking(app.db, request.params.code),
   });

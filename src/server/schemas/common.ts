@@ -32,7 +32,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'Well-formed but not processable',
   429: 'Too many requests; see Retry-After (RATE_LIMITED)',
   500: 'Unexpected failure (INTERNAL)',
-  503: 'Not ready (UNAVAILABLE)',
+  503: 'The database (or another backend) is unavailable; retry later (UNAVAILABLE)',
 };
 
 /** Error response schemas for the given statuses, for a route's `response`. */

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { main } from '../dist/src/cli/main.js';
 
+// A reader that stops early (`buildflow … | head`) closes the pipe: that ends the output, not in a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(process.argv).then((code) => {
   process.exitCode = code;
 });

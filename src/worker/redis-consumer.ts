@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type BeeQueue from 'bee-queue';
 import type { Database } from '../core/db/schema.js';
-import { claimByIds } from '../core/outbox/publishing.js';
+import { claimDue } from '../core/outbox/outbox.js';
 import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import type { JobData, TopicQueues } from '../core/transport/topic-queues.js';
 import type { Logger } from './logger.js';
@@ -78,7 +78,8 @@ export class RedisConsumer {
     const batch = this.pending;
     this.pending = [];
     try {
-      const messages = await claimByIds(this.db, batch.map((d) => d.id), { workerId: this.id, leaseMs: this.options.leaseMs, now: Date.now() });
+      const ids = batch.map((d) => d.id);
+      const messages = await claimDue(this.db, { ids, limit: ids.length, workerId: this.id, leaseMs: this.options.leaseMs, now: Date.now() });
       if (messages.length > 0) {
         await this.runner.run(messages);
         this.handled += messages.length;

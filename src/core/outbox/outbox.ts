@@ -43,7 +43,7 @@ export async function enqueue(trx: Db, messages: readonly NewMessage[], now: num
   );
 }
 
-export function toMessage(row: OutboxRow): OutboxMessage {
+function toMessage(row: OutboxRow): OutboxMessage {
   return {
     id: row.id,
     topic: row.topic as Topic,
@@ -62,11 +62,30 @@ export interface ClaimOptions {
 }
 
 /**
- * Leases up to `limit` due messages to one worker and counts the attempt in the same statement,
- * so a worker that crashes mid-message still used up an attempt.
+ * Ids of pending messages that are due and not leased, oldest first: what a worker may claim and
+ * a relay may publish. On Postgres concurrent claimers skip each other's rows (SKIP LOCKED)
+ * instead of queueing on them; SQLite has a single writer, so the question does not arise there.
  */
-export async function claimDue(db: Kysely<Database>, o: ClaimOptions): Promise<OutboxMessage[]> {
-  const skipLocked = isPostgres(db);
+export function dueMessageIds(db: Kysely<Database>, now: number, limit: number) {
+  const due = db
+    .selectFrom('outbox')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('available_at', '<=', now)
+    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+    .orderBy('available_at')
+    .orderBy('id')
+    .limit(limit);
+  return isPostgres(db) ? due.forUpdate().skipLocked() : due;
+}
+
+/**
+ * Leases messages to one worker and counts the attempt in the same statement, so a worker that
+ * crashes mid-message still used up an attempt. `ids` narrows the claim to delivered messages.
+ */
+export async function claimDue(db: Kysely<Database>, o: ClaimOptions & { ids?: readonly number[] }): Promise<OutboxMessage[]> {
+  if (o.ids?.length === 0) return [];
+  const due = dueMessageIds(db, o.now, o.limit);
   const rows = await db
     .updateTable('outbox')
     .set((eb) => ({
@@ -74,20 +93,7 @@ export async function claimDue(db: Kysely<Database>, o: ClaimOptions): Promise<O
       locked_by: o.workerId,
       attempts: eb('attempts', '+', 1),
     }))
-    .where('id', 'in', (eb) => {
-      const due = eb
-        .selectFrom('outbox')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('available_at', '<=', o.now)
-        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', o.now)]))
-        .orderBy('available_at')
-        .orderBy('id')
-        .limit(o.limit);
-      // Postgres: concurrent claimers skip each other's rows instead of queueing on them.
-      // SQLite has a single writer, so the question does not arise there.
-      return skipLocked ? due.forUpdate().skipLocked() : due;
-    })
+    .where('id', 'in', o.ids ? due.where('id', 'in', o.ids) : due)
     .returningAll()
     .execute();
   return rows.map(toMessage).sort((a, b) => a.id - b.id);

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { isPostgres } from '../db/postgres.js';
-import { toMessage, type OutboxMessage, type Topic } from './outbox.js';
+import { dueMessageIds, type Topic } from './outbox.js';
 
 /** An outbox row a relay is to hand to the queue of its topic. */
 export interface Publication {
@@ -25,23 +24,10 @@ export interface PublishClaimOptions {
  * holds, and steps are idempotent.
  */
 export async function claimForPublishing(db: Kysely<Database>, o: PublishClaimOptions): Promise<Publication[]> {
-  const skipLocked = isPostgres(db);
   const rows = await db
     .updateTable('outbox')
     .set({ published_at: o.now })
-    .where('id', 'in', (eb) => {
-      const due = eb
-        .selectFrom('outbox')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('available_at', '<=', o.now)
-        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', o.now)]))
-        .where((w) => w.or([w('published_at', 'is', null), w('published_at', '<', o.now - o.republishAfterMs)]))
-        .orderBy('available_at')
-        .orderBy('id')
-        .limit(o.limit);
-      return skipLocked ? due.forUpdate().skipLocked() : due;
-    })
+    .where('id', 'in', dueMessageIds(db, o.now, o.limit).where((w) => w.or([w('published_at', 'is', null), w('published_at', '<', o.now - o.republishAfterMs)])))
     .returning(['id', 'topic', 'order_id'])
     .execute();
   return rows.map((r) => ({ id: r.id, topic: r.topic as Topic, orderId: r.order_id })).sort((a, b) => a.id - b.id);
@@ -51,29 +37,4 @@ export async function claimForPublishing(db: Kysely<Database>, o: PublishClaimOp
 export async function unpublish(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   await db.updateTable('outbox').set({ published_at: null }).where('id', 'in', ids).where('status', '=', 'pending').execute();
-}
-
-export interface ClaimByIdsOptions {
-  workerId: string;
-  leaseMs: number;
-  now: number;
-}
-
-/**
- * Leases the delivered messages that still need work and counts the attempt, as the embedded
- * claim does. A message already done, dead, leased by another worker (a duplicate delivery) or
- * not yet due is left out: its delivery is acknowledged and the database decides what comes next.
- */
-export async function claimByIds(db: Kysely<Database>, ids: readonly number[], o: ClaimByIdsOptions): Promise<OutboxMessage[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .updateTable('outbox')
-    .set((eb) => ({ locked_until: o.now + o.leaseMs, locked_by: o.workerId, attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', ids)
-    .where('status', '=', 'pending')
-    .where('available_at', '<=', o.now)
-    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', o.now)]))
-    .returningAll()
-    .execute();
-  return rows.map(toMessage).sort((a, b) => a.id - b.id);
 }

@@ -49,11 +49,21 @@ export class OutboxRelay {
 
   private async publish(rows: readonly Publication[]): Promise<number[]> {
     const byTopic = new Map<Topic, Publication[]>();
-    for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    for (const r of rows) {
+      const group = byTopic.get(r.topic);
+      if (group) group.push(r);
+      else byTopic.set(r.topic, [r]);
+    }
     const failed: number[] = [];
     await Promise.all(
       [...byTopic].map(async ([topic, group]) => {
-        const queue = this.queues.get(topic);
+        const queue = this.queues.find(topic);
+        if (!queue) {
+          // A topic this version does not know (written by a newer one?): leave the rows for the
+          // republish bound rather than lose them or spin on them.
+          this.logger.error({ topic, count: group.length }, 'no queue for this topic; not published');
+          return;
+        }
         const jobs = group.map((r) => queue.createJob({ orderId: r.orderId }).setId(String(r.id)).timeout(this.options.jobTimeoutMs));
         try {
           const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? 5_000);

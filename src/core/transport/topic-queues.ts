@@ -49,8 +49,9 @@ export class TopicQueues {
     this.queues = queues;
   }
 
-  get(topic: Topic): BeeQueue<JobData> {
-    return this.queues.get(topic)!;
+  /** The queue of a topic, if this version has one. */
+  find(topic: string): BeeQueue<JobData> | undefined {
+    return this.queues.get(topic as Topic);
   }
 
   /** Resolves once every queue's connections are up. */

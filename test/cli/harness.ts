@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 /** CLI tests run the built binary, as users do; `npm test` builds first. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,7 +27,8 @@ export const CLI_ADMIN_KEY = 'cli-test-admin-key-0123456789';
 
 /** Where spawned CLIs keep their login: never the real user's config directory. */
 const CONFIG_DIR = mkdtempSync(join(tmpdir(), 'buildflow-cli-config-'));
-process.once('exit', () => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+// vitest ends its workers without an 'exit' event, so the file that imported this removes it.
+afterAll(() => rmSync(CONFIG_DIR, { recursive: true, force: true }));
 
 /**
  * The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, cheap

@@ -99,12 +99,25 @@ class Deployment {
     expect(open).toEqual([]);
   }
 
+  /** Stops every process (SIGKILL after 15 s) and removes the database, the keys and the files, whatever fails. */
   async close(): Promise<void> {
-    for (const p of [...this.workers, ...this.servers]) await p.stop();
-    await this.db?.destroy();
-    await this.dropDatabase?.();
-    if (this.prefix) await deleteRedisKeys(this.prefix);
-    this.tmp.remove();
+    try {
+      await Promise.all([...this.workers, ...this.servers].map((p) => stopWithin(p, 15_000)));
+      await this.db?.destroy();
+      await this.dropDatabase?.();
+      if (this.prefix) await deleteRedisKeys(this.prefix);
+    } finally {
+      this.tmp.remove();
+    }
+  }
+}
+
+async function stopWithin(p: RunningProcess, ms: number): Promise<void> {
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), ms);
+  try {
+    await p.stop();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,30 +1,300 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
 import { upsertProduct } from '../src/core/catalog/products.js';
 import { loadConfig, type ConfigOverrides } from '../src/core/config.js';
 import { openBuildflow, type Buildflow, type OpenOptions } from '../src/core/buildflow.js';
 
-/** A throwaway embedded deployment with a few well-stocked products. */
-export async function benchApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<{ app: Buildflow; dispose(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'buildflow-bench-'));
-  const config = loadConfig({ BUILDFLOW_DATA_DIR: dir, BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...overrides }, {});
-  const app = await openBuildflow(config, { migrate: true, ...options });
-  for (let i = 0; i < 8; i++) {
-    await upsertProduct(app.db, { sku: `BENCH-${i}`, name: `Bench product ${i}`, category: 'bench', unitPriceCents: 100 + i, onHand: 100_000_000 });
-  }
-  return {
-    app,
-    async dispose() {
-      await app.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+/** The deployments a benchmark can measure: the embedded default and the scale-out pair. */
+export type Backend = 'sqlite' | 'postgres+redis';
+
+export interface BenchDeployment {
+  backend: Backend;
+  app: Buildflow;
+  /** The Postgres database of a postgres+redis deployment (for its server-side statistics). */
+  database?: string;
+  /** BUILDFLOW_* settings that point another process (a `buildflow worker`) at the same deployment. */
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+// Only the machine's own servers: a benchmark writes and drops databases and deletes Redis keys.
+export const BENCH_POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function assertLoopback(url: string, name: string): void {
+  if (!LOOPBACK.has(new URL(url).hostname)) throw new Error(`${name}=${url}: benchmarks only run against loopback servers`);
+}
+
+/** BENCH_BACKEND=sqlite|postgres+redis|all (default all): the backends to measure, in order. */
+export function backendsFromEnv(): Backend[] {
+  const raw = process.env.BENCH_BACKEND ?? 'all';
+  if (raw === 'all') return ['sqlite', 'postgres+redis'];
+  return raw.split(',').map((b) => {
+    const name = b.trim();
+    if (name !== 'sqlite' && name !== 'postgres+redis') throw new Error(`BENCH_BACKEND: unknown backend "${name}" (sqlite, postgres+redis or all)`);
+    return name;
+  });
+}
+
+// The settings a bench chooses itself; every other BUILDFLOW_* variable in the environment (a
+// tuning knob such as BUILDFLOW_RELAY_POLL_MS or BUILDFLOW_DATABASE_POOL_MAX) applies to every cell.
+const CHOSEN_BY_BENCH = new Set(['BUILDFLOW_DATA_DIR', 'BUILDFLOW_DATABASE_URL', 'BUILDFLOW_REDIS_URL', 'BUILDFLOW_REDIS_PREFIX', 'BUILDFLOW_PAYMENT_LATENCY_MS', 'BUILDFLOW_LOG_LEVEL']);
+
+/** BUILDFLOW_* tuning taken from the environment (see CHOSEN_BY_BENCH). */
+export function tuningEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('BUILDFLOW_') && !CHOSEN_BY_BENCH.has(k) && v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+// ---- cleanup that also runs when a bench fails, times out or is interrupted ----
+
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Registers `fn` to run if the bench ends before the caller undoes it; returns the unregister. */
+export function onCleanup(fn: () => Promise<void>): () => void {
+  cleanups.push(fn);
+  return () => {
+    const i = cleanups.indexOf(fn);
+    if (i >= 0) cleanups.splice(i, 1);
   };
 }
 
-/** An order body spread over the bench products. */
+async function runCleanups(): Promise<void> {
+  // Newest first: worker processes stop before the database they use is dropped.
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop()!;
+    try {
+      await withTimeout(fn(), 30_000, 'cleanup step');
+    } catch (err) {
+      console.error(`cleanup failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** A bench ended from outside: its time bound passed or it got a signal. */
+class BenchAborted extends Error {}
+
+/** What the bench is doing now; named in the timeout error. */
+export const progress = { now: 'starting' };
+
+/**
+ * Runs a bench under a hard time bound (BENCH_TIMEOUT_S, default `defaultTimeoutS`). On an error,
+ * the timeout or SIGINT/SIGTERM it runs every registered cleanup (worker processes, databases,
+ * Redis keys, temp dirs) and exits non-zero.
+ */
+export async function runBench(name: string, defaultTimeoutS: number, main: () => Promise<void>): Promise<void> {
+  const timeoutS = envInt('BENCH_TIMEOUT_S', defaultTimeoutS);
+  let timer: NodeJS.Timeout | undefined;
+  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const abort = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BenchAborted(`${name} aborted: still running after ${timeoutS} s (BENCH_TIMEOUT_S) while ${progress.now}; cleaning up`)), timeoutS * 1000);
+    onSignal = (signal) => reject(new BenchAborted(`${name} interrupted by ${signal} while ${progress.now}; cleaning up`));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  let failed = false;
+  try {
+    await Promise.race([main(), abort]);
+  } catch (err) {
+    failed = true;
+    console.error(err instanceof BenchAborted ? err.message : err);
+  } finally {
+    clearTimeout(timer);
+    if (onSignal) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    await runCleanups();
+  }
+  // A bench that failed may still hold sockets and timers; end the process rather than hang.
+  if (failed) process.exit(1);
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---- deployments ----
+
+/** BENCH_PRODUCTS: how many products the orders spread over (default 8; see orderBody). */
+export const benchProducts = envInt('BENCH_PRODUCTS', 8);
+if (benchProducts < 1) throw new Error('BENCH_PRODUCTS must be at least 1');
+
+async function seedProducts(app: Buildflow): Promise<void> {
+  // A few at a time: Postgres commits concurrent transactions together; SQLite serializes them anyway.
+  for (let from = 0; from < benchProducts; from += 16) {
+    await Promise.all(
+      Array.from({ length: Math.min(16, benchProducts - from) }, (_, k) =>
+        upsertProduct(app.db, { sku: `BENCH-${from + k}`, name: `Bench product ${from + k}`, category: 'bench', unitPriceCents: 100 + ((from + k) % 100), onHand: 100_000_000 }),
+      ),
+    );
+  }
+}
+
+/** A throwaway embedded deployment with a few well-stocked products. */
+export async function benchApp(overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<{ app: Buildflow; dispose(): Promise<void> }> {
+  const d = await benchDeployment('sqlite', overrides, options);
+  return { app: d.app, dispose: d.dispose };
+}
+
+/**
+ * A throwaway deployment of `backend` with a few well-stocked products. postgres+redis gets a
+ * fresh database on BENCH_POSTGRES_URL's server and a fresh Redis key prefix; dispose drops the
+ * database and deletes every key under the prefix (also on failure, through runBench).
+ */
+export async function benchDeployment(backend: Backend, overrides: ConfigOverrides = {}, options: OpenOptions = {}): Promise<BenchDeployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'buildflow-bench-'));
+  const env: Record<string, string> = { ...tuningEnv(), BUILDFLOW_DATA_DIR: dir };
+  const undo: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+  const dispose = async (): Promise<void> => {
+    unregister();
+    const errors: unknown[] = [];
+    for (const fn of undo.reverse().splice(0)) await fn().catch((err: unknown) => errors.push(err));
+    if (errors.length > 0) throw new Error(`dispose of the ${backend} deployment: ${errors.map((e) => (e as Error).message).join('; ')}`);
+  };
+  const unregister = onCleanup(dispose);
+  try {
+    if (backend === 'postgres+redis') {
+      assertLoopback(BENCH_POSTGRES_URL, 'BENCH_POSTGRES_URL');
+      assertLoopback(BENCH_REDIS_URL, 'BENCH_REDIS_URL');
+      const suffix = randomBytes(6).toString('hex');
+      const database = `bf_bench_${suffix}`;
+      await adminQuery(`create database "${database}"`);
+      undo.push(async () => void (await adminQuery(`drop database if exists "${database}" with (force)`)));
+      const prefix = `bfbench-${suffix}`;
+      undo.push(() => deleteRedisKeys(prefix));
+      const url = new URL(BENCH_POSTGRES_URL);
+      url.pathname = `/${database}`;
+      Object.assign(env, { BUILDFLOW_DATABASE_URL: url.toString(), BUILDFLOW_REDIS_URL: BENCH_REDIS_URL, BUILDFLOW_REDIS_PREFIX: prefix });
+    }
+    const config = loadConfig({ BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...env, ...overrides }, {});
+    const app = await openBuildflow(config, { migrate: true, ...options });
+    undo.push(() => app.close());
+    await seedProducts(app);
+    return { backend, app, env, dispose, ...(env.BUILDFLOW_DATABASE_URL ? { database: new URL(env.BUILDFLOW_DATABASE_URL).pathname.slice(1) } : {}) };
+  } catch (err) {
+    await dispose().catch(() => {});
+    throw err;
+  }
+}
+
+async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: BENCH_POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Server-side counters of a bench database (pg_stat_database): committed and rolled-back transactions, deadlocks. */
+export async function postgresStats(database: string): Promise<{ commits: number; rollbacks: number; deadlocks: number }> {
+  const [row] = await adminQuery<{ c: string; r: string; d: string }>(
+    'select xact_commit as c, xact_rollback as r, deadlocks as d from pg_stat_database where datname = $1',
+    [database],
+  );
+  return { commits: Number(row?.c ?? NaN), rollbacks: Number(row?.r ?? NaN), deadlocks: Number(row?.d ?? NaN) };
+}
+
+/** Deletes every key under `prefix:`, and checks none is left. */
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    for (let pass = 0; pass < 3; pass++) {
+      let cursor = '0';
+      let found = 0;
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        found += keys.length;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      if (found === 0) return;
+    }
+    throw new Error(`Redis keys under ${prefix}: keep reappearing after deletion`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// ---- CPU accounting (Linux /proc; where a figure cannot be read it is left out) ----
+
+/** CPU seconds (user + system) a process has used so far, or undefined if it cannot be read. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuSnapshot {
+  bench: number;
+  workers: number;
+  /** Per backend pid connected to the bench database. */
+  postgres: Map<number, number>;
+  redis: number | undefined;
+}
+
+/** CPU used so far by this process, the given worker processes, the bench database's backends and the local Redis server. */
+export async function cpuSnapshot(d: BenchDeployment, workerPids: readonly number[]): Promise<CpuSnapshot> {
+  const u = process.cpuUsage();
+  const postgres = new Map<number, number>();
+  if (d.database) {
+    const rows = await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [d.database]);
+    for (const { pid } of rows) {
+      const s = cpuSecondsOf(pid);
+      if (s !== undefined) postgres.set(pid, s);
+    }
+  }
+  let redis: number | undefined;
+  if (d.env.BUILDFLOW_REDIS_URL) {
+    const client = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      const pid = /process_id:(\d+)/.exec(await client.info('server'))?.[1];
+      redis = pid ? cpuSecondsOf(Number(pid)) : undefined;
+    } finally {
+      client.disconnect();
+    }
+  }
+  const workers = workerPids.map(cpuSecondsOf).reduce<number>((a, b) => a + (b ?? 0), 0);
+  return { bench: (u.user + u.system) / 1e6, workers, postgres, redis };
+}
+
+/** CPU seconds used between two snapshots; postgres counts backends seen at the end (a backend gone by then is missed). */
+export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): { bench: number; workers: number; postgres: number; redis: number | undefined } {
+  let postgres = 0;
+  for (const [pid, s] of b.postgres) postgres += s - (a.postgres.get(pid) ?? 0);
+  return { bench: b.bench - a.bench, workers: b.workers - a.workers, postgres, redis: a.redis === undefined || b.redis === undefined ? undefined : b.redis - a.redis };
+}
+
+// ---- small helpers ----
+
+/**
+ * An order body spread over the bench products. With the default 8 products every order shares
+ * rows with many others (hot rows, as a popular catalog has); with BENCH_PRODUCTS=N > 8 order i
+ * takes products 2i and 2i+1 (mod N), so no two of any N/2 consecutive orders share a row: that
+ * isolates the transport from row-lock contention.
+ */
 export function orderBody(i: number): { items: { sku: string; quantity: number }[] } {
-  return { items: [{ sku: `BENCH-${i % 8}`, quantity: 1 }, { sku: `BENCH-${(i + 3) % 8}`, quantity: 2 }] };
+  const [a, b] = benchProducts === 8 ? [i % 8, (i + 3) % 8] : [(2 * i) % benchProducts, (2 * i + 1) % benchProducts];
+  return { items: [{ sku: `BENCH-${a}`, quantity: 1 }, { sku: `BENCH-${b}`, quantity: 2 }] };
 }
 
 /** Percentile of a sorted array. */
@@ -35,5 +305,19 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export function envInt(name: string, fallback: number): number {
   const v = process.env[name];
-  return v === undefined || v === '' ? fallback : Number.parseInt(v, 10);
+  if (v === undefined || v === '') return fallback;
+  const n = Number.parseInt(v, 10);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${v}: expected a non-negative integer`);
+  return n;
+}
+
+/** Whole-number list from an env var, e.g. BENCH_PROCESSES=1,2. */
+export function envInts(name: string, fallback: number[]): number[] {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  return v.split(',').map((s) => {
+    const n = Number.parseInt(s.trim(), 10);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${v}: expected whole numbers separated by commas`);
+    return n;
+  });
 }

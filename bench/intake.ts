@@ -1,86 +1,130 @@
 /**
- * Intake benchmark: durable order intake against an echo ceiling measured in the same run.
+ * Intake benchmark: durable order intake against an echo ceiling measured in the same run, on the
+ * embedded default and on Postgres (scale-out storage).
  *
- *   npm run build && node dist/bench/intake.js            (BENCH_SECONDS=10 BENCH_CONNECTIONS=64)
+ *   npm run build && node dist/bench/intake.js
+ *     BENCH_SECONDS=10 BENCH_CONNECTIONS=64 per run; BENCH_BACKEND=all (or sqlite / postgres+redis);
+ *     BENCH_SKIP_BASELINE=1 skips the commit-per-request run; BENCH_TIMEOUT_S=300 hard bound
  *
- * The echo route validates the same body schema on the same Fastify instance and answers without
- * touching the database, so the ratio isolates what durable intake costs. An order is answered
- * only after its transaction is committed and the WAL fsynced (it survives power loss). Workers
- * are off so the figure is intake alone. The baseline run commits and fsyncs one transaction per
- * request on the event loop (synchronous=FULL), the obvious design group commit replaces.
+ * The echo route validates the same body schema on a Fastify instance built the same way and
+ * answers without touching the database, so the ratio isolates what durable intake costs. An
+ * order is answered only after its transaction is committed and durable (SQLite: the WAL fsynced;
+ * Postgres: the commit returned with synchronous_commit on). Workers are off so the figure is
+ * intake alone; on postgres+redis the server is the one `serve --no-worker` runs. The baseline run
+ * commits and fsyncs one SQLite transaction per request on the event loop (synchronous=FULL), the
+ * obvious design group commit replaces.
  */
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/server/build-server.js';
 import { OrderIntake } from '../src/core/orders/intake.js';
-import { benchApp, envInt, orderBody } from './common.js';
+import { CreateOrderBody } from '../src/server/schemas/orders.js';
+import { backendsFromEnv, benchApp, benchDeployment, cpuDelta, cpuSnapshot, envInt, orderBody, progress, runBench, type Backend } from './common.js';
 
 const seconds = envInt('BENCH_SECONDS', 10);
 // Orders are placed as the admin (no customer): the same headers go to the echo route.
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const connections = envInt('BENCH_CONNECTIONS', 64);
+const body = JSON.stringify(orderBody(1));
 
-async function drive(url: string, body: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+interface Run {
+  /** CPU seconds of this process (server and load generator thread) and of the database's Postgres backends. */
+  cpu?: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function drive(url: string): Promise<Run> {
   // The load generator runs in its own thread so it neither competes with nor stalls the server's event loop.
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
   const r = await autocannon({ url, connections, workers: 1, duration: seconds, method: 'POST', headers, body });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }
 
-async function listen(server: FastifyInstance): Promise<string> {
+/** Listens on loopback, drives `path` for BENCH_SECONDS, closes. */
+async function driveServer(server: FastifyInstance, path: string): Promise<Run> {
   await server.listen({ host: '127.0.0.1', port: 0 });
-  const addr = server.server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no address');
-  return `http://127.0.0.1:${addr.port}`;
+  try {
+    const addr = server.server.address();
+    if (!addr || typeof addr === 'string') throw new Error('no address');
+    return await drive(`http://127.0.0.1:${addr.port}${path}`);
+  } finally {
+    await server.close();
+  }
 }
 
-function line(name: string, r: Awaited<ReturnType<typeof drive>>, ceiling?: number): string {
+function line(name: string, r: Run, ceiling?: number): string {
   const ratio = ceiling ? `  ${((100 * r.rps) / ceiling).toFixed(1)}% of echo` : '';
   const bad = r.non2xx + r.errors > 0 ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : '';
-  return `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms${ratio}${bad}`;
+  return `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms${ratio}${bad}${r.cpu ? `  (${r.cpu})` : ''}`;
 }
 
-async function main(): Promise<void> {
-  const body = JSON.stringify(orderBody(1));
+async function echoRun(): Promise<Run> {
+  progress.now = 'echo run';
   const { app, dispose } = await benchApp();
-  const server = await buildServer(app, { adminKey: ADMIN_KEY, logger: false });
-  server.post(
-    '/bench/echo',
-    { schema: { body: (await import('../src/server/schemas/orders.js')).CreateOrderBody } },
-    async (req, reply) => reply.code(201).send(req.body),
-  );
-  const url = await listen(server);
-
-  console.log(`intake benchmark: ${connections} connections, ${seconds}s per run, node ${process.version}`);
-  const echo = await drive(`${url}/bench/echo`, body);
-  console.log(line('echo (schema, no database)', echo));
-  const orders = await drive(`${url}/v1/orders`, body);
-  console.log(line('orders (group commit)', orders, echo.rps));
-  if (orders.non2xx + orders.errors > 0) {
-    console.error('the orders run had failed requests: its figures do not measure intake');
-    process.exitCode = 1;
+  try {
+    const server = await buildServer(app, { adminKey: ADMIN_KEY, logger: false });
+    server.post('/bench/echo', { schema: { body: CreateOrderBody } }, async (req, reply) => reply.code(201).send(req.body));
+    return await driveServer(server, '/bench/echo');
+  } finally {
+    await dispose();
   }
-  await server.close();
-  await dispose();
-  if (process.env.BENCH_SKIP_BASELINE) return;
-
-  // Baseline: the same intake committing one transaction per order.
-  const single = await benchApp();
-  await sql`pragma synchronous = full`.execute(single.app.db);
-  const perRequest = new OrderIntake({ db: single.app.db, durable: async () => {}, maxItemsPerOrder: 100, maxBatch: 1 });
-  single.app.placeOrder = (input) => perRequest.place(input);
-  const server2 = await buildServer(single.app, { adminKey: ADMIN_KEY, logger: false });
-  const url2 = await listen(server2);
-  const baseline = await drive(`${url2}/v1/orders`, body);
-  console.log(line('orders (commit per request)', baseline, echo.rps));
-  await server2.close();
-  await single.dispose();
-
-  console.log(`ratio orders/echo: ${(orders.rps / echo.rps).toFixed(2)} (goal >= 0.50); group commit vs per-request: ${(orders.rps / baseline.rps).toFixed(1)}x`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
+async function ordersRun(backend: Backend): Promise<Run> {
+  progress.now = `orders run on ${backend}`;
+  const d = await benchDeployment(backend);
+  try {
+    const server = await buildServer(d.app, { adminKey: ADMIN_KEY, logger: false });
+    const before = await cpuSnapshot(d, []);
+    const run = await driveServer(server, '/v1/orders');
+    const cpu = cpuDelta(before, await cpuSnapshot(d, []));
+    return { ...run, cpu: `CPU s: bench process ${cpu.bench.toFixed(1)}${d.database ? `, postgres backends ${cpu.postgres.toFixed(1)}` : ''}` };
+  } finally {
+    await d.dispose();
+  }
+}
+
+// The same intake committing (and fsyncing) one SQLite transaction per order.
+async function perRequestRun(): Promise<Run> {
+  progress.now = 'commit-per-request baseline';
+  const single = await benchApp();
+  try {
+    await sql`pragma synchronous = full`.execute(single.app.db);
+    const perRequest = new OrderIntake({ db: single.app.db, durable: async () => {}, maxItemsPerOrder: 100, maxBatch: 1 });
+    single.app.placeOrder = (input) => perRequest.place(input);
+    return await driveServer(await buildServer(single.app, { adminKey: ADMIN_KEY, logger: false }), '/v1/orders');
+  } finally {
+    await single.dispose();
+  }
+}
+
+await runBench('intake benchmark', 300, async () => {
+  const backends = backendsFromEnv();
+  console.log(`intake benchmark: ${connections} connections, ${seconds}s per run, node ${process.version}`);
+  const echo = await echoRun();
+  console.log(line('echo (schema, no database)', echo));
+  const results = new Map<Backend, Run>();
+  for (const backend of backends) {
+    const r = await ordersRun(backend);
+    results.set(backend, r);
+    console.log(line(backend === 'sqlite' ? 'orders (sqlite, group commit)' : 'orders (postgres, group commit)', r, echo.rps));
+    if (r.non2xx + r.errors > 0) {
+      console.error(`the ${backend} orders run had failed requests: its figures do not measure intake`);
+      process.exitCode = 1;
+    }
+  }
+  const baseline = process.env.BENCH_SKIP_BASELINE ? undefined : await perRequestRun();
+  if (baseline) console.log(line('orders (sqlite, commit per request)', baseline, echo.rps));
+
+  const ratios = [...results].map(([b, r]) => `${b} ${(r.rps / echo.rps).toFixed(2)}`);
+  console.log(`ratio orders/echo: ${ratios.join(', ')} (goal >= 0.50)`);
+  const lite = results.get('sqlite');
+  const pgr = results.get('postgres+redis');
+  if (lite && baseline) console.log(`sqlite group commit vs per-request: ${(lite.rps / baseline.rps).toFixed(1)}x`);
+  if (lite && pgr) console.log(`postgres vs sqlite intake: ${(pgr.rps / lite.rps).toFixed(2)}x`);
 });

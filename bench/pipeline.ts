@@ -1,41 +1,109 @@
 /**
- * Pipeline benchmark: orders fully processed per second (placed → confirmed) on the embedded
- * default, simulated payment with no latency, orders acknowledged durably (WAL fsynced).
+ * Pipeline benchmark: orders fully processed per second (placed → confirmed), simulated payment
+ * with no latency, orders acknowledged durably, measured in one run for each deployment:
  *
- *   npm run build && node dist/bench/pipeline.js          (BENCH_ORDERS=20000 BENCH_CONCURRENCY=2)
+ *   embedded          SQLite, workers in the bench process (outbox claimed from the database)
+ *   pg+redis × N      Postgres + Redis, N separate `buildflow worker --concurrency C` processes
+ *                     (relay, steps and sweeper in each); orders placed by the bench process
  *
- * A producer places orders through intake as fast as it is allowed (at most BENCH_IN_FLIGHT
- * unconfirmed at once, so the queue stays bounded) while in-process workers run; throughput is
- * orders confirmed per second of wall time, latency is created → confirmed from the order history.
+ *   npm run build && node dist/bench/pipeline.js
+ *
+ *   BENCH_ORDERS=5000         orders per cell
+ *   BENCH_IN_FLIGHT=2000      most orders placed but not yet confirmed
+ *   BENCH_CONCURRENCY=2       worker concurrency (in-process workers and `worker --concurrency`)
+ *   BENCH_BACKEND=all         or sqlite, or postgres+redis
+ *   BENCH_PROCESSES=1,2       worker processes of each scale-out cell (0: workers in the bench process)
+ *   BENCH_PRODUCTS=8          products the orders spread over (see orderBody in common.ts)
+ *   BENCH_CELL_TIMEOUT_S=150  a cell still running then is stopped and reported as not finished
+ *   BENCH_TIMEOUT_S=900       hard bound on the whole run (aborts, cleans up, exits 1)
+ *   BUILDFLOW_* tuning (BUILDFLOW_RELAY_POLL_MS, BUILDFLOW_DATABASE_POOL_MAX, …) applies to every cell
+ *
+ * A producer places orders through core intake as fast as it is allowed (at most BENCH_IN_FLIGHT
+ * unconfirmed at once, so queues stay bounded); throughput is orders confirmed per second of wall
+ * time, latency is created → confirmed from the order history. With the queue kept full, latency
+ * is mostly waiting (≈ in-flight / throughput); the step table says where the time goes.
  */
+import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import { startWorkers } from '../src/worker/start-workers.js';
-import { benchApp, envInt, orderBody, percentile } from './common.js';
+import {
+  backendsFromEnv,
+  benchDeployment,
+  benchProducts,
+  cpuDelta,
+  cpuSnapshot,
+  envInt,
+  envInts,
+  orderBody,
+  percentile,
+  postgresStats,
+  progress,
+  runBench,
+  tuningEnv,
+  type Backend,
+  type BenchDeployment,
+} from './common.js';
+import { startWorkerProcesses } from './worker-processes.js';
 
-const total = envInt('BENCH_ORDERS', 20_000);
+const total = envInt('BENCH_ORDERS', 5_000);
 const concurrency = envInt('BENCH_CONCURRENCY', 2);
 const inFlight = envInt('BENCH_IN_FLIGHT', 2_000);
+const processCounts = envInts('BENCH_PROCESSES', [1, 2]);
+const cellTimeoutMs = envInt('BENCH_CELL_TIMEOUT_S', 150) * 1000;
+
+type Db = BenchDeployment['app']['db'];
+
+interface StepRow {
+  topic: string;
+  /** Messages claimed more than once (retried after a failure, or delivered twice). */
+  retried: number;
+  /** p50 created → published by the relay (scale-out only). */
+  toPublish?: number;
+  /** p50 published → done (scale-out), created → done (embedded). */
+  toDone: number;
+  /** Mean messages per apply transaction (messages marked done in the same millisecond count as one batch). */
+  batch: number;
+}
+
+interface CellResult {
+  name: string;
+  confirmed: number;
+  /** False when the cell hit BENCH_CELL_TIMEOUT_S: the figures cover the orders confirmed by then. */
+  finished: boolean;
+  ordersPerS: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cancelled: number;
+  steps: StepRow[];
+  elapsedMs: number;
+  /** Worker processes (0: workers in the bench process). */
+  processes: number;
+  cpu?: ReturnType<typeof cpuDelta>;
+  pg?: { commits: number; rollbacks: number; deadlocks: number };
+}
 
 // Counts the few orders still in progress (indexed by status) rather than the many confirmed ones,
 // so watching progress costs the pipeline little.
-async function inProgressCount(db: Awaited<ReturnType<typeof benchApp>>['app']['db']): Promise<number> {
-  const row = await db
-    .selectFrom('orders')
-    .select(sql<number>`count(*)`.as('n'))
-    .where('status', 'in', ['pending', 'reserved', 'paid'])
-    .executeTakeFirstOrThrow();
+async function inProgressCount(db: Db): Promise<number> {
+  const row = await db.selectFrom('orders').select(sql<number>`count(*)`.as('n')).where('status', 'in', ['pending', 'reserved', 'paid']).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-async function main(): Promise<void> {
-  const { app, dispose } = await benchApp();
-  const workers = startWorkers(app, { concurrency, roles: { sweeper: false }, batchSize: envInt('BENCH_BATCH', 512) });
-  console.log(`pipeline benchmark: ${total} orders, ${concurrency} worker loops, node ${process.version}`);
-
+/**
+ * Places `total` orders, keeping at most `inFlight` unconfirmed, and waits until none is in
+ * progress or the cell's time is up; returns the wall time and whether every order finished.
+ */
+async function drive(name: string, d: BenchDeployment): Promise<{ elapsedMs: number; finished: boolean }> {
+  const { app } = d;
   const started = Date.now();
+  const late = (): boolean => Date.now() - started > cellTimeoutMs;
   let placed = 0;
   while (placed < total) {
-    const room = Math.min(inFlight - (await inProgressCount(app.db)), total - placed);
+    const open = await inProgressCount(app.db);
+    progress.now = `${name}: placed ${placed}/${total}, ${open} in progress`;
+    if (late()) return { elapsedMs: Date.now() - started, finished: false };
+    const room = Math.min(inFlight - open, total - placed);
     if (room <= 0) {
       await new Promise((r) => setTimeout(r, 5));
       continue;
@@ -43,27 +111,149 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: room }, (_, i) => app.placeOrder(orderBody(placed + i))));
     placed += room;
   }
-  while ((await inProgressCount(app.db)) > 0) {
-    if (Date.now() - started > 10 * 60_000) throw new Error('orders still in progress after 10 minutes');
+  for (;;) {
+    const open = await inProgressCount(app.db);
+    progress.now = `${name}: all ${total} placed, ${open} still in progress`;
+    if (open === 0) return { elapsedMs: Date.now() - started, finished: true };
+    if (late()) return { elapsedMs: Date.now() - started, finished: false };
     await new Promise((r) => setTimeout(r, 20));
   }
-  const elapsedMs = Date.now() - started;
-  await workers.stop();
+}
 
-  const rows = await app.db
+async function measure(name: string, d: BenchDeployment, run: { elapsedMs: number; finished: boolean }): Promise<Omit<CellResult, 'processes'>> {
+  const db = d.app.db;
+  const rows = await db
     .selectFrom('order_history as h')
     .innerJoin('orders as o', 'o.id', 'h.order_id')
     .select(sql<number>`h.at - o.created_at`.as('ms'))
     .where('h.to_status', '=', 'confirmed')
     .execute();
   const latencies = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
-  const cancelled = await app.db.selectFrom('orders').select(sql<number>`count(*)`.as('n')).where('status', '=', 'cancelled').executeTakeFirstOrThrow();
-  console.log(`confirmed ${total} orders in ${(elapsedMs / 1000).toFixed(2)} s: ${((total * 1000) / elapsedMs).toFixed(0)} orders/s (goal >= 2000)`);
-  console.log(`placed → confirmed: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms; cancelled ${Number(cancelled.n)}`);
-  await dispose();
+  const counts = await db.selectFrom('orders').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
+  const count = (s: string): number => Number(counts.find((c) => c.status === s)?.n ?? 0);
+  if (run.finished && count('confirmed') + count('cancelled') !== total) {
+    throw new Error(`${name}: expected ${total} orders confirmed or cancelled, found ${counts.map((c) => `${c.status} ${c.n}`).join(', ')}`);
+  }
+  return {
+    name,
+    confirmed: count('confirmed'),
+    finished: run.finished,
+    ordersPerS: (count('confirmed') * 1000) / run.elapsedMs,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies[latencies.length - 1] ?? NaN,
+    cancelled: count('cancelled'),
+    steps: await stepTimes(db),
+    elapsedMs: run.elapsedMs,
+  };
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
+/** Per step: retried messages, and p50 of the time from the outbox row's creation to its publication and to done. */
+async function stepTimes(db: Db): Promise<StepRow[]> {
+  const rows = await db.selectFrom('outbox').select(['topic', 'created_at', 'published_at', 'processed_at', 'attempts', 'status']).execute();
+  const p50 = (xs: number[]): number => percentile(xs.sort((a, b) => a - b), 50);
+  return ['reserve', 'pay', 'confirm', 'notify'].flatMap((topic) => {
+    const all = rows.filter((r) => r.topic === topic);
+    const done = all.filter((r) => r.status === 'done');
+    if (done.length === 0) return [];
+    const published = done.every((r) => r.published_at !== null);
+    return [
+      {
+        topic,
+        retried: all.filter((r) => Number(r.attempts) > 1).length,
+        ...(published ? { toPublish: p50(done.map((r) => Number(r.published_at) - Number(r.created_at))) } : {}),
+        toDone: p50(done.map((r) => Number(r.processed_at) - Number(published ? r.published_at : r.created_at))),
+        batch: done.length / new Set(done.map((r) => Number(r.processed_at))).size,
+      },
+    ];
+  });
+}
+
+/** One cell: a fresh deployment, its workers (in-process or `processes` × `buildflow worker`), the run, the figures. */
+async function cell(backend: Backend, processes: number): Promise<CellResult> {
+  const name = backend === 'sqlite' ? 'embedded (sqlite, in-process)' : processes === 0 ? 'pg+redis, workers in-process' : `pg+redis, ${processes} worker process${processes > 1 ? 'es' : ''}`;
+  progress.now = `${name}: setting up`;
+  const d = await benchDeployment(backend);
+  try {
+    let stop: () => Promise<unknown>;
+    let pids: number[] = [];
+    if (processes === 0) {
+      const workers = startWorkers(d.app, { concurrency, roles: { sweeper: false }, batchSize: envInt('BENCH_BATCH', 512) });
+      stop = () => workers.stop();
+    } else {
+      progress.now = `${name}: starting workers`;
+      const workers = await startWorkerProcesses(d.env, processes, concurrency);
+      pids = workers.pids;
+      stop = async () => {
+        const exits = await workers.stop();
+        if (exits.some((c) => c !== 0)) console.error(`  ${name}: worker exit codes ${exits.join(', ')} (expected 0 after SIGTERM)`);
+      };
+    }
+    let run: Awaited<ReturnType<typeof drive>>;
+    let cpu: ReturnType<typeof cpuDelta>;
+    try {
+      const before = await cpuSnapshot(d, pids);
+      run = await drive(name, d);
+      cpu = cpuDelta(before, await cpuSnapshot(d, pids));
+    } finally {
+      progress.now = `${name}: stopping workers`;
+      await stop();
+    }
+    const result: CellResult = { ...(await measure(name, d, run)), processes, cpu };
+    // Read once the workers' backends have exited, so their counters are flushed.
+    if (d.database) result.pg = await postgresStats(d.database);
+    return result;
+  } finally {
+    await d.dispose();
+  }
+}
+
+function printTable(results: CellResult[]): void {
+  const base = results[0]!;
+  console.log(`\n${'cell'.padEnd(34)}${'orders/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'cancelled'.padStart(11)}  ${`vs ${base.processes === 0 && base.name.startsWith('embedded') ? 'embedded' : 'row 1'}`.padEnd(14)}notes`);
+  for (const r of results) {
+    const notes = [
+      r.finished ? '' : `NOT FINISHED: ${r.confirmed}/${total} confirmed in ${cellTimeoutMs / 1000} s`,
+      r.pg ? `pg: ${r.pg.deadlocks} deadlocks, ${r.pg.rollbacks} rollbacks, ${r.finished ? `${(r.pg.commits / total).toFixed(1)} commits/order` : `${r.pg.commits} commits`}` : '',
+    ].filter(Boolean);
+    console.log(
+      `${r.name.padEnd(34)}${r.ordersPerS.toFixed(0).padStart(9)}${String(r.p50).padStart(9)}${String(r.p99).padStart(9)}${String(r.max).padStart(9)}${String(r.cancelled).padStart(11)}  ${`${(r.ordersPerS / base.ordersPerS).toFixed(2)}x`.padEnd(14)}${notes.join('; ')}`,
+    );
+  }
+  console.log('\nwhere the time goes: p50 ms per step, [created → published by the relay +] queued → done; ×b = mean messages per batch; (n retried) = claimed more than once');
+  for (const r of results) {
+    const steps = r.steps.map((s) => `${s.topic} ${s.toPublish === undefined ? '' : `${s.toPublish}+`}${s.toDone} ×${s.batch.toFixed(0)}${s.retried ? ` (${s.retried} retried)` : ''}`);
+    console.log(`  ${r.name.padEnd(32)}${steps.join('   ')}`);
+  }
+  console.log(`\nCPU seconds during the run (wall time in brackets; the machine has ${availableParallelism()} cores, shared)`);
+  for (const r of results) {
+    if (!r.cpu) continue;
+    const { bench, workers, postgres, redis } = r.cpu;
+    const parts = [`bench process ${bench.toFixed(1)}`, ...(r.processes > 0 ? [`worker processes ${workers.toFixed(1)}`] : []), ...(r.pg ? [`postgres backends ${postgres.toFixed(1)}`] : []), ...(redis !== undefined ? [`redis ${redis.toFixed(1)}`] : [])];
+    console.log(`  ${r.name.padEnd(32)}${parts.join(', ')}  [${(r.elapsedMs / 1000).toFixed(1)} s]`);
+  }
+}
+
+await runBench('pipeline benchmark', 900, async () => {
+  const backends = backendsFromEnv();
+  console.log(
+    `pipeline benchmark: ${total} orders per cell over ${benchProducts} products, at most ${inFlight} in flight, worker concurrency ${concurrency}, node ${process.version}` +
+      (backends.includes('postgres+redis') ? `; scale-out cells: ${processCounts.map((n) => (n === 0 ? 'in-process' : `${n} process(es)`)).join(', ')}` : ''),
+  );
+  const tuning = Object.entries(tuningEnv());
+  if (tuning.length > 0) console.log(`tuning from the environment: ${tuning.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  const results: CellResult[] = [];
+  for (const backend of backends) {
+    for (const n of backend === 'sqlite' ? [0] : processCounts) {
+      const r = await cell(backend, n);
+      results.push(r);
+      console.log(`  ${r.name}: ${r.ordersPerS.toFixed(0)} orders/s${r.finished ? '' : ` (not finished: ${r.confirmed}/${total} confirmed)`}`);
+    }
+  }
+  printTable(results);
+  if (backends.includes('sqlite')) console.log('goal: embedded >= 2000 orders/s');
+  if (results.some((r) => !r.finished)) {
+    console.error(`some cells did not finish within BENCH_CELL_TIMEOUT_S=${cellTimeoutMs / 1000}: their figures cover only the orders confirmed in time`);
+    process.exitCode = 1;
+  }
 });

@@ -5,6 +5,7 @@ import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import type { StepContext } from '../core/pipeline/step.js';
 import { deferInserts, flushDeferred } from '../core/db/deferred-inserts.js';
 import { takeStockChanges } from '../core/catalog/stock-changes.js';
+import { lockStockOf } from '../core/catalog/stock.js';
 import { STEPS, compensateDeadLetter } from '../core/pipeline/steps.js';
 import type { Logger } from './logger.js';
 
@@ -77,11 +78,12 @@ export class PipelineRunner {
       live.filter((m) => performed.has(m.id)),
       (trx, m) => STEPS[m.topic].apply(trx, m, this.ctx(), plans.get(m.id) ?? null, outcomes.get(m.id)),
       (trx, done) => markDone(trx, done.map((m) => m.id), Date.now()),
+      (trx, group) => lockStockOf(trx, group.filter((m) => STEPS[m.topic].changesStock).map((m) => m.orderId)),
     );
   }
 
   /**
-   * Runs `work` for every message, then `finish` for all of them, in one transaction; if that
+   * Runs `start` and `work` for every message, then `finish` for all of them, in one transaction; if that
    * fails, again one transaction per message. Returns the ids that succeeded; failures are charged
    * an attempt.
    */
@@ -89,12 +91,14 @@ export class PipelineRunner {
     messages: readonly OutboxMessage[],
     work: (trx: Transaction<Database>, m: OutboxMessage) => Promise<void>,
     finish?: (trx: Transaction<Database>, messages: readonly OutboxMessage[]) => Promise<void>,
+    start?: (trx: Transaction<Database>, messages: readonly OutboxMessage[]) => Promise<void>,
   ): Promise<Set<number>> {
     const ok = new Set<number>();
     if (messages.length === 0) return ok;
     const attempt = (group: readonly OutboxMessage[]) =>
       this.transaction(async (trx) => {
         deferInserts(trx);
+        await start?.(trx, group);
         for (const m of group) await work(trx, m);
         await finish?.(trx, group);
         await flushDeferred(trx);

@@ -11,6 +11,13 @@ import type { PipelineRunner } from './pipeline-runner.js';
 export interface RedisConsumerOptions {
   /** Jobs each step queue runs at once; they are gathered into shared batches. */
   jobsPerQueue: number;
+  /**
+   * Batches run at once. Deliveries that arrive meanwhile wait and form the next batch, so a busy
+   * worker runs few large transactions instead of many small ones competing for the pool.
+   */
+  parallelBatches: number;
+  /** Most messages in one batch. */
+  maxBatch: number;
   leaseMs: number;
   /** How often this worker puts stalled jobs (of crashed or blocked workers) back on their queue. */
   stallCheckMs: number;
@@ -32,6 +39,7 @@ export class RedisConsumer {
   readonly id = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   private pending: Delivery[] = [];
   private flushScheduled = false;
+  private running = 0;
   private inFlight = new Set<Promise<void>>();
   /** Messages this consumer ran; tests and benchmarks read it. */
   handled = 0;
@@ -60,11 +68,21 @@ export class RedisConsumer {
     if (!Number.isSafeInteger(id)) return Promise.resolve(); // not ours: nothing to do
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ id, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // Let the other jobs that arrived in this tick join the batch.
-        setImmediate(() => this.track(this.flush()));
-      }
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.pending.length === 0 || this.running >= this.options.parallelBatches) return;
+    this.flushScheduled = true;
+    // Let the other jobs that arrived in this tick join the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.running++;
+      this.track(this.flush().finally(() => {
+        this.running--;
+        this.scheduleFlush();
+      }));
     });
   }
 
@@ -74,9 +92,7 @@ export class RedisConsumer {
   }
 
   private async flush(): Promise<void> {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.splice(0, this.options.maxBatch);
     try {
       const ids = batch.map((d) => d.id);
       const messages = await claimDue(this.db, { ids, limit: ids.length, workerId: this.id, leaseMs: this.options.leaseMs, now: Date.now() });
@@ -96,14 +112,13 @@ export class RedisConsumer {
 
   /** True when no delivery is waiting for a batch or being run. */
   idle(): boolean {
-    return this.inFlight.size === 0 && this.pending.length === 0 && !this.flushScheduled;
+    return this.running === 0 && this.pending.length === 0 && !this.flushScheduled;
   }
 
   /** Waits for the batches in hand (the queues themselves are closed by their owner). */
   async drain(): Promise<void> {
-    while (this.inFlight.size > 0 || this.pending.length > 0) {
-      await Promise.all([...this.inFlight]);
-      if (this.pending.length > 0 && this.inFlight.size === 0) this.track(this.flush());
+    while (!this.idle()) {
+      await Promise.all([...this.inFlight, new Promise((r) => setImmediate(r))]);
     }
   }
 }

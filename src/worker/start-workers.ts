@@ -108,7 +108,13 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     : undefined;
   relay?.start();
   const consumer = roles.steps
-    ? new RedisConsumer(app.db, queues, runner, app.signal, logger, { jobsPerQueue: concurrency * JOBS_PER_CONCURRENCY, leaseMs, stallCheckMs: 2_500 })
+    ? new RedisConsumer(app.db, queues, runner, app.signal, logger, {
+        jobsPerQueue: concurrency * JOBS_PER_CONCURRENCY,
+        parallelBatches: concurrency,
+        maxBatch: batchSize,
+        leaseMs,
+        stallCheckMs: 2_500,
+      })
     : undefined;
   consumer?.start();
   return {

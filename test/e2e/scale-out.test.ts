@@ -159,7 +159,7 @@ describe.skipIf(!runs)('scale-out on Postgres + Redis, real processes', () => {
   });
   afterAll(() => d.close());
 
-  it('when 2 servers and 2 workers take 2,000 orders from concurrent clients, then every order is final, paid once, and stock reconciles', async () => {
+  it('when 2 servers and 2 workers take 2,000 orders from concurrent clients, then every order is final, paid once, and stock reconciles', { timeout: 180_000 }, async () => {
     const ORDERS = 2000;
     const items = (i: number) => [{ sku: 'LOTS', quantity: 1 + (i % 3) }, ...(i % 4 === 0 ? [{ sku: 'FEW', quantity: 1 }] : [])];
     const first = await pool(ORDERS, 32, (i) => placeOrder(d.servers[i % 2]!.url, `so-${i}`, items(i)));
@@ -211,7 +211,7 @@ describe.skipIf(!runs)('scale-out faults, real processes', () => {
   });
   afterAll(() => d.close());
 
-  it('when a worker is SIGKILLed mid-charge and Redis loses every queued job, then relay and sweeper still bring every order to one final state', async () => {
+  it('when a worker is SIGKILLed mid-charge and Redis loses every queued job, then relay and sweeper still bring every order to one final state', { timeout: 180_000 }, async () => {
     const ORDERS = 300;
     const placed = await pool(ORDERS, 32, (i) => placeOrder(d.servers[0]!.url, `fault-${i}`, [{ sku: 'LOTS', quantity: 1 }, ...(i % 3 === 0 ? [{ sku: 'FEW', quantity: 1 }] : [])]));
     expect(placed.every((r) => r.status === 201)).toBe(true);

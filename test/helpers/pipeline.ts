@@ -48,6 +48,8 @@ class RedisManualWorker implements ManualWorker {
     });
     this.consumer = new RedisConsumer(app.db, this.queues, runnerFor(app, options), signal, silentLogger, {
       jobsPerQueue: options.batchSize ?? 64,
+      parallelBatches: 2,
+      maxBatch: options.batchSize ?? 64,
       leaseMs: 30_000,
       stallCheckMs: 2_500,
     });

@@ -1,14 +1,35 @@
 import type { Db } from '../outbox/outbox.js';
 import { insertOrDefer } from '../db/deferred-inserts.js';
 import { noteStockChange } from './stock-changes.js';
+import { isPostgres } from '../db/postgres.js';
 
 interface Line {
   sku: string;
   quantity: number;
 }
 
+// In sku order: every transaction that changes stock takes product rows in the same order.
 async function orderLines(trx: Db, orderId: string): Promise<Line[]> {
-  return trx.selectFrom('order_items').select(['sku', 'quantity']).where('order_id', '=', orderId).orderBy('line_no').execute();
+  return trx.selectFrom('order_items').select(['sku', 'quantity']).where('order_id', '=', orderId).orderBy('sku').orderBy('line_no').execute();
+}
+
+/**
+ * Takes, in sku order, the row locks of every product these orders hold or want. A transaction
+ * that changes stock for several orders calls it before touching any order, so two such
+ * transactions never wait on each other in a cycle (on Postgres, where writers run concurrently;
+ * SQLite has one writer and needs nothing).
+ */
+export async function lockStockOf(trx: Db, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length === 0 || !isPostgres(trx)) return;
+  await trx
+    .selectFrom('products')
+    .select('sku')
+    .where('sku', 'in', (eb) => eb.selectFrom('order_items').select('sku').where('order_id', 'in', orderIds))
+    .orderBy('sku')
+    // The lock an UPDATE of stock takes anyway; unlike FOR UPDATE it lets intake's foreign-key
+    // checks on these products through (KEY SHARE), so intake never waits for a worker batch.
+    .forNoKeyUpdate()
+    .execute();
 }
 
 /**

@@ -66,7 +66,7 @@ export interface ClaimOptions {
  * a relay may publish. On Postgres concurrent claimers skip each other's rows (SKIP LOCKED)
  * instead of queueing on them; SQLite has a single writer, so the question does not arise there.
  */
-export function dueMessageIds(db: Kysely<Database>, now: number, limit: number) {
+export function dueMessageIds(db: Kysely<Database>, now: number, limit: number, skipLocked = isPostgres(db)) {
   const due = db
     .selectFrom('outbox')
     .select('id')
@@ -76,7 +76,7 @@ export function dueMessageIds(db: Kysely<Database>, now: number, limit: number) 
     .orderBy('available_at')
     .orderBy('id')
     .limit(limit);
-  return isPostgres(db) ? due.forUpdate().skipLocked() : due;
+  return skipLocked ? due.forUpdate().skipLocked() : due;
 }
 
 /**
@@ -85,7 +85,9 @@ export function dueMessageIds(db: Kysely<Database>, now: number, limit: number) 
  */
 export async function claimDue(db: Kysely<Database>, o: ClaimOptions & { ids?: readonly number[] }): Promise<OutboxMessage[]> {
   if (o.ids?.length === 0) return [];
-  const due = dueMessageIds(db, o.now, o.limit);
+  // Delivered ids wait for a row another statement holds for a moment (a relay marking it
+  // published): skipping it would acknowledge a delivery that did nothing.
+  const due = dueMessageIds(db, o.now, o.limit, o.ids ? false : undefined);
   const rows = await db
     .updateTable('outbox')
     .set((eb) => ({

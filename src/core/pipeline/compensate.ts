@@ -1,6 +1,6 @@
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 import { HOLDS_RESERVATION } from '../domain/order-status.js';
-import { releaseOrderStock } from '../catalog/stock.js';
+import { lockStockOf, releaseOrderStock } from '../catalog/stock.js';
 import { enqueue, type Db } from '../outbox/outbox.js';
 import { currentStatus, transition } from '../orders/transition.js';
 
@@ -20,6 +20,8 @@ export type CancelOutcome = { cancelled: true; from: OrderStatus } | { cancelled
  * notification. Guarded like every transition, so running it twice cancels once.
  */
 export async function cancelWithCompensation(trx: Db, orderId: string, o: CancelOptions, now: number): Promise<CancelOutcome> {
+  // Products before the order row, as every stock-changing transaction does (see lockStockOf).
+  await lockStockOf(trx, [orderId]);
   const status = await currentStatus(trx, orderId);
   if (!status || !o.allowedFrom.includes(status)) return { cancelled: false, status };
   const payment = await trx.selectFrom('payments').select('status').where('order_id', '=', orderId).executeTakeFirst();

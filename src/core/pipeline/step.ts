@@ -19,6 +19,8 @@ export interface StepContext {
  *    order's current status, so a redelivered message changes nothing.
  */
 export interface Step<Plan = unknown, Outcome = unknown> {
+  /** `apply` may change stock: the runner locks the batch's products first (see lockStockOf). */
+  changesStock?: boolean;
   prepare?(trx: Transaction<Database>, msg: OutboxMessage, ctx: StepContext): Promise<Plan | null>;
   perform?(plan: Plan, ctx: StepContext): Promise<Outcome>;
   apply(trx: Transaction<Database>, msg: OutboxMessage, ctx: StepContext, plan: Plan | null, outcome: Outcome | undefined): Promise<void>;

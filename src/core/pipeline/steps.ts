@@ -12,6 +12,7 @@ import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shi
 
 /** reserve: all lines or none; on a shortfall the order is cancelled as out of stock. */
 export const reserveStep: Step = {
+  changesStock: true,
   async apply(trx, msg, ctx) {
     // The guarded update both checks and claims the order, so a duplicate delivery stops here.
     const claimed = await trx
@@ -43,6 +44,7 @@ export const reserveStep: Step = {
  * reservation expiry can see that a charge may exist and leave the order alone.
  */
 export const payStep: Step<ChargeRequest, ChargeResult> = {
+  changesStock: true, // a decline releases the reservation
   async prepare(trx, msg, ctx) {
     const order = await trx.selectFrom('orders').select(['status', 'total_cents']).where('id', '=', msg.orderId).executeTakeFirst();
     if (order?.status !== 'reserved') return null;
@@ -96,6 +98,7 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
 
 /** confirm: the reservation becomes a sale and a shipment with a unique tracking code is created. */
 export const confirmStep: Step = {
+  changesStock: true,
   async apply(trx, msg, ctx) {
     const moved = await transition(trx, msg.orderId, 'paid', 'confirmed', ctx.now, { patch: { reservation_expires_at: null } });
     if (!moved) return;

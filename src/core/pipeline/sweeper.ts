@@ -4,6 +4,7 @@ import type { OrderStatus } from '../domain/order-status.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
 import { takeStockChanges } from '../catalog/stock-changes.js';
+import { lockStockOf } from '../catalog/stock.js';
 
 // The step that moves an order on from each in-progress status.
 const NEXT_STEP: Partial<Record<OrderStatus, Topic>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
@@ -35,6 +36,7 @@ export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs
   let stockChanged: string[] = [];
   if (expiredIds.length > 0) {
     await db.transaction().execute(async (trx) => {
+      await lockStockOf(trx, expiredIds.map((e) => e.id));
       for (const { id } of expiredIds) {
         const r = await cancelWithCompensation(
           trx,

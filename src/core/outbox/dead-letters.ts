@@ -31,7 +31,8 @@ export async function listDeadLetters(db: Kysely<Database>, limit = 100): Promis
 export async function redriveDeadLetter(db: Kysely<Database>, id: number, now = Date.now()): Promise<void> {
   const res = await db
     .updateTable('outbox')
-    .set({ status: 'pending', attempts: 0, available_at: now, locked_until: null, locked_by: null, processed_at: null })
+    // published_at cleared too, so a relay publishes it now rather than after the republish bound.
+    .set({ status: 'pending', attempts: 0, available_at: now, locked_until: null, locked_by: null, processed_at: null, published_at: null })
     .where('id', '=', id)
     .where('status', '=', 'dead')
     .executeTakeFirst();

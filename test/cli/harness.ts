@@ -25,10 +25,19 @@ export interface RunResult {
 /** The admin key every spawned `serve` uses and every spawned client sends, unless a test overrides it. */
 export const CLI_ADMIN_KEY = 'cli-test-admin-key-0123456789';
 
-/** Where spawned CLIs keep their login: never the real user's config directory. */
-const CONFIG_DIR = mkdtempSync(join(tmpdir(), 'buildflow-cli-config-'));
-// vitest ends its workers without an 'exit' event, so the file that imported this removes it.
-afterAll(() => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+/**
+ * Where spawned CLIs keep their login: never the real user's config directory. Made on first use,
+ * so a file whose tests are all skipped leaves nothing; vitest ends its workers without an 'exit'
+ * event, so the file that imported this removes it.
+ */
+let configDir: string | undefined;
+function cliConfigDir(): string {
+  return (configDir ??= mkdtempSync(join(tmpdir(), 'buildflow-cli-config-')));
+}
+afterAll(() => {
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
+  configDir = undefined;
+});
 
 /**
  * The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, cheap
@@ -43,7 +52,7 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     NO_COLOR: '1',
     BUILDFLOW_PAYMENT_LATENCY_MS: '0',
     BUILDFLOW_SCRYPT_COST: '1024',
-    BUILDFLOW_CONFIG_DIR: CONFIG_DIR,
+    BUILDFLOW_CONFIG_DIR: cliConfigDir(),
     BUILDFLOW_ADMIN_KEY: CLI_ADMIN_KEY,
     ...extra,
   };

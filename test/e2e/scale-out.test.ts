@@ -17,7 +17,8 @@ const runs = BACKENDS.includes('postgres+redis');
  * database and key prefix, N `serve --no-worker` and M `worker` processes, all removed afterwards.
  */
 class Deployment {
-  readonly tmp = tempDir('buildflow-scale-');
+  // Made in open(), so a skipped suite leaves no directory behind.
+  tmp!: ReturnType<typeof tempDir>;
   servers: (RunningProcess & { url: string })[] = [];
   workers: RunningProcess[] = [];
   db!: Kysely<Database>;
@@ -26,6 +27,7 @@ class Deployment {
   prefix!: string;
 
   async open(extraEnv: Record<string, string>, products: { sku: string; onHand: number; price: number }[]): Promise<void> {
+    this.tmp = tempDir('buildflow-scale-');
     const database = await freshPostgresDatabase();
     const redis = freshRedisPrefix();
     this.dropDatabase = database.drop;
@@ -107,7 +109,7 @@ class Deployment {
       await this.dropDatabase?.();
       if (this.prefix) await deleteRedisKeys(this.prefix);
     } finally {
-      this.tmp.remove();
+      this.tmp?.remove();
     }
   }
 }

@@ -4,6 +4,7 @@ import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import { claimForPublishing, unpublish, type Publication } from '../core/outbox/publishing.js';
 import type { Topic } from '../core/outbox/outbox.js';
 import type { TopicQueues } from '../core/transport/topic-queues.js';
+import { withTimeout } from '../core/timeout.js';
 import type { Logger } from './logger.js';
 
 export interface RelayOptions {
@@ -66,7 +67,7 @@ export class OutboxRelay {
         }
         const jobs = group.map((r) => queue.createJob({ orderId: r.orderId }).setId(String(r.id)).timeout(this.options.jobTimeoutMs));
         try {
-          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? 5_000);
+          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? 5_000, 'Redis');
           for (const [job, err] of errors) {
             failed.push(Number(job.id));
             this.logger.warn({ messageId: job.id, topic, err: err.message }, 'publish failed; will retry');
@@ -96,12 +97,4 @@ export class OutboxRelay {
     this.signal.wake();
     await this.loop;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

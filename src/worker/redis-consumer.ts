@@ -41,8 +41,6 @@ export class RedisConsumer {
   private flushScheduled = false;
   private running = 0;
   private inFlight = new Set<Promise<void>>();
-  /** Messages this consumer ran; tests and benchmarks read it. */
-  handled = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -98,7 +96,6 @@ export class RedisConsumer {
       const messages = await claimDue(this.db, { ids, limit: ids.length, workerId: this.id, leaseMs: this.options.leaseMs, now: Date.now() });
       if (messages.length > 0) {
         await this.runner.run(messages);
-        this.handled += messages.length;
         // Follow-up messages were committed; let this process's relay publish them now.
         this.signal.wake();
       }

@@ -32,9 +32,6 @@ export interface RunningWorkers {
   id: string;
   transport: 'local' | 'redis';
   roles: WorkerRoles;
-  /** The Redis consumer, when this process runs steps from Redis. */
-  consumer?: RedisConsumer;
-  relay?: OutboxRelay;
   /** Stop taking work, finish what is in hand, then return. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -121,8 +118,6 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     id: consumer?.id ?? `relay-${process.pid}`,
     transport: 'redis',
     roles,
-    consumer,
-    relay,
     async stop(timeoutMs) {
       await sweeper?.stop();
       await relay?.stop();

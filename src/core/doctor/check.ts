@@ -33,35 +33,8 @@ export interface DoctorCheck {
   data?: Record<string, unknown>;
 }
 
-/** Thrown by {@link withTimeout} when the bound passes first. */
-export class DoctorTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} did not answer within ${formatDuration(ms)}`);
-    this.name = 'DoctorTimeoutError';
-  }
-}
-
-/**
- * Settles with `promise`, or rejects with {@link DoctorTimeoutError} once `ms` have passed. The
- * timer does not keep the process alive.
- */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DoctorTimeoutError(what, ms)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A duration for people: "800 ms", "45 s", "12 min", "3 h", "2 d". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
-  return `${Math.round(ms / 86_400_000)} d`;
-}
+// One timeout helper for the whole code base; doctor's names kept for its callers.
+export { TimeoutError as DoctorTimeoutError, formatDuration, withTimeout } from '../timeout.js';
 
 /**
  * One printable line for any error: its message's first line, else its code (Node's connection

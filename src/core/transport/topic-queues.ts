@@ -54,11 +54,6 @@ export class TopicQueues {
     return this.queues.get(topic as Topic);
   }
 
-  /** Resolves once every queue's connections are up. */
-  async ready(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.ready()));
-  }
-
   /** Stops taking jobs, waits up to `timeoutMs` for those in hand, then closes the connections. */
   async close(timeoutMs = 10_000): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close(timeoutMs).catch(() => {})));

@@ -13,20 +13,22 @@ import { openProductCache, type ProductCache } from '../core/catalog/product-cac
  */
 export async function withDatabase<T>(
   dataDir: string | undefined,
-  work: (db: Kysely<Database>, applied: string[], cache: ProductCache) => Promise<T>,
+  work: (db: Kysely<Database>, applied: string[], productCache: () => ProductCache) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ BUILDFLOW_DATA_DIR: dataDir });
   const storage = openStorage(config);
-  // Catalog writes from here (seed) must drop the API's cached reads, as the API's own writes do.
-  const cache = openProductCache(config);
+  // Catalog writes from here (seed) must drop the API's cached reads, as the API's own writes do;
+  // opened on first use, so the commands that write no catalog never connect to Redis.
+  let cache: ProductCache | undefined;
+  const productCache = () => (cache ??= openProductCache(config));
   try {
     const applied = await migrateToLatest(storage.db);
-    const result = await work(storage.db, applied, cache);
+    const result = await work(storage.db, applied, productCache);
     // Ops writes (seed, re-drive) are acknowledged like API writes: only once durable.
     await storage.sync();
     return result;
   } finally {
-    await cache.close();
+    await cache?.close();
     await storage.close();
   }
 }

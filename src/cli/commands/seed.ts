@@ -28,9 +28,9 @@ Examples:
       const path = file ? resolve(file) : join(packageRoot(), 'fixtures', 'products.json');
       const products = parseCatalog(await readCatalog(path));
       const { withDatabase } = await import('../database.js');
-      const { created, updated } = await withDatabase(opts.dataDir, async (db, _applied, cache) => {
+      const { created, updated } = await withDatabase(opts.dataDir, async (db, _applied, productCache) => {
         const counts = await seedCatalog(db, products);
-        await cache.invalidate(products.map((p) => p.sku));
+        await productCache().invalidate(products.map((p) => p.sku));
         return counts;
       });
       if (opts.json) printJson({ file: path, products: products.length, created, updated });

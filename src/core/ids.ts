@@ -40,9 +40,15 @@ export function newOrderId(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** A short human reference such as `BF-7K3M9QX2`; 40 random bits, uniqueness enforced by the schema. */
-export function newOrderReference(): string {
-  return `BF-${code(8)}`;
+/**
+ * The short human reference of order number `n` (1, 2, …), such as `BF-0000007K`: the number in
+ * Crockford base32, at least 8 digits. Numbers are drawn in the database (orders/reference-numbers.ts).
+ */
+export function orderReference(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`order reference number must be a positive integer, not ${n}`);
+  let digits = '';
+  for (let v = n; v > 0; v = Math.floor(v / 32)) digits = ALPHABET[v % 32]! + digits;
+  return `BF-${digits.padStart(8, '0')}`;
 }
 
 /** A carrier-style tracking code such as `TRK7K3M9QX2AB4C`; uniqueness enforced by the schema. */

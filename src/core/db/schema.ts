@@ -149,6 +149,12 @@ export interface IdempotencyKeysTable {
 }
 
 /** The whole schema, as kysely sees it. */
+/** SQLite only: named counters (Postgres uses sequences). */
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
 export interface Database {
   products: ProductsTable;
   orders: OrdersTable;
@@ -163,6 +169,7 @@ export interface Database {
   auth_tokens: AuthTokensTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
+  counters: CountersTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

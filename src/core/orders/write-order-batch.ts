@@ -1,11 +1,15 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { Database, OrderItemsTable, OrdersTable } from '../db/schema.js';
+import type { Database, OrderItemRow, OrderRow } from '../db/schema.js';
 import { insertChunked } from '../db/insert-chunked.js';
 import { BuildflowError, type ErrorCode } from '../errors.js';
-import { newOrderId, newOrderReference } from '../ids.js';
+import { newOrderId } from '../ids.js';
 import { priceItems, type RequestedItem } from '../domain/pricing.js';
 import type { Db } from '../outbox/outbox.js';
 import { toOrderView, type OrderView } from './order-view.js';
+import { takeOrderReferences } from './reference-numbers.js';
+
+/** Orders committed together at most; bounds one transaction's size and latency. */
+export const MAX_ORDER_BATCH = 256;
 
 /** Idempotency keys are scoped by operation, so one key may be used for different kinds of request. */
 export const ORDER_IDEMPOTENCY_SCOPE = 'POST /v1/orders';
@@ -20,6 +24,13 @@ export interface OrderRequest {
   customerId?: string;
   /** Most orders the owner may hold in pending/reserved at once, this one included. */
   maxOpenOrders?: number;
+}
+
+/** An order the batch will write; its reference is filled in once the batch's numbers are drawn. */
+interface Accepted {
+  order: OrderRow;
+  lines: OrderItemRow[];
+  key?: { scope: string; key: string; hash: string };
 }
 
 /** Idempotency keys of a customer's orders live in their own scope: one customer can never replay another's. */
@@ -48,7 +59,8 @@ export function outcomeError(o: Extract<OrderOutcome, { ok: false }>): Buildflow
 export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], now: number): Promise<OrderOutcome[]> {
   const keys = [...new Set(batch.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
   const scopes = [...new Set(batch.flatMap((r) => (r.idempotencyKey ? [scopeOf(r)] : [])))];
-  const seen = new Map<string, { hash: string; body: string }>();
+  // A key stored earlier (its response body) or first used in this batch (the order it makes).
+  const seen = new Map<string, { hash: string; body?: string; accepted?: number }>();
   const seenKey = (scope: string, key: string) => `${scope}\n${key}`;
   if (keys.length > 0) {
     const rows = await trx
@@ -77,17 +89,18 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
   const products = await trx.selectFrom('products').select(['sku', 'name', 'unit_price_cents']).where('sku', 'in', skus).execute();
   const catalog = new Map(products.map((p) => [p.sku, { name: p.name, unitPriceCents: p.unit_price_cents }]));
 
-  const orders: Insertable<OrdersTable>[] = [];
-  const items: Insertable<OrderItemsTable>[] = [];
-  const keyRows: Insertable<Database['idempotency_keys']>[] = [];
-  const outcomes = batch.map((r): OrderOutcome => {
+  const accepted: Accepted[] = [];
+  const drafts = batch.map((r): OrderOutcome | { accepted: number; replayed: boolean } => {
     const key = r.idempotencyKey;
-    const previous = key ? seen.get(seenKey(scopeOf(r), key)) : undefined;
+    const scoped = key ? seenKey(scopeOf(r), key) : undefined;
+    const previous = scoped ? seen.get(scoped) : undefined;
     if (previous) {
       if (previous.hash !== r.hash) {
         return { ok: false, code: 'IDEMPOTENCY_KEY_REUSED', message: 'this Idempotency-Key was used with a different request body' };
       }
-      return { ok: true, order: JSON.parse(previous.body) as OrderView, replayed: true };
+      return previous.body !== undefined
+        ? { ok: true, order: JSON.parse(previous.body) as OrderView, replayed: true }
+        : { accepted: previous.accepted!, replayed: true };
     }
     const priced = priceItems(r.items, catalog);
     if (priced.unknownSkus.length > 0) {
@@ -106,7 +119,7 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
     }
     const order = {
       id: newOrderId(now),
-      reference: newOrderReference(),
+      reference: '',
       customer_id: r.customerId ?? null,
       status: 'pending' as const,
       cancel_reason: null,
@@ -125,33 +138,34 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
       unit_price_cents: it.unitPriceCents,
       line_total_cents: it.lineTotalCents,
     }));
-    orders.push(order);
-    items.push(...lines);
-    const view = toOrderView(order, lines);
-    if (key) {
-      const body = JSON.stringify(view);
-      seen.set(seenKey(scopeOf(r), key), { hash: r.hash!, body });
-      keyRows.push({ scope: scopeOf(r), key, request_hash: r.hash!, response_status: 201, response_body: body, created_at: now });
-    }
-    return { ok: true, order: view, replayed: false };
+    if (scoped) seen.set(scoped, { hash: r.hash!, accepted: accepted.length });
+    accepted.push({ order, lines, ...(key ? { key: { scope: scopeOf(r), key, hash: r.hash! } } : {}) });
+    return { accepted: accepted.length - 1, replayed: false };
   });
 
-  if (orders.length > 0) {
-    await insertChunked(trx, 'orders', orders);
-    await insertChunked(trx, 'order_items', items);
-    await insertChunked(
-      trx,
-      'order_history',
-      orders.map((o) => ({ order_id: o.id, from_status: null, to_status: 'pending' as const, reason: null, at: now })),
-    );
-    await insertChunked(
-      trx,
-      'outbox',
-      orders.map((o) => ({ topic: 'reserve', order_id: o.id, payload: '{}', status: 'pending' as const, attempts: 0, available_at: now, created_at: now })),
-    );
-    await insertChunked(trx, 'idempotency_keys', keyRows);
-  }
-  return outcomes;
+  const references = await takeOrderReferences(trx, accepted.length);
+  const keyRows: Insertable<Database['idempotency_keys']>[] = [];
+  const views = accepted.map((a, i) => {
+    a.order.reference = references[i]!;
+    const view = toOrderView(a.order, a.lines);
+    if (a.key) keyRows.push({ scope: a.key.scope, key: a.key.key, request_hash: a.key.hash, response_status: 201, response_body: JSON.stringify(view), created_at: now });
+    return view;
+  });
+  const orders = accepted.map((a) => a.order);
+  await insertChunked(trx, 'orders', orders);
+  await insertChunked(trx, 'order_items', accepted.flatMap((a) => a.lines));
+  await insertChunked(
+    trx,
+    'order_history',
+    orders.map((o) => ({ order_id: o.id, from_status: null, to_status: 'pending' as const, reason: null, at: now })),
+  );
+  await insertChunked(
+    trx,
+    'outbox',
+    orders.map((o) => ({ topic: 'reserve', order_id: o.id, payload: '{}', status: 'pending' as const, attempts: 0, available_at: now, created_at: now })),
+  );
+  await insertChunked(trx, 'idempotency_keys', keyRows);
+  return drafts.map((d) => ('accepted' in d ? { ok: true, order: views[d.accepted]!, replayed: d.replayed } : d));
 }
 
 /**

@@ -2,10 +2,16 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-customers-and-shipments.js';
 import * as m0003 from './0003-outbox-publishing.js';
+import * as m0004 from './0004-order-reference-numbers.js';
 
 /** Migrations ship inside the package (no directory scan), so a bundled or installed build finds them. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': m0001, '0002-customers-and-shipments': m0002, '0003-outbox-publishing': m0003 };
+    return {
+      '0001-initial': m0001,
+      '0002-customers-and-shipments': m0002,
+      '0003-outbox-publishing': m0003,
+      '0004-order-reference-numbers': m0004,
+    };
   },
 };

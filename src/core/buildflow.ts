@@ -59,7 +59,13 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     }
     const signal = new WakeSignal();
     const cache = openProductCache(config);
-    const intake = new OrderIntake({ db, durable: sync, maxItemsPerOrder: config.maxItemsPerOrder, onCommitted: () => signal.wake() });
+    const intake = new OrderIntake({
+      db,
+      durable: sync,
+      maxItemsPerOrder: config.maxItemsPerOrder,
+      onCommitted: () => signal.wake(),
+      ...(storage.orderWriter ? { writer: storage.orderWriter } : {}),
+    });
     return {
       config,
       db,

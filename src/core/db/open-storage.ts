@@ -4,7 +4,9 @@ import type { SimulatedGatewayDatabase } from '../pipeline/payment-gateway.js';
 import type { Database } from './schema.js';
 import { openPostgres } from './postgres.js';
 import { openSqlite, sqliteFile } from './sqlite.js';
+import { ThreadWriteLock } from './thread-write-lock.js';
 import { WalSync } from './wal-sync.js';
+import { IntakeWriter } from '../orders/intake-writer.js';
 
 /** The databases of one deployment, and how to make its commits durable. */
 export interface Storage {
@@ -14,6 +16,8 @@ export interface Storage {
   gatewayDb: Kysely<SimulatedGatewayDatabase>;
   /** Resolves once every transaction committed so far survives power loss. */
   sync(): Promise<void>;
+  /** Embedded only: commits order batches from a thread of its own. */
+  orderWriter?: IntakeWriter;
   close(): Promise<void>;
 }
 
@@ -33,7 +37,9 @@ export function openStorage(config: Config): Storage {
       close: () => db.destroy(),
     };
   }
-  const db = openSqlite<Database>({ dataDir: config.dataDir });
+  const writeLock = new ThreadWriteLock();
+  const db = openSqlite<Database>({ dataDir: config.dataDir, writeLock });
+  const orderWriter = new IntakeWriter(sqliteFile(config.dataDir), writeLock);
   const walSync = new WalSync(`${sqliteFile(config.dataDir)}-wal`);
   // The simulated provider's books live in their own file, as a real provider's live elsewhere;
   // losing a commit there on power loss is harmless because charges are idempotent by key.
@@ -43,7 +49,9 @@ export function openStorage(config: Config): Storage {
     db,
     gatewayDb,
     sync: () => walSync.sync(),
+    orderWriter,
     async close() {
+      await orderWriter.close();
       await walSync.close();
       await db.destroy();
       await gatewayDb.destroy();

@@ -12,6 +12,7 @@ import {
   type SqliteStatement,
 } from 'kysely';
 import type { Database } from './schema.js';
+import type { ThreadWriteLock } from './thread-write-lock.js';
 
 /**
  * SQLite through better-sqlite3 with the settings DESIGN.md asks for: WAL, a busy timeout, and
@@ -19,17 +20,40 @@ import type { Database } from './schema.js';
  * write lock instead of failing on a lock upgrade.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(
+    database: SqliteDatabase,
+    private readonly lock: ThreadWriteLock | undefined,
+  ) {
+    super({ database });
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  // kysely hands its one connection to one caller at a time; the holder then also takes the lock
+  // shared with this process's other threads, so SQLite never makes this thread sleep.
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    if (this.lock) await this.lock.acquire();
+    return connection;
+  }
+
+  override async releaseConnection(): Promise<void> {
+    this.lock?.release();
+    await super.releaseConnection();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: SqliteDatabase) {
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly lock: ThreadWriteLock | undefined,
+  ) {
     super({ database });
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.database });
+    return new ImmediateSqliteDriver(this.database, this.lock);
   }
 }
 
@@ -64,6 +88,8 @@ export interface SqliteOptions {
    * {@link WalSync} before acknowledging a write. `full` fsyncs on every commit, on the calling thread.
    */
   synchronous?: 'full' | 'normal';
+  /** Shared with the other threads of this process that write the same file (see ThreadWriteLock). */
+  writeLock?: ThreadWriteLock;
 }
 
 /** Path of the database file inside a data directory. */
@@ -79,5 +105,5 @@ export function openSqlite<DB = Database>(options: SqliteOptions): Kysely<DB> {
   raw.pragma(`synchronous = ${options.synchronous ?? 'normal'}`);
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
-  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw)) });
+  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw), options.writeLock) });
 }

@@ -2,14 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { RequestedItem } from '../domain/pricing.js';
 import type { OrderView } from './order-view.js';
+import type { IntakeWriter } from './intake-writer.js';
+
+type IntakeWriterPort = Pick<IntakeWriter, 'place'>;
 import { orderRequestHash } from './request-hash.js';
 import { validateItems } from './validate-items.js';
-import { commitOrderBatch, outcomeError, type OrderOutcome, type OrderRequest } from './write-order-batch.js';
+import { commitOrderBatch, MAX_ORDER_BATCH, outcomeError, type OrderOutcome, type OrderRequest } from './write-order-batch.js';
 
 export { ORDER_IDEMPOTENCY_SCOPE } from './write-order-batch.js';
 
-// Orders committed together at most; bounds one transaction's size and latency.
-const MAX_BATCH = 256;
 
 export interface PlaceOrderInput {
   items: RequestedItem[];
@@ -42,6 +43,11 @@ export interface IntakeOptions {
   onCommitted?: () => void;
   /** Most orders per transaction (default 256); 1 turns group commit off. */
   maxBatch?: number;
+  /**
+   * Commits orders elsewhere (the embedded writer thread), in batches it cuts and makes durable
+   * itself; `db`, `durable`, `clock` and `maxBatch` then serve no order.
+   */
+  writer?: IntakeWriterPort;
 }
 
 /**
@@ -69,6 +75,7 @@ export class OrderIntake {
     if (input.idempotencyKey) Object.assign(request, { idempotencyKey: input.idempotencyKey, hash: orderRequestHash(input.items) });
     if (input.customerId) request.customerId = input.customerId;
     if (input.maxOpenOrders !== undefined) request.maxOpenOrders = input.maxOpenOrders;
+    if (this.options.writer) return this.placeThroughWriter(this.options.writer, request);
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
       if (!this.running) {
@@ -88,10 +95,31 @@ export class OrderIntake {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.options.maxBatch ?? MAX_BATCH));
+      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.options.maxBatch ?? MAX_ORDER_BATCH));
     } finally {
       this.running = false;
     }
+  }
+
+  /** Through the writer thread, which batches and commits durably itself. */
+  private placeThroughWriter(writer: IntakeWriterPort, request: OrderRequest): Promise<PlaceOrderResult> {
+    const placed = writer.place(request).then((o) => {
+      if (!o.ok) throw outcomeError(o);
+      if (!o.replayed) this.options.onCommitted?.();
+      return { order: o.order, replayed: o.replayed };
+    });
+    const settled = placed.then(
+      () => {},
+      () => {},
+    );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+    return placed;
+  }
+
+  private answer(batch: Pending[], outcomes: OrderOutcome[]): void {
+    if (outcomes.some((o) => o.ok && !o.replayed)) this.options.onCommitted?.();
+    outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve({ order: o.order, replayed: o.replayed }) : batch[i]!.reject(outcomeError(o))));
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -102,10 +130,9 @@ export class OrderIntake {
       batch.forEach((p) => p.reject(err));
       return;
     }
-    if (outcomes.some((o) => o.ok && !o.replayed)) this.options.onCommitted?.();
     // Not awaited: the next batch is written while this one's fsync runs on the thread pool.
     const answered = this.options.durable().then(
-      () => outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve({ order: o.order, replayed: o.replayed }) : batch[i]!.reject(outcomeError(o)))),
+      () => this.answer(batch, outcomes),
       (err) => batch.forEach((p) => p.reject(err)),
     );
     this.inFlight.add(answered);

@@ -1,0 +1,84 @@
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ThreadWriteLock } from '../db/thread-write-lock.js';
+import { BuildflowError } from '../errors.js';
+import { WRITER_HOLDER, type WriterData, type WriterReply, type WriterRequest } from './intake-writer-protocol.js';
+import { MAX_ORDER_BATCH, type OrderOutcome, type OrderRequest } from './write-order-batch.js';
+
+// The thread runs compiled JavaScript. Under the test runner this module is TypeScript source and
+// its sibling is not runnable, so the build's copy is used (`npm test` builds first).
+function threadEntry(): URL {
+  const here = new URL('./intake-writer-thread.js', import.meta.url);
+  if (!fileURLToPath(import.meta.url).endsWith('.ts')) return here;
+  return new URL('../../../dist/src/core/orders/intake-writer-thread.js', import.meta.url);
+}
+
+/**
+ * Commits orders on the embedded database from a thread of its own, in group-commit batches
+ * the thread cuts itself. SQLite's work per order (B-tree inserts, the WAL write, checkpoints,
+ * the fsync) is then done beside the main thread's HTTP work instead of in turns with it, which
+ * is where most of intake's time went. The thread starts with the first order and is restarted
+ * if it dies; orders in flight then fail as UNAVAILABLE (none was acknowledged, and a retry with
+ * the same Idempotency-Key finds the order if it was committed after all).
+ */
+export class IntakeWriter {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(o: OrderOutcome): void; reject(err: unknown): void }>();
+
+  constructor(
+    private readonly file: string,
+    private readonly lock: ThreadWriteLock,
+    private readonly maxBatch = MAX_ORDER_BATCH,
+  ) {}
+
+  /** Commits one order durably, with whatever others arrive at the same time. */
+  place(request: OrderRequest): Promise<OrderOutcome> {
+    const worker = this.start();
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, request } satisfies WriterRequest);
+    });
+  }
+
+  /** Ends the thread after the orders in flight are answered. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ close: true } satisfies WriterRequest);
+    await exited;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const workerData: WriterData = { file: this.file, lock: this.lock.buffer, maxBatch: this.maxBatch };
+    const worker = new Worker(threadEntry(), { workerData });
+    // The thread must not keep the process alive; close() ends it in an orderly way.
+    worker.unref();
+    worker.on('message', (reply: WriterReply) => {
+      reply.ids.forEach((id, i) => {
+        const waiter = this.pending.get(id);
+        if (!waiter) return;
+        this.pending.delete(id);
+        if ('outcomes' in reply) waiter.resolve(reply.outcomes[i]!);
+        else waiter.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored: ${reply.error}`));
+      });
+    });
+    const fail = (why: string) => {
+      if (this.worker === worker) this.worker = undefined;
+      // A thread that died inside a transaction would otherwise hold the lock for ever.
+      this.lock.releaseHeldBy(WRITER_HOLDER);
+      for (const [id, waiter] of this.pending) {
+        this.pending.delete(id);
+        waiter.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored (${why}); retry with the same Idempotency-Key`));
+      }
+    };
+    worker.on('error', (err) => fail(`intake writer failed: ${err.message}`));
+    worker.on('exit', (code) => fail(`intake writer exited with code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+}

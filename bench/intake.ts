@@ -8,11 +8,12 @@
  *
  * The echo route validates the same body schema on a Fastify instance built the same way and
  * answers without touching the database, so the ratio isolates what durable intake costs. An
- * order is answered only after its transaction is committed and durable (SQLite: the WAL fsynced;
- * Postgres: the commit returned with synchronous_commit on). Workers are off so the figure is
- * intake alone; on postgres+redis the server is the one `serve --no-worker` runs. The baseline run
- * commits and fsyncs one SQLite transaction per request on the event loop (synchronous=FULL), the
- * obvious design group commit replaces.
+ * order is answered only after its transaction is committed and durable (SQLite: committed on
+ * the intake writer thread with synchronous=FULL; Postgres: the commit returned with
+ * synchronous_commit on). Workers are off so the figure is intake alone; on postgres+redis the
+ * server is the one `serve --no-worker` runs. The baseline run commits and fsyncs one SQLite
+ * transaction per request on the event loop (synchronous=FULL), the obvious design group commit
+ * replaces.
  */
 import autocannon from 'autocannon';
 import { sql } from 'kysely';

@@ -57,7 +57,7 @@ true satisfies SameShape<Static<typeof PricedItemSchema>, PricedItem>;
 
 export const OrderViewSchema = StrictObject({
   id: Type.String(),
-  reference: Type.String({ description: 'Short human reference, BF-XXXXXXXX' }),
+  reference: Type.String({ description: 'Short human reference: the order number in Crockford base32, at least 8 digits, such as BF-0000007K; unique, later orders get higher numbers' }),
   status: OrderStatusSchema,
   cancelReason: Type.Optional(StringEnum(CANCEL_REASONS, { description: 'Present when status is cancelled' })),
   items: Type.Array(PricedItemSchema),

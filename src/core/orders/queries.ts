@@ -32,19 +32,19 @@ export interface ListOrdersQuery {
   cursor?: string;
 }
 
-/** Orders within `scope`, newest first, optionally of one status. */
+/** Orders within `scope`, newest first (by id: UUID v7 ids sort by creation time), optionally of one status. */
 export async function listOrders(db: Kysely<Database>, q: ListOrdersQuery, scope?: OrderScope): Promise<Page<OrderView>> {
   const limit = pageLimit(q.limit);
-  let query = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+  let query = db.selectFrom('orders').selectAll().orderBy('id', 'desc').limit(limit + 1);
   // The owner filter is applied first and unconditionally: no other filter can widen it.
   if (scope) query = query.where('customer_id', '=', scope.customerId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.cursor) {
-    const [createdAt, id] = decodeCursor(q.cursor, ['number', 'string'] as const);
-    query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    const [id] = decodeCursor(q.cursor, ['string'] as const);
+    query = query.where('id', '<', id);
   }
   const rows = await query.execute();
-  return toPage(rows, limit, (r) => loadOrderViews(db, r), (r) => encodeCursor([r.created_at, r.id]));
+  return toPage(rows, limit, (r) => loadOrderViews(db, r), (r) => encodeCursor([r.id]));
 }
 
 export interface HistoryEntry {

@@ -11,7 +11,7 @@ export interface WriterData {
   /** Most orders per transaction. */
   maxBatch: number;
 }
-/** One order to place, or the end. */
-export type WriterRequest = { id: number; request: OrderRequest } | { close: true };
+/** Orders to place (those that arrived in one turn of the main thread's loop), or the end. */
+export type WriterRequest = { orders: { id: number; request: OrderRequest }[] } | { close: true };
 /** The outcomes of one committed batch, by request id. */
 export type WriterReply = { ids: number[]; outcomes: OrderOutcome[] } | { ids: number[]; error: string };

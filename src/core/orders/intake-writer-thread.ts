@@ -1,6 +1,6 @@
 /**
- * Entry of the intake writer thread (see intake-writer.ts). Orders arrive one message each;
- * every order that arrived while the previous batch was being committed forms the next batch
+ * Entry of the intake writer thread (see intake-writer.ts). Every order that arrived while the
+ * previous batch was being committed forms the next batch
  * (group commit), committed on this thread's own connection and answered once durable.
  */
 import { basename, dirname } from 'node:path';
@@ -54,7 +54,7 @@ port.on('message', (msg: WriterRequest) => {
     if (!flushing) void end();
     return;
   }
-  queue.push(msg);
+  queue.push(...msg.orders);
   if (!flushing) {
     flushing = true;
     setImmediate(() => void flush());

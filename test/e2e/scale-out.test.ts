@@ -67,13 +67,16 @@ class Deployment {
     return Number((await q.executeTakeFirstOrThrow()).n);
   }
 
+  /** Waits until `expected` orders are final and no outbox row is pending. */
   async untilAllFinal(expected: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const c = await this.statusCounts();
       const final = Object.entries(c).filter(([k]) => k === 'confirmed' || k.startsWith('cancelled')).reduce((s, [, n]) => s + n, 0);
-      if (final === expected) return;
-      if (Date.now() > deadline) throw new Error(`orders not final after ${timeoutMs} ms: ${JSON.stringify(c)}; worker stderr: ${this.workers.map((w) => w.output().stderr.slice(-2000)).join('\n---\n')}`);
+      // Final is not the end of the work: a confirmed order's notify step may still be queued.
+      const queued = final === expected ? Number((await this.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()).n) : -1;
+      if (queued === 0) return;
+      if (Date.now() > deadline) throw new Error(`orders not final with nothing queued after ${timeoutMs} ms: ${JSON.stringify(c)}, ${queued} outbox rows pending; worker stderr: ${this.workers.map((w) => w.output().stderr.slice(-2000)).join('\n---\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -68,7 +68,7 @@ Examples:
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-7K3M9QX2\n  $ buildflow order get 3f0c…-uuid --json')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-0000001A\n  $ buildflow order get 3f0c…-uuid --json')
     .action(async (idOrReference, opts) => {
       const api = await clientFor(opts.url, opts.token);
       printOrder(await api.get<OrderView>(orderPath(idOrReference)), opts.json);
@@ -99,7 +99,7 @@ Examples:
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the cancelled order as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-7K3M9QX2\n  $ buildflow order cancel BF-7K3M9QX2 --json')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-0000001A\n  $ buildflow order cancel BF-0000001A --json')
     .action(async (idOrReference, opts) => {
       const api = await clientFor(opts.url, opts.token);
       printOrder(await api.post<OrderView>(`${orderPath(idOrReference)}/cancel`, {}), opts.json);
@@ -112,7 +112,7 @@ Examples:
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-7K3M9QX2')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-0000001A')
     .action(async (idOrReference, opts) => {
       type Entry = { from: string | null; to: string; reason?: string; at: string };
       const api = await clientFor(opts.url, opts.token);

@@ -11,7 +11,7 @@ import { Sku } from './products.js';
 export const OrderStatusSchema = StringEnum(ORDER_STATUSES);
 
 export const OrderIdParams = StrictObject({
-  id: Type.String({ minLength: 1, maxLength: 64, description: 'Order id, or its reference such as BF-7K3M9QX2' }),
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'Order id, or its reference such as BF-0000001A' }),
 });
 
 /** The body of POST /v1/orders; only skus and quantities: prices, totals and status come from the server. */

@@ -66,6 +66,19 @@ describe('intake writer thread', () => {
     expect(refused).toMatchObject({ ok: false, code: 'UNKNOWN_SKU' });
   });
 
+  it('when the writer is closed right after orders are placed, then those orders are still committed and answered, and no thread is left', async () => {
+    app = await openTestApp();
+    await addProduct(app, 'A', 100);
+    const w = new IntakeWriter(sqliteFile(app.dataDir), new ThreadWriteLock());
+    await w.place({ items: [{ sku: 'A', quantity: 1 }] });
+    const placed = [w.place({ items: [{ sku: 'A', quantity: 2 }] }), w.place({ items: [{ sku: 'A', quantity: 3 }] })];
+    await w.close();
+    expect((await Promise.all(placed)).map((o) => o.ok)).toEqual([true, true]);
+    expect(await countRows(app, 'orders')).toBe(3);
+    await new Promise((r) => setImmediate(r));
+    expect((w as unknown as { worker: Worker | undefined }).worker).toBeUndefined();
+  });
+
   it('when the thread dies with orders in flight, then those fail as UNAVAILABLE, the lock is free, and the next order starts a new thread', async () => {
     app = await openTestApp();
     await addProduct(app, 'A', 1000);

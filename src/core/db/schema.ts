@@ -148,13 +148,13 @@ export interface IdempotencyKeysTable {
   created_at: Millis;
 }
 
-/** The whole schema, as kysely sees it. */
 /** SQLite only: named counters (Postgres uses sequences). */
 export interface CountersTable {
   name: string;
   value: number;
 }
 
+/** The whole schema, as kysely sees it. */
 export interface Database {
   products: ProductsTable;
   orders: OrdersTable;

@@ -1,7 +1,7 @@
 /**
  * Entry of the intake writer thread (see intake-writer.ts). Every order that arrived while the
- * previous batch was being committed forms the next batch
- * (group commit), committed on this thread's own connection and answered once durable.
+ * previous batch was being committed forms the next batch (group commit), committed on this
+ * thread's own connection and answered once durable.
  */
 import { basename, dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';

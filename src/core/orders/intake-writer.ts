@@ -45,13 +45,16 @@ export class IntakeWriter {
   }
 
   private send(): void {
+    // close() may have sent them already.
+    if (this.unsent.length === 0) return;
     const orders = this.unsent;
     this.unsent = [];
     this.start().postMessage({ orders } satisfies WriterRequest);
   }
 
-  /** Ends the thread after the orders in flight are answered. */
+  /** Ends the thread after the orders in flight, and any not yet handed over, are answered. */
   async close(): Promise<void> {
+    if (this.unsent.length > 0) this.send();
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;

@@ -6,8 +6,8 @@ import type { Db } from '../outbox/outbox.js';
 /** Numbers below this have the 8 digits every random code made before numbering had. */
 const EIGHT_DIGITS = 32 ** 8;
 
-// Built once: the intake writer runs these for every batch, and building them through the query
-// builder cost as much as SQLite running them.
+// Written out as SQL: the intake writer runs these for every batch, and building them through the
+// query builder cost as much as SQLite running them.
 const advanceCounter = (count: number) =>
   CompiledQuery.raw("update counters set value = value + ? where name = 'order_reference' returning value", [count]);
 const referencesBetween = (first: string, last: string) =>

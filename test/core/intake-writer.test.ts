@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteFile } from '../../src/core/db/sqlite.js';
 import { ThreadWriteLock } from '../../src/core/db/thread-write-lock.js';
 import { IntakeWriter } from '../../src/core/orders/intake-writer.js';
+import type { OrderView } from '../../src/core/orders/order-view.js';
 import type { OrderOutcome } from '../../src/core/orders/write-order-batch.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { countRows } from '../helpers/pipeline.js';
@@ -59,7 +60,7 @@ describe('intake writer thread', () => {
     await addProduct(app, 'A', 100, 250);
     const w = (writer = new IntakeWriter(sqliteFile(app.dataDir), new ThreadWriteLock()));
     const outcomes = await Promise.all([1, 2, 3, 4].map((q) => w.place({ items: [{ sku: 'A', quantity: q }] })));
-    expect(outcomes.map((o) => (o.ok ? o.order.totalCents : o.code))).toEqual([250, 500, 750, 1000]);
+    expect(outcomes.map((o) => (o.ok ? (JSON.parse(o.order.json) as OrderView).totalCents : o.code))).toEqual([250, 500, 750, 1000]);
     expect(await countRows(app, 'orders')).toBe(4);
     expect(await countRows(app, 'outbox')).toBe(4);
     const refused = await w.place({ items: [{ sku: 'NOPE', quantity: 1 }] });

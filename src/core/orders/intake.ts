@@ -3,14 +3,13 @@ import type { Database } from '../db/schema.js';
 import type { RequestedItem } from '../domain/pricing.js';
 import type { OrderView } from './order-view.js';
 import type { IntakeWriter } from './intake-writer.js';
-
-type IntakeWriterPort = Pick<IntakeWriter, 'place'>;
 import { orderRequestHash } from './request-hash.js';
 import { validateItems } from './validate-items.js';
 import { commitOrderBatch, MAX_ORDER_BATCH, outcomeError, type OrderOutcome, type OrderRequest } from './write-order-batch.js';
 
 export { ORDER_IDEMPOTENCY_SCOPE } from './write-order-batch.js';
 
+type IntakeWriterPort = Pick<IntakeWriter, 'place'>;
 
 export interface PlaceOrderInput {
   items: RequestedItem[];
@@ -21,10 +20,27 @@ export interface PlaceOrderInput {
   maxOpenOrders?: number;
 }
 
-export interface PlaceOrderResult {
-  order: OrderView;
-  /** True when the idempotency key was seen before and the stored response is returned. */
-  replayed: boolean;
+/** A placed (or replayed) order. */
+export class PlaceOrderResult {
+  private view: OrderView | undefined;
+
+  constructor(
+    /** The order's id. */
+    readonly id: string,
+    /** The order's view as JSON text: what the API answers, serialized once where the order was written. */
+    readonly json: string,
+    /** True when the idempotency key was seen before and the stored response is returned. */
+    readonly replayed: boolean,
+  ) {}
+
+  /** The order's view, parsed from {@link json} on first use (the HTTP route sends the text as is). */
+  get order(): OrderView {
+    return (this.view ??= JSON.parse(this.json) as OrderView);
+  }
+}
+
+function toResult(o: Extract<OrderOutcome, { ok: true }>): PlaceOrderResult {
+  return new PlaceOrderResult(o.order.id, o.order.json, o.replayed);
 }
 
 interface Pending {
@@ -106,7 +122,7 @@ export class OrderIntake {
     const placed = writer.place(request).then((o) => {
       if (!o.ok) throw outcomeError(o);
       if (!o.replayed) this.options.onCommitted?.();
-      return { order: o.order, replayed: o.replayed };
+      return toResult(o);
     });
     const settled = placed.then(
       () => {},
@@ -119,7 +135,7 @@ export class OrderIntake {
 
   private answer(batch: Pending[], outcomes: OrderOutcome[]): void {
     if (outcomes.some((o) => o.ok && !o.replayed)) this.options.onCommitted?.();
-    outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve({ order: o.order, replayed: o.replayed }) : batch[i]!.reject(outcomeError(o))));
+    outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(toResult(o)) : batch[i]!.reject(outcomeError(o))));
   }
 
   private async commit(batch: Pending[]): Promise<void> {

@@ -39,11 +39,22 @@ function scopeOf(r: OrderRequest): string {
 }
 
 /**
+ * A placed order as intake answers it: its id, and its view as JSON text. The text is made once,
+ * where the order is written (the writer thread on SQLite), and is what the API sends and an
+ * idempotent replay returns, so the answer is neither copied object by object between threads
+ * nor serialized again.
+ */
+export interface PlacedOrder {
+  id: string;
+  json: string;
+}
+
+/**
  * What became of one request. Plain data (no Error objects), so it crosses a thread boundary
  * unchanged; {@link outcomeError} turns a failure back into a {@link BuildflowError}.
  */
 export type OrderOutcome =
-  | { ok: true; order: OrderView; replayed: boolean }
+  | { ok: true; order: PlacedOrder; replayed: boolean }
   | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> };
 
 export function outcomeError(o: Extract<OrderOutcome, { ok: false }>): BuildflowError {
@@ -99,7 +110,7 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
         return { ok: false, code: 'IDEMPOTENCY_KEY_REUSED', message: 'this Idempotency-Key was used with a different request body' };
       }
       return previous.body !== undefined
-        ? { ok: true, order: JSON.parse(previous.body) as OrderView, replayed: true }
+        ? { ok: true, order: { id: (JSON.parse(previous.body) as OrderView).id, json: previous.body }, replayed: true }
         : { accepted: previous.accepted!, replayed: true };
     }
     const priced = priceItems(r.items, catalog);
@@ -145,11 +156,11 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
 
   const references = await takeOrderReferences(trx, accepted.length);
   const keyRows: Insertable<Database['idempotency_keys']>[] = [];
-  const views = accepted.map((a, i) => {
+  const placed = accepted.map((a, i): PlacedOrder => {
     a.order.reference = references[i]!;
-    const view = toOrderView(a.order, a.lines);
-    if (a.key) keyRows.push({ scope: a.key.scope, key: a.key.key, request_hash: a.key.hash, response_status: 201, response_body: JSON.stringify(view), created_at: now });
-    return view;
+    const json = JSON.stringify(toOrderView(a.order, a.lines));
+    if (a.key) keyRows.push({ scope: a.key.scope, key: a.key.key, request_hash: a.key.hash, response_status: 201, response_body: json, created_at: now });
+    return { id: a.order.id, json };
   });
   const orders = accepted.map((a) => a.order);
   await insertChunked(trx, 'orders', orders);
@@ -165,7 +176,7 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
     orders.map((o) => ({ topic: 'reserve', order_id: o.id, payload: '{}', status: 'pending' as const, attempts: 0, available_at: now, created_at: now })),
   );
   await insertChunked(trx, 'idempotency_keys', keyRows);
-  return drafts.map((d) => ('accepted' in d ? { ok: true, order: views[d.accepted]!, replayed: d.replayed } : d));
+  return drafts.map((d) => ('accepted' in d ? { ok: true, order: placed[d.accepted]!, replayed: d.replayed } : d));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { orderHistory, getOrder, listOrders } from '../../core/orders/queries.js';
 import { getCustomer } from '../../core/customers/customers.js';
 import { ApiError } from '../api-error.js';
@@ -45,13 +46,16 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
         if (customer.disabled) throw new ApiError('FORBIDDEN', `customer ${customer.id} is disabled`);
         customerId = customer.id;
       }
-      const { order, replayed } = await app.placeOrder({
+      const placed = await app.placeOrder({
         items: request.body.items,
         ...(idempotencyKey ? { idempotencyKey } : {}),
         ...(customerId ? { customerId, maxOpenOrders: app.config.maxOpenOrders } : {}),
       });
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(201).header('location', `/v1/orders/${order.id}`).send(order);
+      if (placed.replayed) reply.header('idempotent-replayed', 'true');
+      // The order's JSON was made where it was written; Fastify sends a JSON string as it is,
+      // which the typed reply (it expects the view object) does not express.
+      const untyped: FastifyReply = reply;
+      return untyped.code(201).header('location', `/v1/orders/${placed.id}`).type('application/json; charset=utf-8').send(placed.json);
     },
   });
 

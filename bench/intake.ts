@@ -34,6 +34,8 @@ const body = JSON.stringify(orderBody(1));
 interface Run {
   /** CPU seconds of this process (server and load generator thread) and of the database's Postgres backends. */
   cpu?: string;
+  /** CPU time of this process (every thread: server, intake writer, load generator, GC) per answered request, in µs. */
+  cpuPerRequestUs: number;
   rps: number;
   p50: number;
   p99: number;
@@ -42,10 +44,20 @@ interface Run {
 }
 
 async function drive(url: string): Promise<Run> {
-  // The load generator runs in its own thread so it neither competes with nor stalls the server's event loop.
+  // The load generator runs in its own thread so it does not stall the server's event loop; it
+  // still shares this machine's cores with the server, in the echo runs and the orders runs alike.
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
+  const before = process.cpuUsage();
   const r = await autocannon({ url, connections, workers: 1, duration: seconds, method: 'POST', headers, body });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  const used = process.cpuUsage(before);
+  return {
+    rps: r.requests.average,
+    cpuPerRequestUs: (used.user + used.system) / Math.max(1, r.requests.total),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
 }
 
 /** Listens on loopback, drives `path` for BENCH_SECONDS, closes. */
@@ -63,7 +75,8 @@ async function driveServer(server: FastifyInstance, path: string): Promise<Run> 
 function line(name: string, r: Run, ceiling?: number): string {
   const ratio = ceiling ? `  ${((100 * r.rps) / ceiling).toFixed(1)}% of echo` : '';
   const bad = r.non2xx + r.errors > 0 ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : '';
-  return `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms${ratio}${bad}${r.cpu ? `  (${r.cpu})` : ''}`;
+  const cpu = `${r.cpuPerRequestUs.toFixed(0).padStart(4)} µs CPU/req`;
+  return `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  ${cpu}${ratio}${bad}${r.cpu ? `  (${r.cpu})` : ''}`;
 }
 
 async function echoRun(): Promise<Run> {
@@ -116,30 +129,47 @@ const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - 
 await runBench('intake benchmark', 600, async () => {
   const backends = backendsFromEnv();
   console.log(`intake benchmark: ${connections} connections, ${seconds}s per run, ${rounds} rounds, node ${process.version}`);
-  // This host's speed drifts over minutes, so each round measures the echo ceiling again right
-  // before the orders runs it is compared with; the figure is the median round.
+  // This host's speed drifts within minutes, so the echo ceiling is measured before the first
+  // round and again after every round; each orders run is compared with the mean of the echo runs
+  // on either side of it, and the figure is the median round.
   const ratios = new Map<Backend, number[]>(backends.map((b) => [b, []]));
   const rates = new Map<Backend, number[]>(backends.map((b) => [b, []]));
-  let echo: Run | undefined;
+  const cpu = new Map<Backend, number[]>(backends.map((b) => [b, []]));
+  const echoCpu: number[] = [];
+  let echo = await echoRun();
+  console.log(line('[0] echo (schema, no database)', echo));
+  echoCpu.push(echo.cpuPerRequestUs);
   for (let round = 1; round <= rounds; round++) {
+    const runs: [Backend, Run][] = [];
+    for (const backend of backends) runs.push([backend, await ordersRun(backend)]);
+    const before = echo;
     echo = await echoRun();
-    console.log(line(`[${round}] echo (schema, no database)`, echo));
-    for (const backend of backends) {
-      const r = await ordersRun(backend);
-      ratios.get(backend)!.push(r.rps / echo.rps);
+    echoCpu.push(echo.cpuPerRequestUs);
+    const ceiling = (before.rps + echo.rps) / 2;
+    for (const [backend, r] of runs) {
+      ratios.get(backend)!.push(r.rps / ceiling);
       rates.get(backend)!.push(r.rps);
-      console.log(line(`[${round}] ${backend === 'sqlite' ? 'orders (sqlite, group commit)' : 'orders (postgres, group commit)'}`, r, echo.rps));
+      cpu.get(backend)!.push(r.cpuPerRequestUs);
+      console.log(line(`[${round}] ${backend === 'sqlite' ? 'orders (sqlite, group commit)' : 'orders (postgres, group commit)'}`, r, ceiling));
       if (r.non2xx + r.errors > 0) {
         console.error(`the ${backend} orders run had failed requests: its figures do not measure intake`);
         process.exitCode = 1;
       }
     }
+    console.log(line(`[${round}] echo (schema, no database)`, echo));
   }
   const baseline = process.env.BENCH_SKIP_BASELINE ? undefined : await perRequestRun();
-  if (baseline) console.log(line('orders (sqlite, commit per request)', baseline, echo!.rps));
+  if (baseline) console.log(line('orders (sqlite, commit per request)', baseline, echo.rps));
 
   const spread = (xs: number[]) => `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
   console.log(`ratio orders/echo, median of ${rounds} rounds (range): ${[...ratios].map(([b, xs]) => `${b} ${spread(xs)}`).join(', ')} (goal >= 0.50)`);
+  // CPU per request drifts with the host's speed far less than the rate does: it says what an
+  // order costs beside an echo request, whatever the latency of the closed loop.
+  const echoUs = median(echoCpu);
+  console.log(
+    `CPU per request (this process, every thread), median: echo ${echoUs.toFixed(0)} µs; ` +
+      [...cpu].map(([b, xs]) => `${b} order ${median(xs).toFixed(0)} µs (${(median(xs) / echoUs).toFixed(1)}x echo)`).join(', '),
+  );
   const lite = rates.get('sqlite');
   const pgr = rates.get('postgres+redis');
   if (lite && baseline) console.log(`sqlite group commit vs per-request: ${(median(lite) / baseline.rps).toFixed(1)}x`);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ThreadWriteLock } from '../db/thread-write-lock.js';
 import { BuildflowError } from '../errors.js';
+import { SequentialSlots } from '../sequential-slots.js';
 import { WRITER_HOLDER, type WriterData, type WriterReply, type WriterRequest } from './intake-writer-protocol.js';
 import { MAX_ORDER_BATCH, type OrderOutcome, type OrderRequest } from './write-order-batch.js';
 
@@ -25,7 +26,8 @@ export class IntakeWriter {
   private worker: Worker | undefined;
   private nextId = 0;
   private unsent: { id: number; request: OrderRequest }[] = [];
-  private readonly pending = new Map<number, { resolve(o: OrderOutcome): void; reject(err: unknown): void }>();
+  // Not a Map: see SequentialSlots for what a Map's churn cost intake.
+  private readonly pending = new SequentialSlots<{ resolve(o: OrderOutcome): void; reject(err: unknown): void }>();
 
   constructor(
     private readonly file: string,
@@ -71,9 +73,8 @@ export class IntakeWriter {
     worker.unref();
     worker.on('message', (reply: WriterReply) => {
       reply.ids.forEach((id, i) => {
-        const waiter = this.pending.get(id);
+        const waiter = this.pending.take(id);
         if (!waiter) return;
-        this.pending.delete(id);
         if ('outcomes' in reply) waiter.resolve(reply.outcomes[i]!);
         else waiter.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored: ${reply.error}`));
       });
@@ -84,10 +85,9 @@ export class IntakeWriter {
       this.lock.releaseHeldBy(WRITER_HOLDER);
       // Orders not yet handed over go to the next thread instead.
       const unsent = new Set(this.unsent.map((o) => o.id));
-      for (const [id, waiter] of this.pending) {
+      for (const id of this.pending.ids()) {
         if (unsent.has(id)) continue;
-        this.pending.delete(id);
-        waiter.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored (${why}); retry with the same Idempotency-Key`));
+        this.pending.take(id)!.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored (${why}); retry with the same Idempotency-Key`));
       }
     };
     worker.on('error', (err) => fail(`intake writer failed: ${err.message}`));

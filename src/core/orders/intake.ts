@@ -75,8 +75,8 @@ export interface IntakeOptions {
 export class OrderIntake {
   private queue: Pending[] = [];
   private running = false;
-  // A count, not a set of promises: a Set that takes and drops an entry per order keeps orders'
-  // objects alive the way SequentialSlots describes.
+  // A count is all close() needs; a Set taking and dropping an entry per order would churn hash
+  // tables the way SequentialSlots describes for a Map.
   private inFlight = 0;
 
   constructor(private readonly options: IntakeOptions) {}

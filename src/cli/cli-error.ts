@@ -7,13 +7,16 @@ export class CliError extends Error {
   readonly exitCode: ExitCodeValue;
   /** The command already printed its data (e.g. the cancelled order); do not print a JSON error too. */
   readonly dataPrinted: boolean;
+  /** The message is news rather than a failure (Ctrl-C during --wait): print it without "error: ". */
+  readonly plain: boolean;
 
-  constructor(code: string, message: string, options: { exitCode?: ExitCodeValue; status?: number; dataPrinted?: boolean } = {}) {
+  constructor(code: string, message: string, options: { exitCode?: ExitCodeValue; status?: number; dataPrinted?: boolean; plain?: boolean } = {}) {
     super(message);
     this.name = 'CliError';
     this.code = code;
     this.exitCode = options.exitCode ?? exitCodeFor(code, options.status);
     this.dataPrinted = options.dataPrinted ?? false;
+    this.plain = options.plain ?? false;
   }
 }
 

@@ -51,16 +51,49 @@ export function removeLogin(): void {
   rmSync(credentialsFile(), { force: true });
 }
 
+/** Where a credential came from, in the words the user set it with. */
+export type CredentialSource = '--token' | 'BUILDFLOW_TOKEN' | 'BUILDFLOW_ADMIN_KEY' | 'saved login';
+
+export interface Credential {
+  value: string;
+  source: CredentialSource;
+  /** Who the credential is, as far as the CLI knows it: "the admin", "ada@example.com (saved login)". */
+  identity: string;
+  /** The credential is the admin key the environment holds. */
+  admin: boolean;
+  /** The other credentials that were available and lost to this one. */
+  unused: string[];
+}
+
 /**
- * The bearer credential for a request to `baseUrl`, by the usual precedence (a flag beats the
- * environment beats a saved file): `--token`, else `BUILDFLOW_TOKEN`, else `BUILDFLOW_ADMIN_KEY`,
- * else the saved login when it was made against the same URL.
+ * The one credential rule, stated the same in `--help` and the README: `--token`, else
+ * `BUILDFLOW_TOKEN`, else `BUILDFLOW_ADMIN_KEY`, else the login saved by `buildflow login` for the
+ * same URL (a flag beats the environment beats a saved file).
  */
-export function bearerFor(baseUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (flag) return flag;
-  if (env.BUILDFLOW_TOKEN) return env.BUILDFLOW_TOKEN;
-  if (env.BUILDFLOW_ADMIN_KEY) return env.BUILDFLOW_ADMIN_KEY;
+export const CREDENTIAL_RULE =
+  'credentials: --token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY, else the login saved by `buildflow login` for the same --url';
+
+/** The credential for a request to `baseUrl` by {@link CREDENTIAL_RULE}, and the others it beat. */
+export function bearerFor(baseUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Credential | undefined {
   const saved = loadLogin();
-  if (saved && saved.url.replace(/\/+$/, '') === baseUrl) return saved.token;
-  return undefined;
+  const adminKey = env.BUILDFLOW_ADMIN_KEY || undefined;
+  const describe = (value: string, source: CredentialSource): string => {
+    if (value === adminKey) return `the admin (${source})`;
+    if (source === 'saved login') return `${saved?.email ?? 'the saved login'} (saved login)`;
+    return `the token in ${source}`;
+  };
+  const available: { value: string; source: CredentialSource }[] = [];
+  if (flag) available.push({ value: flag, source: '--token' });
+  if (env.BUILDFLOW_TOKEN) available.push({ value: env.BUILDFLOW_TOKEN, source: 'BUILDFLOW_TOKEN' });
+  if (adminKey) available.push({ value: adminKey, source: 'BUILDFLOW_ADMIN_KEY' });
+  if (saved && saved.url.replace(/\/+$/, '') === baseUrl) available.push({ value: saved.token, source: 'saved login' });
+  const [chosen, ...rest] = available;
+  if (!chosen) return undefined;
+  return {
+    value: chosen.value,
+    source: chosen.source,
+    identity: describe(chosen.value, chosen.source),
+    admin: chosen.value === adminKey,
+    unused: rest.filter((r) => r.value !== chosen.value).map((r) => describe(r.value, r.source)),
+  };
 }

@@ -22,6 +22,8 @@ export const ExitCode = {
   CANNOT_LISTEN: 8,
   /** `doctor`: at least one check failed (warnings alone exit 0). */
   UNHEALTHY: 9,
+  /** Interrupted by Ctrl-C (SIGINT), as shells report it (128 + 2); work already accepted goes on. */
+  INTERRUPTED: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -61,6 +63,10 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   USAGE: ExitCode.USAGE,
   UNREACHABLE: ExitCode.UNAVAILABLE,
   WAIT_TIMEOUT: ExitCode.UNAVAILABLE,
+  // The URL answers, but not as buildflow; or it never answers within --timeout.
+  NOT_BUILDFLOW: ExitCode.UNAVAILABLE,
+  NO_ANSWER: ExitCode.UNAVAILABLE,
+  INTERRUPTED: ExitCode.INTERRUPTED,
   ORDER_CANCELLED: ExitCode.ORDER_CANCELLED,
   CANNOT_LISTEN: ExitCode.CANNOT_LISTEN,
   UNHEALTHY: ExitCode.UNHEALTHY,

@@ -1,21 +1,34 @@
-import { request } from 'undici';
-import { loadConfig } from '../core/config.js';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { loadClientConfig } from '../core/client-config.js';
+import { IDENTITY_HEADER } from '../core/package-info.js';
 import { CliError } from './cli-error.js';
-import { bearerFor } from './credentials.js';
-
-// A buildflow request is short; anything slower than this is a server in trouble, not work in progress.
-const TIMEOUT_MS = 30_000;
+import { bearerFor, type Credential } from './credentials.js';
+import { printNote } from './output.js';
 
 type Query = Record<string, string | number | undefined>;
 
-/** A small client for the buildflow HTTP API: JSON in, JSON out, every failure a {@link CliError}. */
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * A small client for the buildflow HTTP API: JSON in, JSON out, every failure a {@link CliError}.
+ * Built on node:http rather than undici: loading undici alone takes longer than the whole start of
+ * an HTTP command may (see bench/cli-start.ts), and one short JSON request needs none of its pooling.
+ */
 export class ApiClient {
   readonly baseUrl: string;
-  private readonly bearer: string | undefined;
+  readonly timeoutSeconds: number;
+  /** The credential requests carry, and where it came from. */
+  readonly credential: Credential | undefined;
+  private readonly inFlight = new Set<{ destroy(): void }>();
 
-  constructor(baseUrl: string, bearer?: string) {
+  constructor(baseUrl: string, options: { credential?: Credential | undefined; timeoutSeconds: number }) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
-    this.bearer = bearer;
+    this.credential = options.credential;
+    this.timeoutSeconds = options.timeoutSeconds;
   }
 
   get<T>(path: string, query: Query = {}): Promise<T> {
@@ -39,28 +52,62 @@ export class ApiClient {
     const url = new URL(`${this.baseUrl}${path}`);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
-    if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
-    if (o.body !== undefined) headers['content-type'] = 'application/json';
-    let res;
-    try {
-      res = await request(url, {
-        method,
-        headers,
-        body: o.body === undefined ? undefined : JSON.stringify(o.body),
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
-      });
-    } catch (err) {
-      throw new CliError('UNREACHABLE', `cannot reach buildflow at ${this.baseUrl}: ${reasonOf(err)}`);
+    if (this.credential) headers.authorization = `Bearer ${this.credential.value}`;
+    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const answer = await this.exchange(url, method, headers, body);
+    const data = parseJson(answer.text);
+    const error = errorShape(data);
+    // A buildflow server names itself on every answer; its error shape alone also tells (a proxy may drop headers).
+    if (answer.headers[IDENTITY_HEADER] === undefined && !(answer.status >= 400 && error)) {
+      throw new CliError('NOT_BUILDFLOW', `the server at ${this.baseUrl} is not a buildflow API (it answered ${method} ${url.pathname} with status ${answer.status})`);
     }
-    const text = await res.body.text();
-    const data = parseJson(text);
-    if (res.statusCode >= 400) throw apiError(res.statusCode, data);
-    if (data === undefined && o.allowEmpty && text === '') return undefined as T;
+    if (answer.status >= 400) {
+      if (error) throw new CliError(error.code, error.message, { status: answer.status });
+      throw new CliError(`HTTP_${answer.status}`, `buildflow at ${this.baseUrl} answered with status ${answer.status}`, { status: answer.status });
+    }
+    if (data === undefined && o.allowEmpty && answer.text === '') return undefined as T;
     if (data === undefined) {
       throw new CliError('INTERNAL', `buildflow at ${this.baseUrl} answered ${method} ${path} with a body that is not JSON`);
     }
     return data as T;
+  }
+
+  /** Drops every request still waiting for its answer (their promises reject), so the process can end. */
+  abort(): void {
+    for (const req of this.inFlight) req.destroy();
+    this.inFlight.clear();
+  }
+
+  /** One request and its whole answer, within the timeout from the request until the last byte. */
+  private async exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<Answer> {
+    const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+    const timeoutMs = Math.round(this.timeoutSeconds * 1000);
+    return new Promise<Answer>((resolve, reject) => {
+      const req = request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
+      this.inFlight.add(req);
+      req.on('close', () => this.inFlight.delete(req));
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new CliError('NO_ANSWER', `no answer from ${this.baseUrl} within ${this.timeoutSeconds} s`));
+      }, timeoutMs);
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        this.inFlight.delete(req);
+        reject(new CliError('UNREACHABLE', `cannot reach buildflow at ${this.baseUrl}: ${reasonOf(err)}`));
+      };
+      req.on('error', fail);
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.end(body);
+    });
   }
 }
 
@@ -79,31 +126,38 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Maps the API's `{ "error": { code, message } }` (or a bare status) to a CLI error. */
-function apiError(status: number, data: unknown): CliError {
+/** The API's `{ "error": { code, message } }`, when the body is one. */
+function errorShape(data: unknown): { code: string; message: string } | undefined {
   const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-    return new CliError(error.code, error.message, { status });
-  }
-  return new CliError(`HTTP_${status}`, `buildflow answered with status ${status}`, { status });
+  if (error && typeof error.code === 'string' && typeof error.message === 'string') return { code: error.code, message: error.message };
+  return undefined;
+}
+
+/** The flags every HTTP command takes. */
+export interface ApiFlags {
+  url?: string | undefined;
+  timeout?: number | undefined;
 }
 
 /**
- * A client for `--url`, else BUILDFLOW_URL, else http://127.0.0.1:3000. With `auth`, requests
- * carry a bearer credential (see bearerFor: --token, BUILDFLOW_TOKEN, saved login, BUILDFLOW_ADMIN_KEY);
- * public commands send none, so a stale saved token cannot break them.
+ * A client for `--url`, else BUILDFLOW_URL, else http://127.0.0.1:3000, waiting `--timeout`, else
+ * BUILDFLOW_TIMEOUT, else 5 seconds for each answer. With `auth`, requests carry a bearer
+ * credential (see bearerFor); public commands send none, so a stale saved token cannot break them.
  */
-export function clientFor(url: string | undefined, auth?: { token?: string | undefined }): ApiClient {
-  const base = loadConfig({ BUILDFLOW_URL: url }).url;
+export function clientFor(flags: ApiFlags, auth?: { token?: string | undefined }): ApiClient {
+  const config = loadClientConfig(flags);
   let protocol: string | undefined;
   try {
-    protocol = new URL(base).protocol;
+    protocol = new URL(config.url).protocol;
   } catch {
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new CliError('USAGE', `the API URL must be an http(s) URL (--url or BUILDFLOW_URL), not ${base}`);
+    throw new CliError('USAGE', `the API URL must be an http(s) URL (--url or BUILDFLOW_URL), not ${config.url}`);
   }
-  const normalized = base.replace(/\/+$/, '');
-  return new ApiClient(normalized, auth ? bearerFor(normalized, auth.token) : undefined);
+  const normalized = config.url.replace(/\/+$/, '');
+  const credential = auth ? bearerFor(normalized, auth.token) : undefined;
+  // Two credentials at hand (an exported admin key and a saved login): say which one acts.
+  if (credential && credential.unused.length > 0) printNote(`acting as ${credential.identity}; not using ${credential.unused.join(', ')}`);
+  return new ApiClient(normalized, { credential, timeoutSeconds: config.timeoutSeconds });
 }

@@ -4,6 +4,7 @@ import { registerCustomer, registerLogin } from './commands/customer.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerNotification } from './commands/notification.js';
 import { registerOrder } from './commands/order.js';
 import { registerProduct } from './commands/product.js';
 import { registerSeed } from './commands/seed.js';
@@ -12,12 +13,14 @@ import { registerShipment } from './commands/shipment.js';
 import { registerWorker } from './commands/worker.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, printJson } from './output.js';
-import { packageVersion } from './package-root.js';
+import { packageVersion } from '../core/package-info.js';
 
 /**
  * The commander program. Settings made before adding commands are inherited by them.
- * Command files import only light modules at the top and load the heavy ones (database, server,
- * HTTP client, config loader) inside their actions, so `--help` and `--version` answer at once.
+ * Every command file is loaded to build the program, so command files import only light modules at
+ * the top and load the heavy ones (database, server, HTTP client, config loader, Ink) inside their
+ * actions: `--help` and the HTTP commands then start about as fast as `node` itself
+ * (bench/cli-start.ts). test/cli/lazy-start.test.ts fails when a heavy module loads too early.
  */
 export function buildProgram(): Command {
   const program = new Command()
@@ -30,16 +33,18 @@ export function buildProgram(): Command {
       'after',
       `
 Environment: BUILDFLOW_* variables (a flag beats an env var beats the default), NO_COLOR.
-Credentials: --token, BUILDFLOW_TOKEN, the login saved by \`buildflow login\`, BUILDFLOW_ADMIN_KEY.
-Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable,
-6 order cancelled (--wait), 7 unauthorized, 8 cannot listen, 9 unhealthy (doctor).
+Credentials: --token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY, else the login saved by
+\`buildflow login\` for the same --url; when several are at hand, the command says on stderr which acts.
+Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable
+(also: not a buildflow API, no answer within --timeout), 6 order cancelled (--wait), 7 unauthorized,
+8 cannot listen, 9 unhealthy (doctor), 130 interrupted (Ctrl-C).
 
 Examples:
   $ buildflow seed && buildflow serve
   $ buildflow product list
   $ printf '%s\\n' "$PASSWORD" | buildflow login --email ada@example.com
   $ buildflow order create --item PT-DRL-18V:1 --wait
-  $ buildflow track TRK7K3M9QX2AB4C`,
+  $ buildflow notification list`,
     );
   registerServe(program);
   registerWorker(program);
@@ -49,6 +54,7 @@ Examples:
   registerCustomer(program);
   registerLogin(program);
   registerOrder(program);
+  registerNotification(program);
   registerShipment(program);
   registerDeadLetters(program);
   registerDoctor(program);

@@ -1,5 +1,11 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import type { CliError } from './cli-error.js';
+
+// cli-table3 (and the string-width stack under it) is loaded on the first table, not at start:
+// `--json` output and `--help` never need it.
+let TableClass: typeof Table | undefined;
+const loadTable = (): typeof Table => (TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof Table);
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -26,6 +32,7 @@ type Cell = string | number;
 
 function newTable(options: ConstructorParameters<typeof Table>[0] = {}): Table.Table {
   const color = useColor();
+  const Table = loadTable();
   return new Table({ ...options, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
 }
 
@@ -56,5 +63,5 @@ export function formatCents(cents: number): string {
  */
 export function printError(err: CliError, json: boolean): void {
   if (json && !err.dataPrinted) printJson({ error: { code: err.code, message: err.message } });
-  printNote(`error: ${err.message}`);
+  printNote(err.plain ? err.message : `error: ${err.message}`);
 }

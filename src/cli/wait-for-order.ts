@@ -1,22 +1,43 @@
 import type { OrderStatus } from '../core/domain/order-status.js';
 import type { OrderView } from '../core/orders/order-view.js';
 import { CliError } from './cli-error.js';
+import { ExitCode } from './exit-codes.js';
 import type { ApiClient } from './http-client.js';
 
 // Where `--wait` stops: the pipeline has decided the order (shipping is driven from outside).
 const FINAL: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered', 'cancelled'];
-const POLL_MS = 100;
+// The pipeline usually settles an order within a few hundred ms; after that, polling backs off so
+// a slow order does not fill the server's request log.
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 1000;
 
 /**
  * Polls an order until the pipeline has settled it. Progress goes to stderr, and only when stderr
- * is a terminal. A timeout is reported as "unavailable": the pipeline is not keeping up.
+ * is a terminal. A timeout is reported as "unavailable": the pipeline is not keeping up. Ctrl-C
+ * (SIGINT) stops the waiting, not the order: it ends in INTERRUPTED (exit 130) with the order's
+ * reference, its last seen status and how to follow it.
  */
 export async function waitForOrder(client: ApiClient, order: OrderView, timeoutMs: number): Promise<OrderView> {
   const deadline = Date.now() + timeoutMs;
   const progress = process.stderr.isTTY === true;
   let current = order;
   let shown = '';
+  let interrupt!: () => void;
+  const interrupted = new Promise<never>((_, reject) => {
+    interrupt = () => {
+      client.abort();
+      reject(
+        new CliError('INTERRUPTED', `order ${current.reference} placed, status ${current.status}; follow it with \`buildflow order get ${current.reference}\``, {
+          exitCode: ExitCode.INTERRUPTED,
+          plain: true,
+        }),
+      );
+    };
+  });
+  interrupted.catch(() => undefined);
+  process.once('SIGINT', interrupt);
   try {
+    let pollMs = FIRST_POLL_MS;
     while (!FINAL.includes(current.status)) {
       if (progress && shown !== current.status) {
         process.stderr.write(`\r\x1b[2Kwaiting for ${current.reference}: ${current.status}…`);
@@ -25,10 +46,12 @@ export async function waitForOrder(client: ApiClient, order: OrderView, timeoutM
       if (Date.now() >= deadline) {
         throw new CliError('WAIT_TIMEOUT', `order ${current.reference} is still ${current.status} after ${timeoutMs} ms`);
       }
-      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
-      current = await client.get<OrderView>(`/v1/orders/${encodeURIComponent(order.id)}`);
+      await Promise.race([new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now())))), interrupted]);
+      current = await Promise.race([client.get<OrderView>(`/v1/orders/${encodeURIComponent(order.id)}`), interrupted]);
+      pollMs = Math.min(MAX_POLL_MS, pollMs * 2);
     }
   } finally {
+    process.removeListener('SIGINT', interrupt);
     if (progress && shown) process.stderr.write('\r\x1b[2K');
   }
   return current;

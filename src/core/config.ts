@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import envSchema from 'env-schema';
+import { DEFAULT_API_URL, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './client-config.js';
 import { BuildflowError } from './errors.js';
 
 /**
@@ -25,7 +26,10 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_CACHE_TTL_MS: Type.Integer({ default: 10_000, minimum: 0, maximum: 24 * 60 * 60_000 }),
   BUILDFLOW_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   BUILDFLOW_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
-  BUILDFLOW_URL: Type.String({ default: 'http://127.0.0.1:3000', minLength: 1 }),
+  // Where the CLI's HTTP commands find the API; they read it (and the timeout) through loadClientConfig.
+  BUILDFLOW_URL: Type.String({ default: DEFAULT_API_URL, minLength: 1 }),
+  // Seconds the CLI waits for each answer from the API before it says the server did not answer.
+  BUILDFLOW_TIMEOUT: Type.Number({ default: DEFAULT_TIMEOUT_SECONDS, exclusiveMinimum: 0, maximum: MAX_TIMEOUT_SECONDS }),
   BUILDFLOW_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
   BUILDFLOW_PAYMENT_DECLINE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
   BUILDFLOW_PAYMENT_LATENCY_MS: Type.Integer({ default: 20, minimum: 0, maximum: 60_000 }),

@@ -4,9 +4,11 @@ import type { Buildflow } from '../core/buildflow.js';
 import { randomBytes } from 'node:crypto';
 import { assertSecuritySettings, isStrongSecret } from '../core/customers/token-secret.js';
 import { BuildflowError } from '../core/errors.js';
+import { IDENTITY_HEADER, packageVersion } from '../core/package-info.js';
 import { registerAuth } from './auth.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
+import { frameworkErrorOptions } from './framework-errors.js';
 import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,7 +20,6 @@ import { shipmentRoutes } from './routes/shipments.js';
 
 // Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room.
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
-const API_VERSION = '1.0.0';
 
 export interface ServerOptions {
   /** Bearer key required by admin routes (at least 16 characters). */
@@ -55,6 +56,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   const fastify = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...frameworkErrorOptions,
     ajv: {
       customOptions: {
         // Unknown fields are an error (additionalProperties: false), never silently dropped.
@@ -70,10 +72,15 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
 
   // JSON is the only body this API reads; anything else (text/plain included) answers 415.
   fastify.removeContentTypeParser('text/plain');
+  // Every answer names the server, so a client can tell buildflow from whatever else holds a URL.
+  const version = packageVersion();
+  fastify.addHook('onRequest', async (_request, reply) => {
+    reply.header(IDENTITY_HEADER, version);
+  });
   registerErrorHandling(fastify);
   registerDurableWrites(fastify, app);
   fastify.addHook('preValidation', coerceQuery);
-  await registerOpenApi(fastify, API_VERSION);
+  await registerOpenApi(fastify, version);
 
   registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
   const routeOptions = { app, adminKey: options.adminKey, tokenSecret };

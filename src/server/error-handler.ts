@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDatabaseUnavailable } from '../core/db/unavailable.js';
 import { isBuildflowError } from '../core/errors.js';
 import { ApiError } from './api-error.js';
+import { trackRouteMethods } from './framework-errors.js';
 import { ERROR_STATUS, FASTIFY_ERROR_CODES, ServerErrorCodes, type ApiErrorCode } from './error-status.js';
 import { validationMessage } from './validation-message.js';
 
@@ -65,8 +66,15 @@ export function registerErrorHandling(fastify: FastifyInstance): void {
     return reply.code(status).headers(mapped.headers ?? {}).send(body);
   });
 
+  const methodsFor = trackRouteMethods(fastify);
   fastify.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } };
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = methodsFor(path);
+    if (allowed.length > 0) {
+      const body: ErrorBody = { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}` } };
+      return reply.code(405).header('allow', allowed.join(', ')).send(body);
+    }
+    const body: ErrorBody = { error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${path}` } };
     return reply.code(404).send(body);
   });
 }

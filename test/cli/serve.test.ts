@@ -42,7 +42,7 @@ describe('buildflow serve and worker', () => {
     const url = server!.url;
     const waited = await asAdmin(['order', 'create', '--item', 'HT-HAM-16OZ:1', '--wait', '--timeout-ms', '300', '--url', url]);
     expect(waited.code).toBe(5);
-    const m = /^error: order (BF-\w+) is still pending after 300 ms$/.exec(waited.stderr.trim());
+    const m = /^error: order (BF-\w+) is still pending after 300 ms$/.exec(waited.stderr.trim().split('\n').at(-1) ?? '');
     expect(m, waited.stderr).not.toBeNull();
     const reference = m![1]!;
 

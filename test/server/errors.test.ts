@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('error format', () => {
   it('when the route is unknown, then 404 NOT_FOUND in the error format', async () => {
-    for (const [method, url] of [['GET', '/nope'], ['GET', '/v2/orders'], ['DELETE', '/v1/orders'], ['PATCH', '/v1/products/A-1']] as const) {
+    for (const [method, url] of [['GET', '/nope'], ['GET', '/v2/orders'], ['DELETE', '/v1/nothing']] as const) {
       const res = await server.inject({ method, url });
       expect(res.statusCode).toBe(404);
       expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });

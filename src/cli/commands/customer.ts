@@ -1,13 +1,12 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { CustomerView } from '../../core/customers/customers.js';
 import type { Page } from '../../core/pagination.js';
+import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 import { readPassword } from '../read-password.js';
+import { inUserTerms } from '../user-terms.js';
 
-const http = () => import('../http-client.js');
-const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
-const TOKEN_HELP = 'bearer token (env BUILDFLOW_TOKEN; default: the saved login, else BUILDFLOW_ADMIN_KEY)';
 
 function printCustomer(c: CustomerView, json: boolean | undefined): void {
   if (json) return printJson(c);
@@ -21,7 +20,17 @@ function printCustomer(c: CustomerView, json: boolean | undefined): void {
 }
 
 export function registerCustomer(program: Command): void {
-  const customer = program.command('customer').description('customer accounts through the HTTP API');
+  const customer = program
+    .command('customer')
+    .description('customer accounts through the HTTP API')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ printf '%s\\n' "$PASSWORD" | buildflow customer create --email ada@example.com --name Ada
+  $ BUILDFLOW_ADMIN_KEY=$(cat .buildflow/admin-key) buildflow customer list
+  $ buildflow customer disable "$CUSTOMER_ID"`,
+    );
 
   customer
     .command('create')
@@ -29,6 +38,7 @@ export function registerCustomer(program: Command): void {
     .requiredOption('--email <email>', 'the email the customer signs in with')
     .requiredOption('--name <name>', 'the customer name')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--json', 'print the customer as JSON')
     .addHelpText(
       'after',
@@ -41,8 +51,14 @@ Examples:
     )
     .action(async (opts) => {
       const password = await readPassword();
-      const api = (await http()).clientFor(opts.url);
-      printCustomer(await api.post<CustomerView>('/v1/customers', { email: opts.email, name: opts.name, password }), opts.json);
+      const api = await apiClient(opts);
+      let created: CustomerView;
+      try {
+        created = await api.post<CustomerView>('/v1/customers', { email: opts.email, name: opts.name, password });
+      } catch (err) {
+        throw inUserTerms(err, { fields: { email: '--email', name: '--name', password: 'the password' } });
+      }
+      printCustomer(created, opts.json);
     });
 
   customer
@@ -51,11 +67,12 @@ Examples:
     .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ BUILDFLOW_ADMIN_KEY=… buildflow customer list\n  $ buildflow customer list --limit 100 --json')
     .action(async (opts) => {
-      const api = (await http()).clientFor(opts.url, { token: opts.token });
+      const api = await apiClient(opts, { token: opts.token });
       const page = await api.get<Page<CustomerView>>('/v1/customers', { limit: opts.limit, cursor: opts.cursor });
       if (opts.json) return printJson(page);
       if (page.items.length === 0) return printLine('no customers');
@@ -68,11 +85,12 @@ Examples:
     .description('disable a customer and revoke their tokens (admin)')
     .argument('<id>', 'customer id')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the customer as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow customer disable 5b0c…-uuid')
+    .addHelpText('after', '\nExamples:\n  $ buildflow customer disable "$CUSTOMER_ID"')
     .action(async (id, opts) => {
-      const api = (await http()).clientFor(opts.url, { token: opts.token });
+      const api = await apiClient(opts, { token: opts.token });
       printCustomer(await api.post<CustomerView>(`/v1/customers/${encodeURIComponent(id)}/disable`, {}), opts.json);
     });
 }
@@ -84,6 +102,7 @@ export function registerLogin(program: Command): void {
     .requiredOption('--email <email>', 'the customer email')
     .option('--print-token', 'print the token on stdout instead of saving it (for BUILDFLOW_TOKEN in scripts)')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--json', 'print { email, expiresAt, file } (or { token, expiresAt } with --print-token) as JSON')
     .addHelpText(
       'after',
@@ -98,7 +117,7 @@ Examples:
     )
     .action(async (opts) => {
       const password = await readPassword();
-      const api = (await http()).clientFor(opts.url);
+      const api = await apiClient(opts);
       const issued = await api.post<{ token: string; expiresAt: string }>('/v1/auth/token', { email: opts.email, password });
       if (opts.printToken) return opts.json ? printJson(issued) : printLine(issued.token);
       const { saveLogin } = await import('../credentials.js');
@@ -111,12 +130,13 @@ Examples:
     .command('logout')
     .description('revoke the saved token and forget it')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .addHelpText('after', '\nExamples:\n  $ buildflow logout')
     .action(async (opts) => {
       const { loadLogin, removeLogin } = await import('../credentials.js');
       const saved = loadLogin();
       if (!saved) return printNote('not signed in');
-      const api = (await http()).clientFor(opts.url ?? saved.url, { token: saved.token });
+      const api = await apiClient({ url: opts.url ?? saved.url, timeout: opts.timeout }, { token: saved.token });
       try {
         await api.delete('/v1/auth/token');
       } finally {

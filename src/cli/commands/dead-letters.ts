@@ -1,12 +1,21 @@
 import type { Command } from '@commander-js/extra-typings';
-import { listDeadLetters, redriveDeadLetter } from '../../core/outbox/dead-letters.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 
 const DATA_DIR_HELP = 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)';
 
 export function registerDeadLetters(program: Command): void {
-  const deadLetters = program.command('dead-letters').description('inspect and re-drive pipeline messages that ran out of attempts');
+  const deadLetters = program
+    .command('dead-letters')
+    .description('inspect and re-drive pipeline messages that ran out of attempts (on the database, not over HTTP)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ buildflow dead-letters list
+  $ buildflow dead-letters list --json | jq -r '.[].id'
+  $ buildflow dead-letters retry 42`,
+    );
 
   deadLetters
     .command('list')
@@ -15,7 +24,7 @@ export function registerDeadLetters(program: Command): void {
     .option('--json', 'print the dead letters as a JSON array')
     .addHelpText('after', '\nExamples:\n  $ buildflow dead-letters list\n  $ buildflow dead-letters list --data-dir /var/lib/buildflow --json')
     .action(async (opts) => {
-      const { withDatabase } = await import('../database.js');
+      const [{ withDatabase }, { listDeadLetters }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
       const letters = await withDatabase(opts.dataDir, (db) => listDeadLetters(db));
       if (opts.json) return printJson(letters);
       if (letters.length === 0) return printLine('no dead letters');
@@ -41,7 +50,7 @@ Examples:
   $ buildflow dead-letters retry 42`,
     )
     .action(async (id, opts) => {
-      const { withDatabase } = await import('../database.js');
+      const [{ withDatabase }, { redriveDeadLetter }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
       await withDatabase(opts.dataDir, (db) => redriveDeadLetter(db, id));
       if (opts.json) printJson({ id, status: 'pending' });
       else printLine(`dead letter ${id} is queued again`);

@@ -3,22 +3,37 @@ import { ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { RequestedItem } from '../../core/domain/pricing.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import type { Page } from '../../core/pagination.js';
+import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { CliError } from '../cli-error.js';
+import { CREDENTIAL_RULE } from '../credentials.js';
+import type { ApiFlags } from '../http-client.js';
 import { ExitCode } from '../exit-codes.js';
 import { printOrder, printOrderTable } from '../order-output.js';
-import { printJson, printLine, printTable } from '../output.js';
+import { printJson, printLine, printNote, printTable } from '../output.js';
+import { inUserTerms } from '../user-terms.js';
 import { intArg, itemArg } from '../parse.js';
 import { readStdin } from '../read-stdin.js';
 import { waitForOrder } from '../wait-for-order.js';
 
-// undici and the config loader are loaded only when a command runs: `--help` stays instant.
-const clientFor = async (url: string | undefined, token: string | undefined) => (await import('../http-client.js')).clientFor(url, { token });
-const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
-const TOKEN_HELP = 'bearer token (env BUILDFLOW_TOKEN; default: the saved login, else BUILDFLOW_ADMIN_KEY)';
+const clientFor = (opts: ApiFlags, token: string | undefined) => apiClient(opts, { token });
 const orderPath = (id: string) => `/v1/orders/${encodeURIComponent(id)}`;
 
 export function registerOrder(program: Command): void {
-  const order = program.command('order').description('place and follow orders through the HTTP API');
+  const order = program
+    .command('order')
+    .description('place and follow orders through the HTTP API')
+    .addHelpText(
+      'after',
+      `
+${CREDENTIAL_RULE}.
+
+Examples:
+  $ REF=$(buildflow order create --item PT-DRL-18V:1 --json | jq -r .reference)
+  $ buildflow order get "$REF"
+  $ buildflow order list --status confirmed
+  $ buildflow order history "$REF"
+  $ buildflow order cancel "$REF"`,
+    );
 
   order
     .command('create')
@@ -26,18 +41,21 @@ export function registerOrder(program: Command): void {
     .option('--item <sku:qty>', 'a line of the order; repeat for more lines', itemArg)
     .option('--idempotency-key <key>', 'retrying with the same key never places a second order')
     .option('--wait', 'wait until the pipeline confirms or cancels the order')
-    .option('--timeout-ms <ms>', 'how long --wait waits', intArg(1), 30_000)
+    .option('--timeout-ms <ms>', 'how long --wait waits for the final state', intArg(1), 30_000)
     .option('--customer <id>', 'admin only: place the order on behalf of this customer')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
     .addHelpText(
       'after',
       `
 Without --item, the order is read as JSON from stdin: { "items": [{ "sku": "…", "quantity": 1 }] }.
-The order belongs to the signed-in customer (buildflow login). With the admin key, --customer
-places it on behalf of a customer; without --customer the admin's order has no owner.
-With --wait, exits 0 when the order is confirmed and 6 when it was cancelled (the message says why).
+The order belongs to the customer whose credential is used (${CREDENTIAL_RULE}).
+With the admin key, --customer places it on behalf of a customer; without --customer the admin's
+order has no owner, and no customer's \`order list\` shows it (the command says so on stderr).
+With --wait, the reference is printed on stderr as soon as the order is accepted; exits 0 when the
+order is confirmed, 6 when it was cancelled (the message says why), 130 on Ctrl-C (the order goes on).
 
 Examples:
   $ buildflow order create --item PT-DRL-18V:1 --item FS-SCR-WD-8X2:2
@@ -47,11 +65,22 @@ Examples:
   $ BUILDFLOW_ADMIN_KEY=… buildflow order create --customer 5b0c…-uuid --item PT-DRL-18V:1`,
     )
     .action(async (opts) => {
-      const client = await clientFor(opts.url, opts.token);
+      const client = await clientFor(opts, opts.token);
       const body = opts.item ? { items: opts.item } : await orderFromStdin();
       const headers: Record<string, string> = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {};
-      let placed = await client.post<OrderView>('/v1/orders', body, headers, { customerId: opts.customer });
-      if (opts.wait) placed = await waitForOrder(client, placed, opts.timeoutMs);
+      let placed: OrderView;
+      try {
+        placed = await client.post<OrderView>('/v1/orders', body, headers, { customerId: opts.customer });
+      } catch (err) {
+        throw inUserTerms(err, { items: opts.item, query: { customerId: '--customer' }, headers: { 'idempotency-key': '--idempotency-key' } });
+      }
+      if (!opts.customer && client.credential?.admin) {
+        printNote(`note: order ${placed.reference} was placed with the admin key and no --customer: it has no owner, and no customer's order list shows it`);
+      }
+      if (opts.wait) {
+        printNote(`order ${placed.reference} accepted (${placed.status}); waiting for the pipeline (Ctrl-C stops waiting, not the order)`);
+        placed = await waitForOrder(client, placed, opts.timeoutMs);
+      }
       printOrder(placed, opts.json);
       if (opts.wait && placed.status === 'cancelled') {
         throw new CliError('ORDER_CANCELLED', `order ${placed.reference} was cancelled: ${placed.cancelReason ?? 'no reason given'}`, {
@@ -66,11 +95,12 @@ Examples:
     .description('show one order')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-0000001A\n  $ buildflow order get 3f0c…-uuid --json')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-00000001\n  $ buildflow order get "$REF" --json | jq -r .status')
     .action(async (idOrReference, opts) => {
-      const api = await clientFor(opts.url, opts.token);
+      const api = await clientFor(opts, opts.token);
       printOrder(await api.get<OrderView>(orderPath(idOrReference)), opts.json);
     });
 
@@ -81,11 +111,12 @@ Examples:
     .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order list\n  $ buildflow order list --status cancelled --limit 50 --json')
     .action(async (opts) => {
-      const api = await clientFor(opts.url, opts.token);
+      const api = await clientFor(opts, opts.token);
       const page = await api.get<Page<OrderView>>('/v1/orders', { status: opts.status, limit: opts.limit, cursor: opts.cursor });
       if (opts.json) return printJson(page);
       printOrderTable(page.items);
@@ -97,11 +128,12 @@ Examples:
     .description('cancel an order that has not started payment')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the cancelled order as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-0000001A\n  $ buildflow order cancel BF-0000001A --json')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-00000001\n  $ buildflow order cancel "$REF" --json')
     .action(async (idOrReference, opts) => {
-      const api = await clientFor(opts.url, opts.token);
+      const api = await clientFor(opts, opts.token);
       printOrder(await api.post<OrderView>(`${orderPath(idOrReference)}/cancel`, {}), opts.json);
     });
 
@@ -110,12 +142,13 @@ Examples:
     .description("show an order's transitions, oldest first")
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-0000001A')
+    .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-00000001\n  $ buildflow order history "$REF" --json')
     .action(async (idOrReference, opts) => {
       type Entry = { from: string | null; to: string; reason?: string; at: string };
-      const api = await clientFor(opts.url, opts.token);
+      const api = await clientFor(opts, opts.token);
       const history = await api.get<{ items: Entry[] }>(`${orderPath(idOrReference)}/history`);
       if (opts.json) return printJson(history);
       printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));

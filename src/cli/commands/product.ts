@@ -1,15 +1,23 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { ProductView } from '../../core/catalog/products.js';
 import type { Page } from '../../core/pagination.js';
+import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { formatCents, printJson, printLine, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 
-// undici and the config loader are loaded only when a command runs: `--help` stays instant.
-const clientFor = async (url: string | undefined) => (await import('../http-client.js')).clientFor(url);
-const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
 
 export function registerProduct(program: Command): void {
-  const product = program.command('product').description('browse the catalog through the HTTP API');
+  const product = program
+    .command('product')
+    .description('browse the catalog through the HTTP API (no sign-in needed)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ buildflow product list
+  $ buildflow product list --category "Power Tools" --json | jq -r '.items[].sku'
+  $ buildflow product get PT-DRL-18V`,
+    );
 
   product
     .command('list')
@@ -18,6 +26,7 @@ export function registerProduct(program: Command): void {
     .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText(
       'after',
@@ -28,7 +37,7 @@ Examples:
   $ buildflow product list --json | jq -r '.items[].sku'`,
     )
     .action(async (opts) => {
-      const api = await clientFor(opts.url);
+      const api = await apiClient(opts);
       const page = await api.get<Page<ProductView>>('/v1/products', { category: opts.category, limit: opts.limit, cursor: opts.cursor });
       if (opts.json) return printJson(page);
       if (page.items.length === 0) return printLine('no products');
@@ -44,6 +53,7 @@ Examples:
     .description('show one product')
     .argument('<sku>', 'the product sku')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--json', 'print the product as JSON')
     .addHelpText(
       'after',
@@ -53,7 +63,7 @@ Examples:
   $ buildflow product get PT-DRL-18V --json`,
     )
     .action(async (sku, opts) => {
-      const api = await clientFor(opts.url);
+      const api = await apiClient(opts);
       const p = await api.get<ProductView>(`/v1/products/${encodeURIComponent(sku)}`);
       if (opts.json) return printJson(p);
       printRecord([

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
-import { parseCatalog, seedCatalog } from '../../core/catalog/seed.js';
 import { CliError } from '../cli-error.js';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../../core/package-info.js';
 import { printJson, printLine } from '../output.js';
 
 export function registerSeed(program: Command): void {
@@ -26,8 +25,8 @@ Examples:
     )
     .action(async (file, opts) => {
       const path = file ? resolve(file) : join(packageRoot(), 'fixtures', 'products.json');
+      const [{ withDatabase }, { parseCatalog, seedCatalog }] = await Promise.all([import('../database.js'), import('../../core/catalog/seed.js')]);
       const products = parseCatalog(await readCatalog(path));
-      const { withDatabase } = await import('../database.js');
       const { created, updated } = await withDatabase(opts.dataDir, async (db, _applied, productCache) => {
         const counts = await seedCatalog(db, products);
         await productCache().invalidate(products.map((p) => p.sku));

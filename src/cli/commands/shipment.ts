@@ -1,19 +1,30 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { SHIPMENT_UPDATE_STATUSES, type ShipmentUpdateAccepted, type TrackingView } from '../../core/shipments/shipments.js';
+import { SHIPMENT_UPDATE_STATUSES } from '../../core/domain/shipment-status.js';
+import type { ShipmentUpdateAccepted, TrackingView } from '../../core/shipments/shipments.js';
+import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { printJson, printLine, printRecord, printTable } from '../output.js';
 
-const http = () => import('../http-client.js');
-const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
-const TOKEN_HELP = 'admin or carrier key (env BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY)';
+const TOKEN_HELP = 'the admin or carrier key; without it: BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY';
 
 export function registerShipment(program: Command): void {
-  const shipment = program.command('shipment').description('report shipment progress (admin or carrier)');
+  const shipment = program
+    .command('shipment')
+    .description('report shipment progress (admin or carrier)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ TRACKING=$(buildflow order get "$REF" --json | jq -r .trackingCode)
+  $ buildflow shipment update "$TRACKING" --status shipped
+  $ BUILDFLOW_TOKEN=$CARRIER_KEY buildflow shipment update "$TRACKING" --status delivered`,
+    );
   shipment
     .command('update')
     .description('report that a shipment was shipped or delivered; applied shortly by the workers')
     .argument('<trackingCode>', 'the tracking code, TRK…')
     .addOption(new Option('--status <status>', 'the new status').choices(SHIPMENT_UPDATE_STATUSES).makeOptionMandatory())
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { trackingCode, status, requestedStatus } as JSON')
     .addHelpText(
@@ -22,11 +33,11 @@ export function registerShipment(program: Command): void {
 pending → shipped → delivered, one step at a time; a repeated, backwards or skipping update exits 4.
 
 Examples:
-  $ buildflow shipment update TRK7K3M9QX2AB4C --status shipped
-  $ BUILDFLOW_TOKEN=$CARRIER_KEY buildflow shipment update TRK7K3M9QX2AB4C --status delivered --json`,
+  $ buildflow shipment update "$TRACKING" --status shipped
+  $ BUILDFLOW_TOKEN=$CARRIER_KEY buildflow shipment update "$TRACKING" --status delivered --json`,
     )
     .action(async (code, opts) => {
-      const api = (await http()).clientFor(opts.url, { token: opts.token });
+      const api = await apiClient(opts, { token: opts.token });
       const accepted = await api.post<ShipmentUpdateAccepted>(`/v1/shipments/${encodeURIComponent(code)}/status`, { status: opts.status });
       if (opts.json) return printJson(accepted);
       printLine(`${accepted.trackingCode}: ${accepted.requestedStatus} accepted (currently ${accepted.status})`);
@@ -37,10 +48,11 @@ Examples:
     .description('follow a shipment by its tracking code (no sign-in needed)')
     .argument('<trackingCode>', 'the tracking code, TRK…')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--json', 'print { trackingCode, status, history } as JSON')
-    .addHelpText('after', '\nExamples:\n  $ buildflow track TRK7K3M9QX2AB4C\n  $ buildflow track TRK7K3M9QX2AB4C --json')
+    .addHelpText('after', '\nExamples:\n  $ buildflow track "$TRACKING"\n  $ buildflow track "$TRACKING" --json | jq -r .status')
     .action(async (code, opts) => {
-      const api = (await http()).clientFor(opts.url);
+      const api = await apiClient(opts);
       const view = await api.get<TrackingView>(`/v1/tracking/${encodeURIComponent(code)}`);
       if (opts.json) return printJson(view);
       printRecord([

@@ -3,10 +3,8 @@ import type { Database, ShipmentStatus } from '../db/schema.js';
 import { BuildflowError } from '../errors.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
 
-/** A shipment moves one way, one step at a time: pending → shipped → delivered. */
-export const SHIPMENT_STATUSES = ['pending', 'shipped', 'delivered'] as const;
+export { SHIPMENT_STATUSES, SHIPMENT_UPDATE_STATUSES } from '../domain/shipment-status.js';
 export type ShipmentUpdateStatus = Exclude<ShipmentStatus, 'pending'>;
-export const SHIPMENT_UPDATE_STATUSES = ['shipped', 'delivered'] as const;
 
 /** The status a shipment must be in to move to `to`, and the outbox topic that applies the move. */
 export const SHIPMENT_STEP: Record<ShipmentUpdateStatus, { from: ShipmentStatus; topic: Topic }> = {

@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 let cached: string | undefined;
 
 /**
+ * The response header by which every buildflow server identifies itself (its version), so the CLI
+ * can tell a buildflow API from whatever else answers at a URL.
+ */
+export const IDENTITY_HEADER = 'x-buildflow-version';
+
+/**
  * The installed package's root (where package.json, fixtures/ and dist/ live), found by walking up
  * from this file, so it is right from dist/src/cli as well as from src/cli.
  */
@@ -22,7 +28,7 @@ export function packageRoot(): string {
   }
 }
 
-/** The package version, for `--version`. */
+/** The package version: `--version`, the OpenAPI document and the identity header. */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

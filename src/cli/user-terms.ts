@@ -1,0 +1,59 @@
+import type { RequestedItem } from '../core/domain/pricing.js';
+import { CliError } from './cli-error.js';
+
+/** What the user typed, so the API's field paths can be said back in those words. */
+export interface UserInputs {
+  /** Body field → the flag that set it (`email` → `--email`). */
+  fields?: Record<string, string>;
+  /** Query parameter → flag (`customerId` → `--customer`). */
+  query?: Record<string, string>;
+  /** Header → flag (`idempotency-key` → `--idempotency-key`). */
+  headers?: Record<string, string>;
+  /** The items given as `--item SKU:QTY`, in order; absent when the order came as JSON on stdin. */
+  items?: readonly RequestedItem[];
+}
+
+/** Ajv's comparisons in words: "must be <= 10000" → "must be at most 10000". */
+function plainWords(text: string): string {
+  return text
+    .replace(/must be <= /g, 'must be at most ')
+    .replace(/must be >= /g, 'must be at least ')
+    .replace(/must be < /g, 'must be below ')
+    .replace(/must be > /g, 'must be above ')
+    .replace(/must NOT have more than (\d+) items/g, 'may have at most $1 items')
+    .replace(/must NOT have fewer than (\d+) items/g, 'needs at least $1 items')
+    .replace(/must NOT have more than (\d+) characters/g, 'may have at most $1 characters')
+    .replace(/must NOT have fewer than (\d+) characters/g, 'needs at least $1 characters');
+}
+
+/**
+ * The API names the field it refused by its place in the request (`body.items[0].quantity`); the
+ * user typed a flag. Rewrites a VALIDATION_FAILED message to name the flag or the `--item` the
+ * user gave; every other error passes through unchanged.
+ */
+export function inUserTerms(err: unknown, inputs: UserInputs): unknown {
+  if (!(err instanceof CliError) || err.code !== 'VALIDATION_FAILED') return err;
+  const message = rewrite(err.message, inputs);
+  return message === err.message ? err : new CliError(err.code, message, { exitCode: err.exitCode });
+}
+
+function rewrite(message: string, inputs: UserInputs): string {
+  const item = /^(?:body\.)?items\[(\d+)\](?:\.(\w+))? (.*)$/.exec(message);
+  if (item && inputs.items) {
+    const given = inputs.items[Number(item[1])];
+    if (given) return `--item ${given.sku}:${given.quantity}: ${item[2] ? `${item[2]} ` : ''}${plainWords(item[3]!)}`;
+  }
+  if (inputs.items && /^body\.items /.test(message)) return plainWords(message.replace(/^body\.items /, 'the order (--item) '));
+  const named = /^(body|query|header)\.([\w-]+) (.*)$/.exec(message);
+  if (named) {
+    const table = named[1] === 'body' ? inputs.fields : named[1] === 'query' ? inputs.query : inputs.headers;
+    const flag = table?.[named[2]!];
+    if (flag) {
+      // The header pattern is a regular expression; say what it means.
+      const rest = /must match pattern "\^\[\\x20-\\x7E\]\+\$"/.test(named[3]!) ? 'must be printable ASCII (letters, digits, punctuation, spaces)' : plainWords(named[3]!);
+      return `${flag} ${rest}`;
+    }
+  }
+  // Stdin JSON: the JSON path is the user's own term; only drop the transport's prefix.
+  return plainWords(message.replace(/^body\./, ''));
+}

@@ -84,7 +84,8 @@ export class ApiClient {
     const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
     const timeoutMs = Math.round(this.timeoutSeconds * 1000);
     return new Promise<Answer>((resolve, reject) => {
-      const req = request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
+      // One request per process: no keep-alive pool to hold the process open after the answer.
+      const req = request(url, { method, agent: false, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
       this.inFlight.add(req);
       req.on('close', () => this.inFlight.delete(req));
       const timer = setTimeout(() => {

@@ -1,28 +1,18 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { toCliError } from './cli-error.js';
-import { registerCustomer, registerLogin } from './commands/customer.js';
-import { registerDeadLetters } from './commands/dead-letters.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerNotification } from './commands/notification.js';
-import { registerOrder } from './commands/order.js';
-import { registerProduct } from './commands/product.js';
-import { registerSeed } from './commands/seed.js';
-import { registerServe } from './commands/serve.js';
-import { registerShipment } from './commands/shipment.js';
-import { registerWorker } from './commands/worker.js';
+import { COMMANDS, commandNameIn } from './command-index.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, printJson } from './output.js';
 import { packageVersion } from '../core/package-info.js';
 
 /**
- * The commander program. Settings made before adding commands are inherited by them.
- * Every command file is loaded to build the program, so command files import only light modules at
- * the top and load the heavy ones (database, server, HTTP client, config loader, Ink) inside their
- * actions: `--help` and the HTTP commands then start about as fast as `node` itself
- * (bench/cli-start.ts). test/cli/lazy-start.test.ts fails when a heavy module loads too early.
+ * The commander program for a command line. Settings made before adding commands are inherited by
+ * them. Start-up time is the product here (bench/cli-start.ts): only the command being run is
+ * loaded in full (see COMMANDS), the others are listed by name; command files import only light
+ * modules at the top and load the heavy ones (database, server, config loader, Ink) inside their
+ * actions. test/cli/lazy-start.test.ts fails when a heavy module loads before an action needs it.
  */
-export function buildProgram(): Command {
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command()
     .name('buildflow')
     .description('buildflow: durable order intake and an idempotent reserve → pay → confirm → notify pipeline')
@@ -46,18 +36,11 @@ Examples:
   $ buildflow order create --item PT-DRL-18V:1 --wait
   $ buildflow notification list`,
     );
-  registerServe(program);
-  registerWorker(program);
-  registerMigrate(program);
-  registerSeed(program);
-  registerProduct(program);
-  registerCustomer(program);
-  registerLogin(program);
-  registerOrder(program);
-  registerNotification(program);
-  registerShipment(program);
-  registerDeadLetters(program);
-  registerDoctor(program);
+  const wanted = commandNameIn(args);
+  for (const entry of COMMANDS) {
+    if (entry.name === wanted) (await entry.load())(program);
+    else program.command(entry.name).description(entry.description);
+  }
   return program;
 }
 
@@ -69,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Until commander has parsed the command's own options, go by the raw arguments.
   let json = argv.includes('--json');
   try {
-    const program = buildProgram();
+    const program = await buildProgram(argv.slice(2));
     program.hook('preAction', (_program, action) => {
       json = action.opts().json === true;
     });

@@ -125,7 +125,9 @@ Examples:
       if (opts.json) return printJson({ email: opts.email, expiresAt: issued.expiresAt, file });
       printNote(`signed in as ${opts.email} until ${issued.expiresAt}; token saved in ${file}`);
     });
+}
 
+export function registerLogout(program: Command): void {
   program
     .command('logout')
     .description('revoke the saved token and forget it')

@@ -42,7 +42,9 @@ Examples:
       if (opts.json) return printJson(accepted);
       printLine(`${accepted.trackingCode}: ${accepted.requestedStatus} accepted (currently ${accepted.status})`);
     });
+}
 
+export function registerTrack(program: Command): void {
   program
     .command('track')
     .description('follow a shipment by its tracking code (no sign-in needed)')

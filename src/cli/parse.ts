@@ -21,3 +21,14 @@ export function itemArg(value: string, previous: RequestedItem[] = []): Requeste
   }
   return [...previous, { sku: match[1]!, quantity }];
 }
+
+/**
+ * `--idempotency-key`: printable ASCII, as an HTTP header must be (a pasted `…` or a non-Latin
+ * letter would otherwise fail deep inside the HTTP client).
+ */
+export function idempotencyKeyArg(value: string): string {
+  if (!/^[\x20-\x7E]{1,255}$/.test(value)) {
+    throw new InvalidArgumentError('expected 1 to 255 printable ASCII characters (letters, digits, punctuation), e.g. "$(uuidgen)"');
+  }
+  return value;
+}

@@ -23,6 +23,7 @@ function plainWords(text: string): string {
     .replace(/must NOT have more than (\d+) items/g, 'may have at most $1 items')
     .replace(/must NOT have fewer than (\d+) items/g, 'needs at least $1 items')
     .replace(/must NOT have more than (\d+) characters/g, 'may have at most $1 characters')
+    .replace(/must NOT have fewer than 1 characters/g, 'must not be empty')
     .replace(/must NOT have fewer than (\d+) characters/g, 'needs at least $1 characters');
 }
 

@@ -118,6 +118,10 @@ export interface RunningProcess {
   output(): { stdout: string; stderr: string };
   /** Resolves when stdout has a line containing `text`. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves when stderr contains `text`. */
+  waitForStderr(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -130,9 +134,19 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (stream: () => string, text: string, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!stream().includes(text)) {
+      if (child.exitCode !== null) throw new Error(`process exited ${child.exitCode} before "${text}":\n${stdout}\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   return {
     child,
+    exited,
     output: () => ({ stdout, stderr }),
+    waitForStderr: (text, timeoutMs = 30_000) => waitFor(() => stderr, text, timeoutMs),
     async waitForOutput(text, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (!stdout.includes(text)) {

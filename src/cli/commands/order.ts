@@ -11,7 +11,7 @@ import { ExitCode } from '../exit-codes.js';
 import { printOrder, printOrderTable } from '../order-output.js';
 import { printJson, printLine, printNote, printTable } from '../output.js';
 import { inUserTerms } from '../user-terms.js';
-import { intArg, itemArg } from '../parse.js';
+import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
 import { readStdin } from '../read-stdin.js';
 import { waitForOrder } from '../wait-for-order.js';
 
@@ -39,7 +39,7 @@ Examples:
     .command('create')
     .description('place an order (prices come from the catalog)')
     .option('--item <sku:qty>', 'a line of the order; repeat for more lines', itemArg)
-    .option('--idempotency-key <key>', 'retrying with the same key never places a second order')
+    .option('--idempotency-key <key>', 'retrying with the same key never places a second order', idempotencyKeyArg)
     .option('--wait', 'wait until the pipeline confirms or cancels the order')
     .option('--timeout-ms <ms>', 'how long --wait waits for the final state', intArg(1), 30_000)
     .option('--customer <id>', 'admin only: place the order on behalf of this customer')

@@ -7,6 +7,8 @@ const backends = (process.env.BUILDFLOW_TEST_BACKENDS ?? 'sqlite').split(',').ma
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // Prints which backend cells run and which env vars enable the others.
+    globalSetup: ['test/helpers/backend-summary.ts'],
     hookTimeout: 60_000,
     // 2-core machines: files with child processes and fsync-heavy work run better a few at a time.
     maxWorkers: 2,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { toCliError } from './cli-error.js';
 import { COMMANDS, commandNameIn } from './command-index.js';
+import { CREDENTIAL_RULE } from './credentials.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, printJson } from './output.js';
 import { packageVersion } from '../core/package-info.js';
@@ -23,8 +24,8 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
       'after',
       `
 Environment: BUILDFLOW_* variables (a flag beats an env var beats the default), NO_COLOR.
-Credentials: --token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY, else the login saved by
-\`buildflow login\` for the same --url; when several are at hand, the command says on stderr which acts.
+${CREDENTIAL_RULE.replace(/^credentials/, 'Credentials')};
+when several are at hand, the command says on stderr which identity acts.
 Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable
 (also: not a buildflow API, no answer within --timeout), 6 order cancelled (--wait), 7 unauthorized,
 8 cannot listen, 9 unhealthy (doctor), 130 interrupted (Ctrl-C).

@@ -1,5 +1,13 @@
 import type { Command } from '@commander-js/extra-typings';
 
+/**
+ * The one credential rule, stated the same in `--help` and the README (a flag beats the
+ * environment beats a saved file); `bearerFor` in credentials.ts applies it. Kept here, beside the command
+ * list, because the top-level help shows it and must not load the credentials module to do so.
+ */
+export const CREDENTIAL_RULE =
+  'credentials: --token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY, else the login saved by `buildflow login` for the same --url';
+
 /** A top-level command: its name and one-line description for the command list, and how to load it. */
 export interface CommandEntry {
   name: string;

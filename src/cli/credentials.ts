@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { CREDENTIAL_RULE } from './command-index.js';
 
 /** What `buildflow login` keeps: the token, for the server it came from only. */
 export interface SavedLogin {
@@ -65,13 +66,7 @@ export interface Credential {
   unused: string[];
 }
 
-/**
- * The one credential rule, stated the same in `--help` and the README: `--token`, else
- * `BUILDFLOW_TOKEN`, else `BUILDFLOW_ADMIN_KEY`, else the login saved by `buildflow login` for the
- * same URL (a flag beats the environment beats a saved file).
- */
-export const CREDENTIAL_RULE =
-  'credentials: --token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY, else the login saved by `buildflow login` for the same --url';
+export { CREDENTIAL_RULE };
 
 /** The credential for a request to `baseUrl` by {@link CREDENTIAL_RULE}, and the others it beat. */
 export function bearerFor(baseUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Credential | undefined {

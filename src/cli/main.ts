@@ -1,10 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { toCliError } from './cli-error.js';
-import { COMMANDS, commandNameIn } from './command-index.js';
-import { CREDENTIAL_RULE } from './credentials.js';
-import { ExitCode } from './exit-codes.js';
-import { printError, printJson } from './output.js';
 import { packageVersion } from '../core/package-info.js';
+import { COMMANDS, commandNameIn, CREDENTIAL_RULE } from './command-index.js';
+import { ExitCode } from './exit-codes.js';
 
 /**
  * The commander program for a command line. Settings made before adding commands are inherited by
@@ -63,9 +60,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // commander has printed help, the version or its one-line error already.
       if (err.exitCode === 0) return ExitCode.OK;
+      // Loaded only on the way out: a command that succeeds never pays for the error path.
+      const { printJson } = await import('./output.js');
       if (json) printJson({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } });
       return ExitCode.USAGE;
     }
+    const [{ toCliError }, { printError }] = await Promise.all([import('./cli-error.js'), import('./output.js')]);
     const error = toCliError(err);
     printError(error, json);
     return error.exitCode;

@@ -5,7 +5,6 @@ import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../ap
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 import { readPassword } from '../read-password.js';
-import { inUserTerms } from '../user-terms.js';
 
 
 function printCustomer(c: CustomerView, json: boolean | undefined): void {
@@ -56,6 +55,7 @@ Examples:
       try {
         created = await api.post<CustomerView>('/v1/customers', { email: opts.email, name: opts.name, password });
       } catch (err) {
+        const { inUserTerms } = await import('../user-terms.js');
         throw inUserTerms(err, { fields: { email: '--email', name: '--name', password: 'the password' } });
       }
       printCustomer(created, opts.json);

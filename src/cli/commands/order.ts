@@ -5,15 +5,12 @@ import type { OrderView } from '../../core/orders/order-view.js';
 import type { Page } from '../../core/pagination.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { CliError } from '../cli-error.js';
-import { CREDENTIAL_RULE } from '../credentials.js';
+import { CREDENTIAL_RULE } from '../command-index.js';
 import type { ApiFlags } from '../http-client.js';
 import { ExitCode } from '../exit-codes.js';
 import { printOrder, printOrderTable } from '../order-output.js';
 import { printJson, printLine, printNote, printTable } from '../output.js';
-import { inUserTerms } from '../user-terms.js';
 import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
-import { readStdin } from '../read-stdin.js';
-import { waitForOrder } from '../wait-for-order.js';
 
 const clientFor = (opts: ApiFlags, token: string | undefined) => apiClient(opts, { token });
 const orderPath = (id: string) => `/v1/orders/${encodeURIComponent(id)}`;
@@ -62,7 +59,7 @@ Examples:
   $ buildflow order create --item PT-DRL-18V:1 --wait --json
   $ buildflow order create --item PT-DRL-18V:1 --idempotency-key "$(uuidgen)"
   $ echo '{"items":[{"sku":"PT-DRL-18V","quantity":1}]}' | buildflow order create
-  $ BUILDFLOW_ADMIN_KEY=… buildflow order create --customer 5b0c…-uuid --item PT-DRL-18V:1`,
+  $ BUILDFLOW_ADMIN_KEY=$(cat .buildflow/admin-key) buildflow order create --customer "$CUSTOMER_ID" --item PT-DRL-18V:1`,
     )
     .action(async (opts) => {
       const client = await clientFor(opts, opts.token);
@@ -72,6 +69,7 @@ Examples:
       try {
         placed = await client.post<OrderView>('/v1/orders', body, headers, { customerId: opts.customer });
       } catch (err) {
+        const { inUserTerms } = await import('../user-terms.js');
         throw inUserTerms(err, { items: opts.item, query: { customerId: '--customer' }, headers: { 'idempotency-key': '--idempotency-key' } });
       }
       if (!opts.customer && client.credential?.admin) {
@@ -79,6 +77,7 @@ Examples:
       }
       if (opts.wait) {
         printNote(`order ${placed.reference} accepted (${placed.status}); waiting for the pipeline (Ctrl-C stops waiting, not the order)`);
+        const { waitForOrder } = await import('../wait-for-order.js');
         placed = await waitForOrder(client, placed, opts.timeoutMs);
       }
       printOrder(placed, opts.json);
@@ -158,6 +157,7 @@ Examples:
 /** The order body piped on stdin, when no --item was given. */
 async function orderFromStdin(): Promise<{ items: RequestedItem[] }> {
   if (process.stdin.isTTY) throw new CliError('USAGE', 'give at least one --item SKU:QTY, or pipe the order as JSON on stdin');
+  const { readStdin } = await import('../read-stdin.js');
   const text = (await readStdin()).trim();
   if (text === '') throw new CliError('USAGE', 'no --item given and stdin is empty: give --item SKU:QTY or pipe the order as JSON');
   try {

@@ -60,6 +60,11 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS: Type.Integer({ default: 50, minimum: 1 }),
   // Requests per minute one customer may make, so no customer can exhaust the API for the others.
   BUILDFLOW_CUSTOMER_RATE_LIMIT: Type.Integer({ default: 600, minimum: 1 }),
+  // Bearer key a Prometheus scraper uses for /metrics and nothing else; the admin key works too.
+  BUILDFLOW_METRICS_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  // `buildflow worker` serves /metrics on this port when set (serve has /metrics on its own port).
+  BUILDFLOW_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  BUILDFLOW_METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -90,6 +95,7 @@ export interface Config {
   maxOpenOrders: number;
   carrierKey: string | undefined;
   rateLimits: { signinPerAccount: number; signinPerAddress: number; perCustomer: number };
+  metrics: { key: string | undefined; port: number | undefined; host: string };
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -150,5 +156,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       signinPerAddress: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS,
       perCustomer: raw.BUILDFLOW_CUSTOMER_RATE_LIMIT,
     },
+    metrics: { key: raw.BUILDFLOW_METRICS_KEY, port: raw.BUILDFLOW_METRICS_PORT, host: raw.BUILDFLOW_METRICS_HOST },
   };
 }

@@ -1,10 +1,13 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Buildflow } from '../core/buildflow.js';
 import { randomBytes } from 'node:crypto';
 import { assertSecuritySettings, isStrongSecret } from '../core/customers/token-secret.js';
 import { BuildflowError } from '../core/errors.js';
-import { registerAuth } from './auth.js';
+import { allow, registerAuth } from './auth.js';
+import { BuildflowMetrics } from './metrics/buildflow-metrics.js';
+import { backendCell, registerMetrics } from './metrics/metrics-route.js';
+import { registerRequestLog, requestId } from './request-log.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerDurableWrites } from './durable-writes.js';
@@ -25,6 +28,17 @@ export interface ServerOptions {
   adminKey: string;
   /** Fastify's logger option; default off. */
   logger?: FastifyServerOptions['logger'];
+  /** A logger to use as it is (pino); beats `logger`. */
+  loggerInstance?: FastifyBaseLogger;
+  /**
+   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.events`.
+   * Pass one to share it with workers in the same process (it must already listen to `app.events`).
+   */
+  metrics?: BuildflowMetrics;
+  /** Bearer key that opens /metrics (besides the admin key); default `config.metrics.key`. */
+  metricsKey?: string;
+  /** The package version, for buildflow_build_info; default "unknown". */
+  version?: string;
   /** Largest accepted request body in bytes; default {@link DEFAULT_BODY_LIMIT}. */
   bodyLimit?: number;
   /**
@@ -52,8 +66,18 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   }
   const tokenSecret = configured ?? randomBytes(48).toString('base64url');
   const carrierKey = options.carrierKey ?? app.config.carrierKey;
+  const metricsKey = options.metricsKey ?? app.config.metrics.key;
+  let metrics = options.metrics;
+  if (!metrics) {
+    metrics = new BuildflowMetrics({ version: options.version ?? 'unknown', backend: backendCell(app.config) });
+    metrics.listen(app.events);
+  }
+  const logging = options.loggerInstance !== undefined || (options.logger !== undefined && options.logger !== false);
   const fastify = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    // One line per request, written by registerRequestLog, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ajv: {
       customOptions: {
@@ -70,12 +94,15 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
 
   // JSON is the only body this API reads; anything else (text/plain included) answers 415.
   fastify.removeContentTypeParser('text/plain');
+  if (logging) registerRequestLog(fastify);
   registerErrorHandling(fastify);
   registerDurableWrites(fastify, app);
   fastify.addHook('preValidation', coerceQuery);
   await registerOpenApi(fastify, API_VERSION);
 
-  registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
+  registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, metricsKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
+  // Before the routes: the request histogram learns them as they are added.
+  await registerMetrics(fastify, metrics, allow('admin', 'metrics'));
   const routeOptions = { app, adminKey: options.adminKey, tokenSecret };
   await fastify.register(healthRoutes, routeOptions);
   await fastify.register(productRoutes, routeOptions);

@@ -1,5 +1,7 @@
 import type { Buildflow } from '../core/buildflow.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
+import type { SettlingMessage } from '../core/observe/events.js';
+import type { OutboxMessage } from '../core/outbox/outbox.js';
 import { TopicQueues } from '../core/transport/topic-queues.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -49,7 +51,17 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     maxAttempts: app.config.maxAttempts,
     logger: options.logger ?? silentLogger,
     onStockChanged: (skus) => void app.cache.invalidate(skus),
+    onOrdersFinal: (notes, messages) => void app.reportOrderFinals(notes, settlingMessageOf(messages)),
+    onStepOutcomes: (outcomes) => app.events.stepOutcomes(outcomes),
   });
+}
+
+/** Which of a transaction's messages settled an order: the one for that order (a notify message never settles one). */
+function settlingMessageOf(messages: readonly OutboxMessage[]): (orderId: string) => SettlingMessage | undefined {
+  return (orderId) => {
+    const m = messages.find((x) => x.orderId === orderId && x.topic !== 'notify') ?? messages.find((x) => x.orderId === orderId);
+    return m ? { messageId: m.id, topic: m.topic, attempt: m.attempts } : undefined;
+  };
 }
 
 /** The sweeper of a deployment, dropping cached reads of the stock it releases. */
@@ -58,6 +70,7 @@ export function createSweeper(app: Buildflow, logger: Logger = silentLogger): Sw
     intervalMs: app.config.sweepIntervalMs,
     stuckAfterMs: app.config.stuckAfterMs,
     onStockChanged: (skus) => void app.cache.invalidate(skus),
+    onOrdersFinal: (notes) => void app.reportOrderFinals(notes),
   });
 }
 

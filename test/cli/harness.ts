@@ -116,7 +116,7 @@ export function freePort(): Promise<number> {
 export interface RunningProcess {
   child: ChildProcess;
   output(): { stdout: string; stderr: string };
-  /** Resolves when stdout has a line containing `text`. */
+  /** Resolves when stdout or stderr (where logs go) has a line containing `text`. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
@@ -135,7 +135,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     output: () => ({ stdout, stderr }),
     async waitForOutput(text, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!stdout.includes(text)) {
+      while (!stdout.includes(text) && !stderr.includes(text)) {
         if (child.exitCode !== null) throw new Error(`process exited ${child.exitCode} before "${text}":\n${stdout}\n${stderr}`);
         if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${stdout}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 50));

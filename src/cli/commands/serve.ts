@@ -31,28 +31,33 @@ Examples:
   $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
     )
     .action(async (opts) => {
-      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { loggerOptions }, { untilShutdown }, { resolveTokenSecret }] = await Promise.all([
-        import('../../core/config.js'),
-        import('../../core/buildflow.js'),
-        import('../../server/build-server.js'),
-        import('../../worker/start-workers.js'),
-        import('../logging.js'),
-        import('../shutdown.js'),
-        import('../../core/customers/token-secret.js'),
-      ]);
+      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { createLogger }, { untilShutdown }, { resolveTokenSecret }, { observeProcess }] =
+        await Promise.all([
+          import('../../core/config.js'),
+          import('../../core/buildflow.js'),
+          import('../../server/build-server.js'),
+          import('../../worker/start-workers.js'),
+          import('../logging.js'),
+          import('../shutdown.js'),
+          import('../../core/customers/token-secret.js'),
+          import('../observe-process.js'),
+        ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
       // Refuse a production start with a missing or weak token secret before opening anything.
       const tokenSecret = resolveTokenSecret(config);
+      const logger = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       let server: FastifyInstance | undefined;
       try {
         const adminKey = resolveAdminKey(config);
-        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, logger: loggerOptions(config.logLevel) });
+        const { metrics, version } = observeProcess(app, logger);
+        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics, version });
+        await listen(server, config.host, config.port);
+        // Only once listening: a start that fails says one line, the reason, and nothing else.
         logAdminKey(server, adminKey);
         server.log.info(
           tokenSecret.source === 'env' ? 'token secret taken from BUILDFLOW_TOKEN_SECRET' : `token secret is kept in ${tokenSecret.file ?? ''}`,
         );
-        await listen(server, config.host, config.port);
       } catch (err) {
         await server?.close();
         await app.close();

@@ -7,7 +7,7 @@ import { BuildflowError } from '../core/errors.js';
 import { allow, registerAuth } from './auth.js';
 import { BuildflowMetrics } from './metrics/buildflow-metrics.js';
 import { backendCell, registerMetrics } from './metrics/metrics-route.js';
-import { registerRequestLog, requestId } from './request-log.js';
+import { registerRequestId, registerRequestLog, requestId } from './request-log.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerDurableWrites } from './durable-writes.js';
@@ -94,6 +94,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
 
   // JSON is the only body this API reads; anything else (text/plain included) answers 415.
   fastify.removeContentTypeParser('text/plain');
+  registerRequestId(fastify);
   if (logging) registerRequestLog(fastify);
   registerErrorHandling(fastify);
   registerDurableWrites(fastify, app);

@@ -20,15 +20,18 @@ function levelOf(method: string, status: number): 'debug' | 'info' | 'warn' | 'e
   return 'info';
 }
 
-/**
- * Every response carries its request id (`x-request-id`), and each request gets one log line when
- * it is answered: id, method, route, path, status and duration. Fastify's own two lines per request
- * are turned off where the server is built.
- */
-export function registerRequestLog(fastify: FastifyInstance): void {
+/** Every response carries its request id (`x-request-id`), the one its log lines carry. */
+export function registerRequestId(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
   });
+}
+
+/**
+ * One log line per request when it is answered: id, method, route, path, status and duration.
+ * Fastify's own two lines per request are turned off where the server is built.
+ */
+export function registerRequestLog(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const level = levelOf(request.method, reply.statusCode);
     if (!(request.log as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(level)) return;

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import { ApiError } from '../api-error.js';
 import { registerErrorHandling } from '../error-handler.js';
-import { registerRequestLog, requestId } from '../request-log.js';
+import { registerRequestId, registerRequestLog, requestId } from '../request-log.js';
 import type { BuildflowMetrics } from './buildflow-metrics.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -37,6 +37,7 @@ export async function buildMetricsServer(metrics: BuildflowMetrics, options: Met
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
   });
+  registerRequestId(fastify);
   if (options.loggerInstance) registerRequestLog(fastify);
   registerErrorHandling(fastify);
   const auth = bearerKeys(options.keys);

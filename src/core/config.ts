@@ -60,6 +60,12 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS: Type.Integer({ default: 50, minimum: 1 }),
   // Requests per minute one customer may make, so no customer can exhaust the API for the others.
   BUILDFLOW_CUSTOMER_RATE_LIMIT: Type.Integer({ default: 600, minimum: 1 }),
+  // Stats: a product with this many or fewer units available counts as low on stock.
+  BUILDFLOW_LOW_STOCK_MARK: Type.Integer({ default: 5, minimum: 0 }),
+  // Stats: the stock-vs-ledger check reads the whole ledger, so it runs at most this often (only while someone polls).
+  BUILDFLOW_STATS_STOCK_CHECK_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
+  // How often worker processes heartbeat into the registry; three missed heartbeats show a worker as gone.
+  BUILDFLOW_WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100, maximum: 600_000 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -90,6 +96,7 @@ export interface Config {
   maxOpenOrders: number;
   carrierKey: string | undefined;
   rateLimits: { signinPerAccount: number; signinPerAddress: number; perCustomer: number };
+  stats: { lowStockMark: number; stockCheckIntervalMs: number; heartbeatMs: number };
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -149,6 +156,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       signinPerAccount: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ACCOUNT,
       signinPerAddress: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS,
       perCustomer: raw.BUILDFLOW_CUSTOMER_RATE_LIMIT,
+    },
+    stats: {
+      lowStockMark: raw.BUILDFLOW_LOW_STOCK_MARK,
+      stockCheckIntervalMs: raw.BUILDFLOW_STATS_STOCK_CHECK_MS,
+      heartbeatMs: raw.BUILDFLOW_WORKER_HEARTBEAT_MS,
     },
   };
 }

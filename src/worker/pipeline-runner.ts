@@ -51,6 +51,9 @@ function errorText(err: unknown): string {
  * retried one by one so that only the failing one is charged an attempt.
  */
 export class PipelineRunner {
+  /** Messages handed to {@link run} so far (the worker registry's "messages handled"). */
+  handled = 0;
+
   constructor(private readonly deps: RunnerDeps) {}
 
   private ctx(): StepContext {
@@ -58,6 +61,7 @@ export class PipelineRunner {
   }
 
   async run(messages: readonly OutboxMessage[]): Promise<void> {
+    this.handled += messages.length;
     const outcomes = new Outcomes();
     try {
       await this.runSteps(messages, outcomes);

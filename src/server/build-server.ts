@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { assertSecuritySettings, isStrongSecret } from '../core/customers/token-secret.js';
 import { BuildflowError } from '../core/errors.js';
 import { allow, registerAuth } from './auth.js';
-import { BuildflowMetrics } from './metrics/buildflow-metrics.js';
-import { backendCell, registerMetrics } from './metrics/metrics-route.js';
+import type { BuildflowMetrics } from './metrics/buildflow-metrics.js';
+import { deploymentMetrics } from './metrics/deployment-metrics.js';
+import { registerMetrics } from './metrics/metrics-route.js';
+import type { SnapshotSource } from './metrics/snapshot-gauges.js';
 import { registerRequestId, registerRequestLog, requestId } from './request-log.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -32,10 +34,13 @@ export interface ServerOptions {
   /** A logger to use as it is (pino); beats `logger`. */
   loggerInstance?: FastifyBaseLogger;
   /**
-   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.events`.
-   * Pass one to share it with workers in the same process (it must already listen to `app.events`).
+   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.events`
+   * with the snapshot gauges (see deploymentMetrics). Pass one made by deploymentMetrics to keep
+   * it beyond the server's life.
    */
   metrics?: BuildflowMetrics;
+  /** The snapshot behind the scrape-time gauges when `metrics` is not given; default a StatsService of the server's own. */
+  stats?: SnapshotSource;
   /** Bearer key that opens /metrics (besides the admin key); default `config.metrics.key`. */
   metricsKey?: string;
   /** The package version, for buildflow_build_info; default "unknown". */
@@ -68,11 +73,8 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   const tokenSecret = configured ?? randomBytes(48).toString('base64url');
   const carrierKey = options.carrierKey ?? app.config.carrierKey;
   const metricsKey = options.metricsKey ?? app.config.metrics.key;
-  let metrics = options.metrics;
-  if (!metrics) {
-    metrics = new BuildflowMetrics({ version: options.version ?? 'unknown', backend: backendCell(app.config) });
-    metrics.listen(app.events);
-  }
+  const owned = options.metrics ? undefined : deploymentMetrics(app, { version: options.version ?? 'unknown', ...(options.stats ? { stats: options.stats } : {}) });
+  const metrics = options.metrics ?? owned!.metrics;
   const logging = options.loggerInstance !== undefined || (options.logger !== undefined && options.logger !== false);
   const fastify = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
@@ -105,6 +107,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, metricsKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
   // Before the routes: the request histogram learns them as they are added.
   await registerMetrics(fastify, metrics, allow('admin', 'metrics'));
+  if (owned) fastify.addHook('onClose', () => owned.close());
   const routeOptions = { app, adminKey: options.adminKey, tokenSecret };
   await fastify.register(healthRoutes, routeOptions);
   await fastify.register(productRoutes, routeOptions);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
+import type { StatsSnapshot } from '../../src/core/stats/snapshot-types.js';
+import { StatsService } from '../../src/core/stats/stats-service.js';
 import { signUp } from '../helpers/customers.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
 import { family, parseExposition, sampleValue, type MetricFamily } from '../helpers/prometheus.js';
@@ -20,15 +22,23 @@ const gateway: PaymentGateway = {
 };
 
 let t: TestServer;
+// The gauges' snapshot source, recording the last snapshot it handed out, so a test compares the gauges with the very snapshot they came from.
+let stats: StatsService | undefined;
+let lastSnapshot: StatsSnapshot | undefined;
+const source = { snapshot: async () => (lastSnapshot = await stats!.snapshot()) };
 
 beforeAll(async () => {
   // One attempt: the failing charge is dead-lettered at once and its order compensated.
-  t = await openTestServer({ BUILDFLOW_MAX_ATTEMPTS: 1 }, { metricsKey: METRICS_KEY, version: '9.9.9-test' });
+  t = await openTestServer({ BUILDFLOW_MAX_ATTEMPTS: 1 }, { metricsKey: METRICS_KEY, version: '9.9.9-test', stats: source });
+  stats = new StatsService(t.app, { minIntervalMs: 0 });
   await addProduct(t.app, 'A', 5, 1000);
   await addProduct(t.app, 'D', 10, DECLINED_CENTS);
   await addProduct(t.app, 'F', 10, FAILING_CENTS);
 });
-afterAll(async () => t?.dispose());
+afterAll(async () => {
+  await stats?.close();
+  await t?.dispose();
+});
 
 async function scrape(authorization = ADMIN.authorization): Promise<MetricFamily[]> {
   const res = await t.request({ url: '/metrics', headers: { authorization } });
@@ -136,6 +146,38 @@ describe('GET /metrics: counters equal what happened', () => {
     }
     expect(delta(after, 'buildflow_step_attempts_total', { step: 'pay', outcome: 'dead' })).toBe(1);
     expect(delta(after, 'buildflow_http_request_duration_seconds', { method: 'POST', route: '/v1/orders', status_code: '201' })).toBe(N + 1);
+  });
+});
+
+describe('GET /metrics: gauges from the stats snapshot', () => {
+  it('when work waits, is dead-lettered and the stock check has run, then every gauge equals the snapshot it was read from', async () => {
+    // Two orders nobody works yet: reserve messages waiting, the oldest of them ageing.
+    for (let i = 0; i < 2; i++) expect((await t.admin({ method: 'POST', url: '/v1/orders', payload: { items: [{ sku: 'D', quantity: 1 }] } })).statusCode).toBe(201);
+    await stats!.snapshot();
+    await stats!.settled(); // the background stock check has a result now
+    await new Promise((r) => setTimeout(r, 20));
+    const families = await scrape();
+    const snap = lastSnapshot!;
+    expect(sampleValue(families, 'buildflow_stats_up')).toBe(1);
+    for (const topic of snap.topics) {
+      for (const state of ['waiting', 'delayed', 'active', 'dead'] as const) {
+        expect(sampleValue(families, 'buildflow_outbox_messages', { topic: topic.topic, state }), `${topic.topic} ${state}`).toBe(topic[state]);
+      }
+      expect(sampleValue(families, 'buildflow_outbox_oldest_waiting_age_seconds', { topic: topic.topic })).toBe((topic.oldestWaitingMs ?? 0) / 1000);
+    }
+    const reserve = snap.topics.find((x) => x.topic === 'reserve')!;
+    expect(reserve.waiting).toBeGreaterThanOrEqual(2);
+    expect(reserve.oldestWaitingMs).toBeGreaterThan(0);
+    expect(sampleValue(families, 'buildflow_dead_letters')).toBe(snap.topics.reduce((n, x) => n + x.dead, 0));
+    expect(sampleValue(families, 'buildflow_dead_letters')).toBeGreaterThanOrEqual(1); // the failing charge above
+    expect(sampleValue(families, 'buildflow_orders_stuck')).toBe(snap.orders.stuck.count.count);
+    expect(snap.stock.reconciliation.status).toBe('ok');
+    expect(sampleValue(families, 'buildflow_stock_invariant_violations')).toBe(snap.stock.reconciliation.drifting);
+    expect(sampleValue(families, 'buildflow_workers', { state: 'alive' })).toBe(snap.workers.filter((w) => w.state === 'alive').length);
+    const redis = process.env.BUILDFLOW_TEST_SERVER_BACKEND === 'postgres+redis';
+    expect(families.some((f) => f.name === 'buildflow_relay_lag_seconds')).toBe(redis);
+    if (redis) expect(sampleValue(families, 'buildflow_relay_lag_seconds')).toBeGreaterThan(0); // nothing relays in this test
+    await runUntilIdle(t.app, { gateway });
   });
 });
 

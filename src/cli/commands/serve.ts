@@ -48,10 +48,10 @@ Examples:
       const logger = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       let server: FastifyInstance | undefined;
+      const observed = observeProcess(app, logger);
       try {
         const adminKey = resolveAdminKey(config);
-        const { metrics, version } = observeProcess(app, logger);
-        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics, version });
+        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics: observed.metrics, version: observed.version });
         await listen(server, config.host, config.port);
         // Only once listening: a start that fails says one line, the reason, and nothing else.
         logAdminKey(server, adminKey);
@@ -60,6 +60,7 @@ Examples:
         );
       } catch (err) {
         await server?.close();
+        await observed.close();
         await app.close();
         throw err;
       }
@@ -74,6 +75,7 @@ Examples:
       await untilShutdown(log, async () => {
         await running.close(); // stops accepting, drains in-flight requests
         await workers?.stop();
+        await observed.close();
         await app.close();
       });
     });

@@ -53,15 +53,16 @@ Examples:
       const log = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       let metricsServer: FastifyInstance | undefined;
+      const observed = observeProcess(app, log);
       try {
-        const { metrics } = observeProcess(app, log);
         if (config.metrics.port !== undefined) {
           const adminKey = resolveAdminKey(config);
-          metricsServer = await buildMetricsServer(metrics, { keys: [adminKey.key, config.metrics.key], loggerInstance: log });
+          metricsServer = await buildMetricsServer(observed.metrics, { keys: [adminKey.key, config.metrics.key], loggerInstance: log });
           await listenOrExplain(metricsServer, config.metrics.host, config.metrics.port);
         }
       } catch (err) {
         await metricsServer?.close();
+        await observed.close();
         await app.close();
         throw err;
       }
@@ -77,6 +78,7 @@ Examples:
       await untilShutdown(log, async () => {
         await workers.stop();
         await metricsServer?.close();
+        await observed.close();
         await app.close();
       });
     });

@@ -36,9 +36,10 @@ export interface ServerOptions {
   /**
    * Where this process's metrics go and /metrics reads from; default a new set fed by `app.events`
    * with the snapshot gauges (see deploymentMetrics). Pass one made by deploymentMetrics to keep
-   * it beyond the server's life.
+   * it beyond the server's life; `false` leaves metrics out altogether (no /metrics, no request
+   * histogram), which only the intake benchmark's baseline wants.
    */
-  metrics?: BuildflowMetrics;
+  metrics?: BuildflowMetrics | false;
   /** The snapshot behind the scrape-time gauges when `metrics` is not given; default a StatsService of the server's own. */
   stats?: SnapshotSource;
   /** Bearer key that opens /metrics (besides the admin key); default `config.metrics.key`. */
@@ -73,8 +74,8 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   const tokenSecret = configured ?? randomBytes(48).toString('base64url');
   const carrierKey = options.carrierKey ?? app.config.carrierKey;
   const metricsKey = options.metricsKey ?? app.config.metrics.key;
-  const owned = options.metrics ? undefined : deploymentMetrics(app, { version: options.version ?? 'unknown', ...(options.stats ? { stats: options.stats } : {}) });
-  const metrics = options.metrics ?? owned!.metrics;
+  const owned = options.metrics !== undefined ? undefined : deploymentMetrics(app, { version: options.version ?? 'unknown', ...(options.stats ? { stats: options.stats } : {}) });
+  const metrics = options.metrics === undefined ? owned!.metrics : options.metrics;
   const logging = options.loggerInstance !== undefined || (options.logger !== undefined && options.logger !== false);
   const fastify = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
@@ -106,7 +107,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
 
   registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, metricsKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
   // Before the routes: the request histogram learns them as they are added.
-  await registerMetrics(fastify, metrics, allow('admin', 'metrics'));
+  if (metrics) await registerMetrics(fastify, metrics, allow('admin', 'metrics'));
   if (owned) fastify.addHook('onClose', () => owned.close());
   const routeOptions = { app, adminKey: options.adminKey, tokenSecret };
   await fastify.register(healthRoutes, routeOptions);

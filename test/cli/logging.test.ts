@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loggerOptions, scrubText } from '../../src/cli/logging.js';
 
-function capture(): { logger: pino.Logger; lines(): Record<string, unknown>[]; text(): string } {
+function capture(): { logger: Logger; lines(): Record<string, unknown>[]; text(): string } {
   let out = '';
   const stream = new Writable({
     write(chunk, _enc, done) {

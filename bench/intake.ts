@@ -15,6 +15,11 @@
  * server is the one `serve --no-worker` runs. The baseline run commits and fsyncs one SQLite
  * transaction per request on the event loop (synchronous=FULL), the obvious design group commit
  * replaces.
+ *
+ * Each round runs every backend twice, with metrics on (as `serve` runs: request histogram, order
+ * counters, snapshot gauges, and a scraper reading /metrics every BENCH_SCRAPE_MS, default 1000)
+ * and with metrics off (`buildServer(…, { metrics: false })`), alternating which goes first; the
+ * median ratio on ÷ off is printed (goal ≥ 0.97). BENCH_METRICS=on skips the off runs.
  */
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
@@ -30,6 +35,8 @@ const seconds = envInt('BENCH_SECONDS', 10);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const connections = envInt('BENCH_CONNECTIONS', 64);
 const body = JSON.stringify(orderBody(1));
+const scrapeMs = envInt('BENCH_SCRAPE_MS', 1000);
+const compareMetrics = process.env.BENCH_METRICS !== 'on';
 
 interface Run {
   /** CPU seconds of this process (server and load generator thread) and of the database's Postgres backends. */
@@ -93,13 +100,35 @@ async function echoRun(): Promise<Run> {
   }
 }
 
-async function ordersRun(backend: Backend): Promise<Run> {
-  progress.now = `orders run on ${backend}`;
+/** Reads /metrics every BENCH_SCRAPE_MS while the run lasts, as a Prometheus would; returns the stop function. */
+function scrapeEvery(server: FastifyInstance): () => Promise<void> {
+  let stopped = false;
+  let scrapes = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, scrapeMs));
+      if (stopped) break;
+      const res = await server.inject({ url: '/metrics', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      if (res.statusCode !== 200) throw new Error(`scrape answered ${res.statusCode}`);
+      scrapes++;
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    if (scrapes === 0 && seconds * 1000 > scrapeMs) throw new Error('the scraper never ran');
+  };
+}
+
+async function ordersRun(backend: Backend, metrics: boolean): Promise<Run> {
+  progress.now = `orders run on ${backend}, metrics ${metrics ? 'on' : 'off'}`;
   const d = await benchDeployment(backend);
   try {
-    const server = await buildServer(d.app, { adminKey: ADMIN_KEY, logger: false });
+    const server = await buildServer(d.app, { adminKey: ADMIN_KEY, logger: false, ...(metrics ? {} : { metrics: false }) });
     const before = await cpuSnapshot(d, []);
+    const stopScraping = metrics ? scrapeEvery(server) : undefined;
     const run = await driveServer(server, '/v1/orders');
+    await stopScraping?.();
     const cpu = cpuDelta(before, await cpuSnapshot(d, []));
     return { ...run, cpu: `CPU s: bench process ${cpu.bench.toFixed(1)}${d.database ? `, postgres backends ${cpu.postgres.toFixed(1)}` : ''}` };
   } finally {
@@ -133,6 +162,7 @@ await runBench('intake benchmark', 600, async () => {
   // round and again after every round; each orders run is compared with the mean of the echo runs
   // on either side of it, and the figure is the median round.
   const ratios = new Map<Backend, number[]>(backends.map((b) => [b, []]));
+  const metricsRatios = new Map<Backend, number[]>(backends.map((b) => [b, []]));
   const rates = new Map<Backend, number[]>(backends.map((b) => [b, []]));
   const cpu = new Map<Backend, number[]>(backends.map((b) => [b, []]));
   const echoCpu: number[] = [];
@@ -141,7 +171,13 @@ await runBench('intake benchmark', 600, async () => {
   echoCpu.push(echo.cpuPerRequestUs);
   for (let round = 1; round <= rounds; round++) {
     const runs: [Backend, Run][] = [];
-    for (const backend of backends) runs.push([backend, await ordersRun(backend)]);
+    const offRuns = new Map<Backend, Run>();
+    for (const backend of backends) {
+      // Alternate which goes first, so a drift of the host's speed within a round favours neither.
+      if (compareMetrics && round % 2 === 1) offRuns.set(backend, await ordersRun(backend, false));
+      runs.push([backend, await ordersRun(backend, true)]);
+      if (compareMetrics && round % 2 === 0) offRuns.set(backend, await ordersRun(backend, false));
+    }
     const before = echo;
     echo = await echoRun();
     echoCpu.push(echo.cpuPerRequestUs);
@@ -150,10 +186,18 @@ await runBench('intake benchmark', 600, async () => {
       ratios.get(backend)!.push(r.rps / ceiling);
       rates.get(backend)!.push(r.rps);
       cpu.get(backend)!.push(r.cpuPerRequestUs);
-      console.log(line(`[${round}] ${backend === 'sqlite' ? 'orders (sqlite, group commit)' : 'orders (postgres, group commit)'}`, r, ceiling));
-      if (r.non2xx + r.errors > 0) {
-        console.error(`the ${backend} orders run had failed requests: its figures do not measure intake`);
-        process.exitCode = 1;
+      const name = backend === 'sqlite' ? 'orders (sqlite, group commit)' : 'orders (postgres, group commit)';
+      console.log(line(`[${round}] ${name}`, r, ceiling));
+      const off = offRuns.get(backend);
+      if (off) {
+        console.log(line(`[${round}]   same, metrics off`, off, ceiling));
+        metricsRatios.get(backend)!.push(r.rps / off.rps);
+      }
+      for (const run of [r, off]) {
+        if (run && run.non2xx + run.errors > 0) {
+          console.error(`the ${backend} orders run had failed requests: its figures do not measure intake`);
+          process.exitCode = 1;
+        }
       }
     }
     console.log(line(`[${round}] echo (schema, no database)`, echo));
@@ -163,6 +207,9 @@ await runBench('intake benchmark', 600, async () => {
 
   const spread = (xs: number[]) => `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
   console.log(`ratio orders/echo, median of ${rounds} rounds (range): ${[...ratios].map(([b, xs]) => `${b} ${spread(xs)}`).join(', ')} (goal >= 0.50)`);
+  if (compareMetrics) {
+    console.log(`intake metrics on / off, median of ${rounds} rounds (range), scraped every ${scrapeMs} ms: ${[...metricsRatios].map(([b, xs]) => `${b} ${spread(xs)}`).join(', ')} (goal >= 0.97)`);
+  }
   // CPU per request drifts with the host's speed far less than the rate does: it says what an
   // order costs beside an echo request, whatever the latency of the closed loop.
   const echoUs = median(echoCpu);

@@ -7,6 +7,8 @@ import { cancelOrder } from './orders/cancel-order.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
+import { BuildflowEvents, type OrderFinalNote, type SettlingMessage } from './observe/events.js';
+import { describeOrderFinals } from './observe/order-finals.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 import { openProductCache, type ProductCache } from './catalog/product-cache.js';
 import { adjustStock, getProduct, upsertProduct, type ProductInput, type ProductView, type StockAdjustment } from './catalog/products.js';
@@ -22,6 +24,13 @@ export interface Buildflow {
   signal: WakeSignal;
   /** Product reads for display; Redis when BUILDFLOW_REDIS_URL is set, else none. */
   cache: ProductCache;
+  /** What committed in this process (orders placed and settled, step outcomes), for metrics and logs. */
+  events: BuildflowEvents;
+  /**
+   * Reports committed final states to {@link events}, with each order's reference, total and
+   * placement time read in one query. Resolves when reported; never rejects.
+   */
+  reportOrderFinals(notes: readonly OrderFinalNote[], messageOf?: (orderId: string) => SettlingMessage | undefined): Promise<void>;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
   /** One product, from the cache when it holds it. */
   getProduct(sku: string): Promise<ProductView>;
@@ -59,11 +68,19 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     }
     const signal = new WakeSignal();
     const cache = openProductCache(config);
+    const events = new BuildflowEvents();
+    const reportOrderFinals: Buildflow['reportOrderFinals'] = async (notes, messageOf) => {
+      if (notes.length === 0 || !events.wantsFinalOrders()) return;
+      events.ordersFinal(await describeOrderFinals(db, notes, messageOf));
+    };
     const intake = new OrderIntake({
       db,
       durable: sync,
       maxItemsPerOrder: config.maxItemsPerOrder,
-      onCommitted: () => signal.wake(),
+      onCommitted: (placed) => {
+        signal.wake();
+        events.ordersPlaced(placed);
+      },
       ...(storage.orderWriter ? { writer: storage.orderWriter } : {}),
     });
     return {
@@ -72,6 +89,8 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       gateway,
       signal,
       cache,
+      events,
+      reportOrderFinals,
       placeOrder: (input) => intake.place(input),
       async getProduct(sku) {
         const cached = await cache.get(sku);
@@ -91,7 +110,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
         return product;
       },
       async cancelOrder(idOrReference) {
-        const order = await cancelOrder(db, idOrReference);
+        const order = await cancelOrder(db, idOrReference, Date.now(), undefined, (notes) => void reportOrderFinals(notes));
         await cache.invalidate(order.items.map((i) => i.sku));
         signal.wake();
         await sync();

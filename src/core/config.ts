@@ -64,6 +64,17 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS: Type.Integer({ default: 50, minimum: 1 }),
   // Requests per minute one customer may make, so no customer can exhaust the API for the others.
   BUILDFLOW_CUSTOMER_RATE_LIMIT: Type.Integer({ default: 600, minimum: 1 }),
+  // Bearer key a Prometheus scraper uses for /metrics and nothing else; the admin key works too.
+  BUILDFLOW_METRICS_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  // `buildflow worker` serves /metrics on this port when set (serve has /metrics on its own port).
+  BUILDFLOW_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  BUILDFLOW_METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  // Stats: a product with this many or fewer units available counts as low on stock.
+  BUILDFLOW_LOW_STOCK_MARK: Type.Integer({ default: 5, minimum: 0 }),
+  // Stats: the stock-vs-ledger check reads the whole ledger, so it runs at most this often (only while someone polls).
+  BUILDFLOW_STATS_STOCK_CHECK_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
+  // How often worker processes heartbeat into the registry; three missed heartbeats show a worker as gone.
+  BUILDFLOW_WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100, maximum: 600_000 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -94,6 +105,8 @@ export interface Config {
   maxOpenOrders: number;
   carrierKey: string | undefined;
   rateLimits: { signinPerAccount: number; signinPerAddress: number; perCustomer: number };
+  metrics: { key: string | undefined; port: number | undefined; host: string };
+  stats: { lowStockMark: number; stockCheckIntervalMs: number; heartbeatMs: number };
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -153,6 +166,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       signinPerAccount: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ACCOUNT,
       signinPerAddress: raw.BUILDFLOW_SIGNIN_LIMIT_PER_ADDRESS,
       perCustomer: raw.BUILDFLOW_CUSTOMER_RATE_LIMIT,
+    },
+    metrics: { key: raw.BUILDFLOW_METRICS_KEY, port: raw.BUILDFLOW_METRICS_PORT, host: raw.BUILDFLOW_METRICS_HOST },
+    stats: {
+      lowStockMark: raw.BUILDFLOW_LOW_STOCK_MARK,
+      stockCheckIntervalMs: raw.BUILDFLOW_STATS_STOCK_CHECK_MS,
+      heartbeatMs: raw.BUILDFLOW_WORKER_HEARTBEAT_MS,
     },
   };
 }

@@ -13,6 +13,7 @@ export type Caller =
   | { kind: 'anonymous' }
   | { kind: 'admin' }
   | { kind: 'carrier' }
+  | { kind: 'metrics' }
   | { kind: 'customer'; customerId: string; token: string };
 
 declare module 'fastify' {
@@ -40,6 +41,8 @@ export interface AuthOptions {
   db: Kysely<Database>;
   adminKey: string;
   carrierKey: string | undefined;
+  /** Bearer key that opens /metrics and nothing else. */
+  metricsKey?: string | undefined;
   tokenSecret: string;
   /** Requests per minute per customer. */
   perCustomerLimit: number;
@@ -55,6 +58,7 @@ const unauthorized = (message: string) => new ApiError('UNAUTHORIZED', message, 
 export function registerAuth(fastify: FastifyInstance, o: AuthOptions): void {
   const isAdmin = keyMatcher(o.adminKey);
   const isCarrier = keyMatcher(o.carrierKey);
+  const isMetrics = keyMatcher(o.metricsKey);
   const perCustomer = new RateLimiter(o.perCustomerLimit, 60_000);
   fastify.decorateRequest('caller', null as never);
   fastify.addHook('onRequest', async (request) => {
@@ -71,6 +75,10 @@ export function registerAuth(fastify: FastifyInstance, o: AuthOptions): void {
     }
     if (isCarrier(hashed)) {
       request.caller = { kind: 'carrier' };
+      return;
+    }
+    if (isMetrics(hashed)) {
+      request.caller = { kind: 'metrics' };
       return;
     }
     let customerId: string;
@@ -92,6 +100,7 @@ const NEEDS: Record<string, string> = {
   customer: 'a customer token',
   admin: 'the admin key',
   carrier: 'the carrier key',
+  metrics: 'the metrics key',
 };
 
 /** An onRequest hook admitting only the given kinds of caller: 401 without credentials, 403 with the wrong ones. */

@@ -1,11 +1,16 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Buildflow } from '../core/buildflow.js';
 import { randomBytes } from 'node:crypto';
 import { assertSecuritySettings, isStrongSecret } from '../core/customers/token-secret.js';
 import { BuildflowError } from '../core/errors.js';
 import { IDENTITY_HEADER, packageVersion } from '../core/package-info.js';
-import { registerAuth } from './auth.js';
+import { allow, registerAuth } from './auth.js';
+import type { BuildflowMetrics } from './metrics/buildflow-metrics.js';
+import { deploymentMetrics } from './metrics/deployment-metrics.js';
+import { registerMetrics } from './metrics/metrics-route.js';
+import type { SnapshotSource } from './metrics/snapshot-gauges.js';
+import { registerRequestId, registerRequestLog, requestId } from './request-log.js';
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { frameworkErrorOptions } from './framework-errors.js';
@@ -17,6 +22,7 @@ import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
 import { customerRoutes } from './routes/customers.js';
 import { shipmentRoutes } from './routes/shipments.js';
+import { adminStatsRoutes } from './routes/admin-stats.js';
 
 // Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room.
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -26,6 +32,21 @@ export interface ServerOptions {
   adminKey: string;
   /** Fastify's logger option; default off. */
   logger?: FastifyServerOptions['logger'];
+  /** A logger to use as it is (pino); beats `logger`. */
+  loggerInstance?: FastifyBaseLogger;
+  /**
+   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.events`
+   * with the snapshot gauges (see deploymentMetrics). Pass one made by deploymentMetrics to keep
+   * it beyond the server's life; `false` leaves metrics out altogether (no /metrics, no request
+   * histogram), which only the intake benchmark's baseline wants.
+   */
+  metrics?: BuildflowMetrics | false;
+  /** The snapshot behind the scrape-time gauges when `metrics` is not given; default a StatsService of the server's own. */
+  stats?: SnapshotSource;
+  /** Bearer key that opens /metrics (besides the admin key); default `config.metrics.key`. */
+  metricsKey?: string;
+  /** The version buildflow_build_info reports; default the package version. */
+  version?: string;
   /** Largest accepted request body in bytes; default {@link DEFAULT_BODY_LIMIT}. */
   bodyLimit?: number;
   /**
@@ -53,8 +74,15 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   }
   const tokenSecret = configured ?? randomBytes(48).toString('base64url');
   const carrierKey = options.carrierKey ?? app.config.carrierKey;
+  const metricsKey = options.metricsKey ?? app.config.metrics.key;
+  const owned = options.metrics !== undefined ? undefined : deploymentMetrics(app, { version: options.version ?? packageVersion(), ...(options.stats ? { stats: options.stats } : {}) });
+  const metrics = options.metrics === undefined ? owned!.metrics : options.metrics;
+  const logging = options.loggerInstance !== undefined || (options.logger !== undefined && options.logger !== false);
   const fastify = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    // One line per request, written by registerRequestLog, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...frameworkErrorOptions,
     ajv: {
@@ -77,12 +105,17 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   fastify.addHook('onRequest', async (_request, reply) => {
     reply.header(IDENTITY_HEADER, version);
   });
+  registerRequestId(fastify);
+  if (logging) registerRequestLog(fastify);
   registerErrorHandling(fastify);
   registerDurableWrites(fastify, app);
   fastify.addHook('preValidation', coerceQuery);
   await registerOpenApi(fastify, version);
 
-  registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
+  registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, metricsKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
+  // Before the routes: the request histogram learns them as they are added.
+  if (metrics) await registerMetrics(fastify, metrics, allow('admin', 'metrics'));
+  if (owned) fastify.addHook('onClose', () => owned.close());
   const routeOptions = { app, adminKey: options.adminKey, tokenSecret };
   await fastify.register(healthRoutes, routeOptions);
   await fastify.register(productRoutes, routeOptions);
@@ -90,5 +123,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(notificationRoutes, routeOptions);
   await fastify.register(customerRoutes, routeOptions);
   await fastify.register(shipmentRoutes, routeOptions);
+  await fastify.register(adminStatsRoutes, routeOptions);
   return fastify;
 }

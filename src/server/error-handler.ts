@@ -60,7 +60,8 @@ export function registerErrorHandling(fastify: FastifyInstance): void {
     if (status >= 500) {
       request.log.error({ err }, 'request failed');
     } else {
-      request.log.info({ code: mapped.code, message: mapped.message }, 'request rejected');
+      // The request's own line (request-log.ts) says 4xx at info; the why is for whoever debugs it.
+      request.log.debug({ code: mapped.code, message: mapped.message }, 'request rejected');
     }
     const body: ErrorBody = { error: { code: mapped.code, message: mapped.message } };
     return reply.code(status).headers(mapped.headers ?? {}).send(body);

@@ -1,6 +1,9 @@
 import type { Buildflow } from '../core/buildflow.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
+import type { SettlingMessage } from '../core/observe/events.js';
+import type { OutboxMessage } from '../core/outbox/outbox.js';
 import { TopicQueues } from '../core/transport/topic-queues.js';
+import { WorkerHeartbeat } from '../core/stats/worker-registry.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
@@ -32,8 +35,32 @@ export interface RunningWorkers {
   id: string;
   transport: 'local' | 'redis';
   roles: WorkerRoles;
-  /** Stop taking work, finish what is in hand, then return. */
+  /** Resolves once the process is in the worker registry (stats, `buildflow dashboard`). */
+  registered: Promise<void>;
+  /** Stop taking work, finish what is in hand, deregister, then return. */
   stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Registers the process's workers and heartbeats until stopped. A registry that cannot be written
+ * (database away at start) is logged, not fatal: the heartbeat registers on its next tick.
+ */
+function startHeartbeat(app: Buildflow, id: string, roles: WorkerRoles, transport: string, concurrency: number, runner: PipelineRunner, logger: Logger) {
+  const names = (Object.keys(roles) as (keyof WorkerRoles)[]).filter((r) => roles[r]);
+  const heartbeat = new WorkerHeartbeat(
+    app.db,
+    { id, roles: names, transport, concurrency, heartbeatMs: app.config.stats.heartbeatMs },
+    () => runner.handled,
+    (err) => logger.warn({ err: (err as Error).message }, 'worker heartbeat failed'),
+  );
+  const registered = heartbeat.start().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'worker registration failed'));
+  return {
+    registered,
+    async stop() {
+      await registered;
+      await heartbeat.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'worker deregistration failed'));
+    },
+  };
 }
 
 // On Redis, each step queue keeps this many jobs in flight per unit of concurrency: jobs that
@@ -49,7 +76,17 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     maxAttempts: app.config.maxAttempts,
     logger: options.logger ?? silentLogger,
     onStockChanged: (skus) => void app.cache.invalidate(skus),
+    onOrdersFinal: (notes, messages) => void app.reportOrderFinals(notes, settlingMessageOf(messages)),
+    onStepOutcomes: (outcomes) => app.events.stepOutcomes(outcomes),
   });
+}
+
+/** Which of a transaction's messages settled an order: the one for that order (a notify message never settles one). */
+function settlingMessageOf(messages: readonly OutboxMessage[]): (orderId: string) => SettlingMessage | undefined {
+  return (orderId) => {
+    const m = messages.find((x) => x.orderId === orderId && x.topic !== 'notify') ?? messages.find((x) => x.orderId === orderId);
+    return m ? { messageId: m.id, topic: m.topic, attempt: m.attempts } : undefined;
+  };
 }
 
 /** The sweeper of a deployment, dropping cached reads of the stock it releases. */
@@ -58,6 +95,7 @@ export function createSweeper(app: Buildflow, logger: Logger = silentLogger): Sw
     intervalMs: app.config.sweepIntervalMs,
     stuckAfterMs: app.config.stuckAfterMs,
     onStockChanged: (skus) => void app.cache.invalidate(skus),
+    onOrdersFinal: (notes) => void app.reportOrderFinals(notes),
   });
 }
 
@@ -78,13 +116,18 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   if (!redisUrl) {
     const worker = roles.steps ? new OutboxWorker(app.db, app.signal, runner, logger, { batchSize, leaseMs, pollMs }) : undefined;
     worker?.start(concurrency);
+    const id = worker?.id ?? `worker-${process.pid}`;
+    const effective = { ...roles, relay: false };
+    const heartbeat = startHeartbeat(app, id, effective, 'local', concurrency, runner, logger);
     return {
-      id: worker?.id ?? `worker-${process.pid}`,
+      id,
       transport: 'local',
-      roles: { ...roles, relay: false },
+      roles: effective,
+      registered: heartbeat.registered,
       async stop(timeoutMs) {
         await sweeper?.stop();
         await worker?.stop(timeoutMs);
+        await heartbeat.stop();
       },
     };
   }
@@ -114,15 +157,19 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
       })
     : undefined;
   consumer?.start();
+  const id = consumer?.id ?? `relay-${process.pid}`;
+  const heartbeat = startHeartbeat(app, id, roles, 'redis', concurrency, runner, logger);
   return {
-    id: consumer?.id ?? `relay-${process.pid}`,
+    id,
     transport: 'redis',
     roles,
+    registered: heartbeat.registered,
     async stop(timeoutMs) {
       await sweeper?.stop();
       await relay?.stop();
       await queues.close(timeoutMs);
       await consumer?.drain();
+      await heartbeat.stop();
     },
   };
 }

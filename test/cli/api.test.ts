@@ -21,7 +21,7 @@ afterAll(async () => {
       // SIGTERM is a graceful shutdown: in-flight requests and work finish, the process exits 0.
       const code = await server.stop();
       expect(code, server.output().stderr).toBe(0);
-      expect(server.output().stdout).toContain('"msg":"stopped"');
+      expect(server.output().stderr).toContain('"msg":"stopped"');
     }
   } finally {
     tmp.remove();

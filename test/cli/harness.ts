@@ -40,6 +40,41 @@ afterAll(() => {
 });
 
 /**
+ * Every credential a spawned CLI was given or printed as data in this file (keys, secrets, tokens
+ * and passwords from its environment, passwords piped to `login`/`customer create`, tokens on
+ * stdout), and everything spawned CLIs wrote to stderr, where logs and errors go. After the file,
+ * no credential may appear in any of it.
+ */
+const secrets = new Set<string>();
+const logs: { args: string[]; stderr: string }[] = [];
+const SECRET_ENV = /KEY|PASSWORD|SECRET|TOKEN/;
+
+function noteSecrets(args: string[], env: NodeJS.ProcessEnv, input?: string): void {
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('BUILDFLOW_') && SECRET_ENV.test(k) && v && v.length >= 8) secrets.add(v);
+  const takesPassword = args[0] === 'login' || (args[0] === 'customer' && args[1] === 'create');
+  if (takesPassword && input) for (const line of input.split('\n')) if (line.trim().length >= 8) secrets.add(line.trim());
+}
+
+function noteOutput(args: string[], stdout: string, stderr: string): void {
+  for (const m of stdout.matchAll(/\bbft_[A-Za-z0-9_-]+/g)) secrets.add(m[0]);
+  logs.push({ args, stderr });
+}
+
+/** Credentials of this file's spawned CLIs that ended up in their stderr (should be none). */
+export function leakedSecrets(): { args: string; secret: string }[] {
+  const leaks: { args: string; secret: string }[] = [];
+  for (const { args, stderr } of logs) for (const secret of secrets) if (stderr.includes(secret)) leaks.push({ args: args.join(' '), secret: `${secret.slice(0, 4)}…` });
+  return leaks;
+}
+
+afterAll(() => {
+  const leaks = leakedSecrets();
+  secrets.clear();
+  logs.length = 0;
+  if (leaks.length > 0) throw new Error(`credentials in the logs of spawned CLIs: ${JSON.stringify(leaks)}`);
+});
+
+/**
  * The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, cheap
  * scrypt, no colour, a throwaway config directory, and the test admin key (pass
  * `BUILDFLOW_ADMIN_KEY: ''` to act without it).
@@ -61,13 +96,18 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs `buildflow <args>` to completion. stdin gets `input` (or nothing) and is closed. */
 export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = cliEnv(options.env);
+    noteSecrets(args, env, options.input);
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      noteOutput(args, stdout, stderr);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }
@@ -116,7 +156,7 @@ export function freePort(): Promise<number> {
 export interface RunningProcess {
   child: ChildProcess;
   output(): { stdout: string; stderr: string };
-  /** Resolves when stdout has a line containing `text`. */
+  /** Resolves when stdout or stderr (where logs go) has a line containing `text`. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   /** Resolves when stderr contains `text`. */
   waitForStderr(text: string, timeoutMs?: number): Promise<void>;
@@ -128,12 +168,19 @@ export interface RunningProcess {
 
 /** Starts a long-running `buildflow <args>` (serve, worker). */
 export function startCli(args: string[], env: Record<string, string> = {}): RunningProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const fullEnv = cliEnv(env);
+  noteSecrets(args, fullEnv);
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      noteOutput(args, stdout, stderr);
+      resolve(code);
+    }),
+  );
   const waitFor = async (stream: () => string, text: string, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (!stream().includes(text)) {
@@ -149,7 +196,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
     waitForStderr: (text, timeoutMs = 30_000) => waitFor(() => stderr, text, timeoutMs),
     async waitForOutput(text, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!stdout.includes(text)) {
+      while (!stdout.includes(text) && !stderr.includes(text)) {
         if (child.exitCode !== null) throw new Error(`process exited ${child.exitCode} before "${text}":\n${stdout}\n${stderr}`);
         if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${stdout}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -29,13 +29,15 @@ afterAll(async () => {
 describe('buildflow serve and worker', () => {
   it('when serve generated the admin key, then it says where the key is but never prints it', () => {
     const key = readFileSync(join(tmp.dir, 'admin-key'), 'utf8').trim();
-    const { stdout } = server!.output();
-    expect(stdout).toContain(`cat ${join(tmp.dir, 'admin-key')}`);
-    expect(stdout).not.toContain(key);
+    // Logs go to stderr; stdout stays for data.
+    const { stdout, stderr } = server!.output();
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`cat ${join(tmp.dir, 'admin-key')}`);
+    expect(stderr).not.toContain(key);
     // The token secret is generated the same way and never printed either.
     const secret = readFileSync(join(tmp.dir, 'token-secret'), 'utf8').trim();
-    expect(stdout).toContain(join(tmp.dir, 'token-secret'));
-    expect(stdout).not.toContain(secret);
+    expect(stderr).toContain(join(tmp.dir, 'token-secret'));
+    expect(stderr).not.toContain(secret);
   });
 
   it('when no worker runs, then --wait gives up after --timeout-ms with exit 5; a worker then settles the order', async () => {
@@ -62,7 +64,7 @@ describe('buildflow serve and worker', () => {
     } finally {
       expect(await worker.stop()).toBe(0);
     }
-    expect(worker.output().stdout).toContain('"msg":"stopped"');
+    expect(worker.output().stderr).toContain('"msg":"stopped"');
   });
 
   it('when the port is taken, then serve exits 8 with one line on stderr', async () => {

@@ -22,6 +22,8 @@ BUILDFLOW_TOKEN_SECRET, or in development a secret kept in <data dir>/token-secr
 BUILDFLOW_ENV=production a missing or weak secret stops the start (exit 2). With
 BUILDFLOW_DATABASE_URL the data lives in Postgres; with BUILDFLOW_REDIS_URL the workers (here or in
 \`buildflow worker\` processes) take their work from Redis queues and product reads are cached there.
+GET /metrics (Prometheus) answers the admin key or BUILDFLOW_METRICS_KEY as a bearer. Logs are
+JSON lines on stderr (pretty on a terminal), one per request and one per order settled here.
 
 Examples:
   $ buildflow serve
@@ -31,30 +33,36 @@ Examples:
   $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
     )
     .action(async (opts) => {
-      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { loggerOptions }, { untilShutdown }, { resolveTokenSecret }] = await Promise.all([
-        import('../../core/config.js'),
-        import('../../core/buildflow.js'),
-        import('../../server/build-server.js'),
-        import('../../worker/start-workers.js'),
-        import('../logging.js'),
-        import('../shutdown.js'),
-        import('../../core/customers/token-secret.js'),
-      ]);
+      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { createLogger }, { untilShutdown }, { resolveTokenSecret }, { observeProcess }] =
+        await Promise.all([
+          import('../../core/config.js'),
+          import('../../core/buildflow.js'),
+          import('../../server/build-server.js'),
+          import('../../worker/start-workers.js'),
+          import('../logging.js'),
+          import('../shutdown.js'),
+          import('../../core/customers/token-secret.js'),
+          import('../observe-process.js'),
+        ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
       // Refuse a production start with a missing or weak token secret before opening anything.
       const tokenSecret = resolveTokenSecret(config);
+      const logger = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       let server: FastifyInstance | undefined;
+      const observed = observeProcess(app, logger);
       try {
         const adminKey = resolveAdminKey(config);
-        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, logger: loggerOptions(config.logLevel) });
+        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics: observed.metrics, version: observed.version });
+        await listen(server, config.host, config.port);
+        // Only once listening: a start that fails says one line, the reason, and nothing else.
         logAdminKey(server, adminKey);
         server.log.info(
           tokenSecret.source === 'env' ? 'token secret taken from BUILDFLOW_TOKEN_SECRET' : `token secret is kept in ${tokenSecret.file ?? ''}`,
         );
-        await listen(server, config.host, config.port);
       } catch (err) {
         await server?.close();
+        await observed.close();
         await app.close();
         throw err;
       }
@@ -69,6 +77,7 @@ Examples:
       await untilShutdown(log, async () => {
         await running.close(); // stops accepting, drains in-flight requests
         await workers?.stop();
+        await observed.close();
         await app.close();
       });
     });

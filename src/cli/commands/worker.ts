@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import type { FastifyInstance } from 'fastify';
 import { CliError } from '../cli-error.js';
 import { intArg } from '../parse.js';
 
@@ -11,6 +12,8 @@ export function registerWorker(program: Command): void {
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port (env BUILDFLOW_METRICS_PORT; default: no metrics server)', intArg(0, 65535))
+    .option('--metrics-host <host>', 'address for /metrics (env BUILDFLOW_METRICS_HOST, default 127.0.0.1)')
     .addHelpText(
       'after',
       `
@@ -18,33 +21,81 @@ Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in ha
 and exits 0. Any number of workers may share one database; each message is worked by one of them
 at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
+With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
+or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8.
 
 Examples:
   $ buildflow worker
   $ buildflow worker --data-dir /var/lib/buildflow --concurrency 4
   $ BUILDFLOW_DATABASE_URL=postgres://db/shop BUILDFLOW_REDIS_URL=redis://cache:6379 buildflow worker --concurrency 8
-  $ buildflow worker --no-steps --no-sweeper      # a relay-only process`,
+  $ buildflow worker --no-steps --no-sweeper      # a relay-only process
+  $ BUILDFLOW_METRICS_KEY=… buildflow worker --metrics-port 9464 --metrics-host 0.0.0.0`,
     )
     .action(async (opts) => {
       if (!opts.steps && !opts.relay && !opts.sweeper) throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay and --no-sweeper together leave no role');
-      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }] = await Promise.all([
-        import('../../core/config.js'),
-        import('../../core/buildflow.js'),
-        import('../../worker/start-workers.js'),
-        import('../logging.js'),
-        import('../shutdown.js'),
-      ]);
-      const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_WORKER_CONCURRENCY: opts.concurrency });
+      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }, { observeProcess }, { buildMetricsServer }, { resolveAdminKey }] =
+        await Promise.all([
+          import('../../core/config.js'),
+          import('../../core/buildflow.js'),
+          import('../../worker/start-workers.js'),
+          import('../logging.js'),
+          import('../shutdown.js'),
+          import('../observe-process.js'),
+          import('../../server/metrics/metrics-server.js'),
+          import('../../core/admin-key.js'),
+        ]);
+      const config = loadConfig({
+        BUILDFLOW_DATA_DIR: opts.dataDir,
+        BUILDFLOW_WORKER_CONCURRENCY: opts.concurrency,
+        BUILDFLOW_METRICS_PORT: opts.metricsPort,
+        BUILDFLOW_METRICS_HOST: opts.metricsHost,
+      });
       const log = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
+      let metricsServer: FastifyInstance | undefined;
+      const observed = observeProcess(app, log);
+      try {
+        if (config.metrics.port !== undefined) {
+          const adminKey = resolveAdminKey(config);
+          metricsServer = await buildMetricsServer(observed.metrics, { keys: [adminKey.key, config.metrics.key], loggerInstance: log });
+          await listenOrExplain(metricsServer, config.metrics.host, config.metrics.port);
+        }
+      } catch (err) {
+        await metricsServer?.close();
+        await observed.close();
+        await app.close();
+        throw err;
+      }
       const workers = startWorkers(app, { logger: log, roles: { steps: opts.steps, relay: opts.relay, sweeper: opts.sweeper } });
       log.info(
         { database: config.databaseUrl ? 'postgres' : config.dataDir, transport: workers.transport, roles: workers.roles, concurrency: config.workerConcurrency, worker: workers.id },
         'buildflow worker ready',
       );
+      if (metricsServer) {
+        const url = metricsUrl(metricsServer, config.metrics.host);
+        log.info({ url }, `metrics on ${url}`);
+      }
       await untilShutdown(log, async () => {
         await workers.stop();
+        await metricsServer?.close();
+        await observed.close();
         await app.close();
       });
     });
+}
+
+async function listenOrExplain(server: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new CliError('CANNOT_LISTEN', `cannot serve metrics on ${host}:${port}: ${why}`);
+  }
+}
+
+function metricsUrl(server: FastifyInstance, host: string): string {
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
 }

@@ -154,6 +154,33 @@ export interface CountersTable {
   value: number;
 }
 
+/**
+ * Running totals kept by database triggers (migration 0006); a figure is the sum of its rows over
+ * `slot` (one slot per Postgres backend, slot 0 on SQLite and for folded slots).
+ */
+export interface StatsCountersTable {
+  name: string;
+  slot: number;
+  value: number;
+}
+
+/** One registered worker process and its last heartbeat. */
+export interface WorkersTable {
+  id: string;
+  host: string;
+  pid: number;
+  /** Comma-separated: steps, relay, sweeper. */
+  roles: string;
+  transport: string;
+  concurrency: number;
+  /** How often it promised to heartbeat; three missed make it gone. */
+  heartbeat_ms: number;
+  started_at: Millis;
+  last_seen_at: Millis;
+  /** Messages its steps handled, as of its last heartbeat. */
+  handled: number;
+}
+
 /** The whole schema, as kysely sees it. */
 export interface Database {
   products: ProductsTable;
@@ -170,6 +197,8 @@ export interface Database {
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
   counters: CountersTable;
+  stats_counters: StatsCountersTable;
+  workers: WorkersTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -55,8 +55,8 @@ export interface IntakeOptions {
   /** Resolves once everything committed so far survives power loss (the WAL fsync). */
   durable: () => Promise<void>;
   clock?: () => number;
-  /** Called after a batch with new orders committed: wakes in-process workers. */
-  onCommitted?: () => void;
+  /** Called once new orders are durably committed, with how many (replays are not new): wakes in-process workers, counts them. */
+  onCommitted?: (placed: number) => void;
   /** Most orders per transaction (default 256); 1 turns group commit off. */
   maxBatch?: number;
   /**
@@ -125,7 +125,7 @@ export class OrderIntake {
       (o) => {
         this.inFlight--;
         if (!o.ok) throw outcomeError(o);
-        if (!o.replayed) this.options.onCommitted?.();
+        if (!o.replayed) this.options.onCommitted?.(1);
         return toResult(o);
       },
       (err: unknown) => {
@@ -136,7 +136,9 @@ export class OrderIntake {
   }
 
   private answer(batch: Pending[], outcomes: OrderOutcome[]): void {
-    if (outcomes.some((o) => o.ok && !o.replayed)) this.options.onCommitted?.();
+    let placed = 0;
+    for (const o of outcomes) if (o.ok && !o.replayed) placed++;
+    if (placed > 0) this.options.onCommitted?.(placed);
     outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(toResult(o)) : batch[i]!.reject(outcomeError(o))));
   }
 

@@ -5,6 +5,8 @@ import { enqueue, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
 import { takeStockChanges } from '../catalog/stock-changes.js';
 import { lockStockOf } from '../catalog/stock.js';
+import type { OrderFinalNote } from '../observe/events.js';
+import { takeOrderFinals } from '../observe/order-finals.js';
 
 // The step that moves an order on from each in-progress status.
 const NEXT_STEP: Partial<Record<OrderStatus, Topic>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
@@ -23,7 +25,10 @@ export interface SweepResult {
  * on the shelf, order cancelled `reservation_expired`), and re-queues the next step of orders that
  * sat in a non-final state longer than `stuckAfterMs` with no queued work (lost queue data).
  */
-export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs: number }): Promise<SweepResult> {
+export async function sweep(
+  db: Kysely<Database>,
+  o: { now: number; stuckAfterMs: number; /** Called once the expiries committed, with the orders they cancelled. */ onOrdersFinal?: (notes: OrderFinalNote[]) => void },
+): Promise<SweepResult> {
   const expiredIds = await db
     .selectFrom('orders')
     .select('id')
@@ -34,6 +39,7 @@ export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs
     .execute();
   let expired = 0;
   let stockChanged: string[] = [];
+  let finals: OrderFinalNote[] = [];
   if (expiredIds.length > 0) {
     await db.transaction().execute(async (trx) => {
       await lockStockOf(trx, expiredIds.map((e) => e.id));
@@ -47,7 +53,9 @@ export async function sweep(db: Kysely<Database>, o: { now: number; stuckAfterMs
         if (r.cancelled) expired++;
       }
       stockChanged = takeStockChanges(trx);
+      finals = takeOrderFinals(trx);
     });
+    if (finals.length > 0) o.onOrdersFinal?.(finals);
   }
 
   let redriven = 0;

@@ -1,0 +1,194 @@
+import { hostname } from 'node:os';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { CANCEL_REASONS, IN_PROGRESS_STATUSES, ORDER_STATUSES, type CancelReason, type OrderStatus } from '../domain/order-status.js';
+import { listDeadLetters } from '../outbox/dead-letters.js';
+import { TOPICS } from '../outbox/outbox.js';
+import { readCounters } from './counters.js';
+import { splitPending } from './outbox-depths.js';
+import {
+  STATS_SCAN_CAP,
+  type LatencyStats,
+  type QueueCounts,
+  type RecentOrder,
+  type StatsSnapshot,
+  type StockStats,
+  type StuckOrders,
+  type TopicStats,
+} from './snapshot-types.js';
+import { listWorkers } from './worker-registry.js';
+import type { StatsService } from './stats-service.js';
+
+/** What {@link collectStats} reads besides the database. */
+export interface StatsSource {
+  db: Kysely<Database>;
+  storage: 'sqlite' | 'postgres';
+  transport: 'local' | 'redis';
+  version: string;
+  /** config.stuckAfterMs. */
+  stuckAfterMs: number;
+  /** Placed → confirmed latency is taken over the orders confirmed this long ago at most; default 60 s. */
+  latencyWindowMs?: number;
+  /** Most recent orders and dead letters listed; default 10 each. */
+  recentLimit?: number;
+  /** bee-queue's counts per topic (scale-out); absent or null: not shown. */
+  queueCounts?: () => Promise<Map<string, QueueCounts> | null>;
+  /** The background stock check's last result; absent: not run. */
+  stock?: () => StockStats;
+  /** The answering process's uptime; default this process's. */
+  uptimeMs?: () => number;
+}
+
+/** Confirmed orders looked at for latency percentiles, newest first. */
+const LATENCY_SAMPLES = 2_000;
+
+/**
+ * Takes one stats snapshot of a deployment. Every figure comes from the trigger-kept counters
+ * (migration 0006) or from a query bounded by an index range and {@link STATS_SCAN_CAP}; nothing
+ * counts done outbox rows or the orders table. Read-only. Callers that poll should go through
+ * {@link StatsService}, which adds rates, keeps the stock check in the background and computes at
+ * most once per second however many ask.
+ */
+export async function collectStats(source: StatsSource, now = Date.now()): Promise<StatsSnapshot> {
+  const started = performance.now();
+  const { db } = source;
+  const recentLimit = source.recentLimit ?? 10;
+  const windowMs = source.latencyWindowMs ?? 60_000;
+  const [counters, split, stuck, latency, recent, deadLetters, workers, queueCounts] = await Promise.all([
+    readCounters(db),
+    splitPending(db, now),
+    stuckOrders(db, now, source.stuckAfterMs),
+    confirmLatency(db, now, windowMs),
+    recentOrders(db, recentLimit),
+    listDeadLetters(db, recentLimit),
+    listWorkers(db, now),
+    source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
+  ]);
+  const counter = (name: string) => counters.get(name) ?? 0;
+
+  const topicNames = [...TOPICS, ...[...counters.keys()].flatMap((k) => (k.startsWith('outbox:pending:') ? [k.slice(15)] : []))];
+  const topics: TopicStats[] = [...new Set(topicNames)].map((topic) => {
+    const pending = Math.max(0, counter(`outbox:pending:${topic}`));
+    const s = split.byTopic.get(topic) ?? { delayed: 0, active: 0, oldestWaitingSince: null };
+    const delayed = Math.min(pending, s.delayed);
+    const active = Math.min(pending - delayed, s.active);
+    return {
+      topic,
+      pending,
+      waiting: pending - delayed - active,
+      delayed,
+      active,
+      dead: counter(`outbox:dead:${topic}`),
+      capped: split.capped,
+      oldestWaitingMs: s.oldestWaitingSince === null ? null : Math.max(0, now - s.oldestWaitingSince),
+      succeeded: counter(`outbox:done:${topic}`),
+      failed: counter(`failed:${topic}`),
+      redis: queueCounts?.get(topic) ?? null,
+    };
+  });
+
+  const byStatus = Object.fromEntries(ORDER_STATUSES.map((s) => [s, counter(`orders:${s}`)])) as Record<OrderStatus, number>;
+  const cancelledByReason = Object.fromEntries(CANCEL_REASONS.map((r) => [r, counter(`cancelled:${r}`)])) as Record<CancelReason, number>;
+  const ordersPlaced = ORDER_STATUSES.reduce((n, s) => n + byStatus[s], 0);
+  // Shipped and delivered orders were confirmed on the way.
+  const ordersConfirmed = byStatus.confirmed + byStatus.shipped + byStatus.delivered;
+  const ordersCancelled = [...counters].reduce((n, [k, v]) => (k.startsWith('cancelled:') ? n + v : n), 0);
+
+  const stock: StockStats = source.stock?.() ?? {
+    lowStockMark: 0,
+    outOfStock: null,
+    lowStock: null,
+    reconciliation: { status: 'pending', detail: 'the stock check has not run in this process', drifting: 0, checkedAt: null, ageMs: null },
+  };
+
+  return {
+    generatedAt: new Date(now).toISOString(),
+    tookMs: Math.round((performance.now() - started) * 100) / 100,
+    deployment: {
+      cell: source.storage === 'sqlite' ? 'sqlite' : source.transport === 'redis' ? 'postgres+redis' : 'postgres',
+      storage: source.storage,
+      transport: source.transport,
+      version: source.version,
+      host: hostname(),
+      pid: process.pid,
+      uptimeMs: Math.round(source.uptimeMs?.() ?? process.uptime() * 1000),
+    },
+    topics,
+    orders: { byStatus, cancelledByReason, stuck, recent },
+    counters: { ordersPlaced, ordersConfirmed, ordersCancelled },
+    rates: null,
+    latency,
+    workers,
+    stock,
+    deadLetters,
+  };
+}
+
+/** Orders in a non-final status unchanged for longer than the bound: one index range per status. */
+async function stuckOrders(db: Kysely<Database>, now: number, stuckAfterMs: number): Promise<StuckOrders> {
+  const before = now - stuckAfterMs;
+  const perStatus = await Promise.all(
+    IN_PROGRESS_STATUSES.map(async (status) => {
+      const { rows } = await sql<{ n: number; oldest: number | null }>`
+        select count(*) as n, min(updated_at) as oldest
+        from (select updated_at from orders where status = ${status} and updated_at < ${before}
+              order by updated_at limit ${STATS_SCAN_CAP}) d`.execute(db);
+      return { status, n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
+    }),
+  );
+  const byStatus: Partial<Record<OrderStatus, number>> = {};
+  let count = 0;
+  let oldest: number | null = null;
+  for (const p of perStatus) {
+    if (p.n === 0) continue;
+    byStatus[p.status] = p.n;
+    count += p.n;
+    if (p.oldest !== null) oldest = oldest === null ? p.oldest : Math.min(oldest, p.oldest);
+  }
+  return {
+    count: { count, capped: perStatus.some((p) => p.n >= STATS_SCAN_CAP) },
+    byStatus,
+    oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
+    stuckAfterMs,
+  };
+}
+
+/**
+ * Placed → confirmed over the orders confirmed in the window (still `confirmed`: one shipped since
+ * has left the status index range), newest {@link LATENCY_SAMPLES} at most.
+ */
+async function confirmLatency(db: Kysely<Database>, now: number, windowMs: number): Promise<LatencyStats> {
+  const rows = await db
+    .selectFrom('orders')
+    .select(['created_at', 'updated_at'])
+    .where('status', '=', 'confirmed')
+    .where('updated_at', '>=', now - windowMs)
+    .orderBy('updated_at', 'desc')
+    .limit(LATENCY_SAMPLES)
+    .execute();
+  const ms = rows.map((r) => Number(r.updated_at) - Number(r.created_at)).sort((a, b) => a - b);
+  return { windowMs, samples: ms.length, p50Ms: percentile(ms, 0.5), p95Ms: percentile(ms, 0.95), p99Ms: percentile(ms, 0.99) };
+}
+
+/** Nearest-rank percentile of sorted values; null for none. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+async function recentOrders(db: Kysely<Database>, limit: number): Promise<RecentOrder[]> {
+  // Ids are UUID v7: the primary key is already newest last.
+  const rows = await db
+    .selectFrom('orders')
+    .select(['id', 'reference', 'status', 'total_cents', 'created_at'])
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    reference: r.reference,
+    status: r.status,
+    totalCents: Number(r.total_cents),
+    createdAt: new Date(Number(r.created_at)).toISOString(),
+  }));
+}

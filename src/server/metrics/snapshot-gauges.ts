@@ -1,0 +1,159 @@
+import { Gauge } from 'prom-client';
+import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
+import type { BuildflowMetrics } from './buildflow-metrics.js';
+
+/** Where the scrape-time gauges come from: the dashboard's snapshot (StatsService, cached ≤ 1 s). */
+export interface SnapshotSource {
+  snapshot(): Promise<StatsSnapshot>;
+}
+
+export interface SnapshotGaugeOptions {
+  /** Scale-out: the relay's lag in ms (see core/observe/relay-lag.ts); absent on the embedded transport. */
+  relayLagMs?: () => Promise<number>;
+}
+
+const OUTBOX_STATES = ['waiting', 'delayed', 'active', 'dead'] as const;
+const QUEUE_STATES = ['waiting', 'active', 'delayed'] as const;
+
+/**
+ * Adds the deployment-wide gauges, read at scrape time from the same snapshot as the dashboard
+ * and `GET /v1/admin/stats`: every process of a deployment reports the same figures (aggregate
+ * them with max, not sum). If the snapshot cannot be taken, buildflow_stats_up says 0 and the
+ * gauges have no series (NaN where they have no labels), so the counters and process metrics
+ * still get through.
+ */
+export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSource, options: SnapshotGaugeOptions = {}): void {
+  const registers = [metrics.registry];
+  // One snapshot per scrape: the first gauge collected takes it, the others reuse it.
+  let current: Promise<StatsSnapshot | undefined> | undefined;
+  const snapshot = (): Promise<StatsSnapshot | undefined> => {
+    if (!current) {
+      current = source.snapshot().catch(() => undefined);
+      void current.finally(() => setImmediate(() => (current = undefined)));
+    }
+    return current;
+  };
+
+  new Gauge({
+    name: 'buildflow_stats_up',
+    help: '1 when the stats snapshot behind the deployment gauges was taken at this scrape, 0 when it failed',
+    registers,
+    async collect() {
+      this.set((await snapshot()) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_outbox_messages',
+    help: 'Outbox messages per topic: waiting (due, not leased), delayed (retry backoff), active (leased by a worker), dead (dead letters)',
+    labelNames: ['topic', 'state'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      for (const t of s?.topics ?? []) for (const state of OUTBOX_STATES) this.set({ topic: t.topic, state }, t[state]);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_outbox_oldest_waiting_age_seconds',
+    help: 'How long the oldest waiting message of each topic has been due (queue latency); 0 when none waits',
+    labelNames: ['topic'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      for (const t of s?.topics ?? []) this.set({ topic: t.topic }, (t.oldestWaitingMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_orders_stuck',
+    help: 'Orders in pending, reserved or paid unchanged for longer than BUILDFLOW_STUCK_AFTER_MS',
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      this.set(s ? s.orders.stuck.count.count : NaN);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_dead_letters',
+    help: 'Messages that ran out of attempts and wait for `buildflow dead-letters retry`',
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      this.set(s ? s.topics.reduce((n, t) => n + t.dead, 0) : NaN);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_stock_invariant_violations',
+    help: "Products whose on_hand or reserved disagree with the stock ledger, at the background check's last run (NaN before the first)",
+    registers,
+    async collect() {
+      this.reset();
+      const r = (await snapshot())?.stock.reconciliation;
+      this.set(r && (r.status === 'ok' || r.status === 'fail') ? r.drifting : NaN);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_stock_check_age_seconds',
+    help: 'Age of the last stock-vs-ledger check behind buildflow_stock_invariant_violations (NaN before the first)',
+    registers,
+    async collect() {
+      this.reset();
+      const ageMs = (await snapshot())?.stock.reconciliation.ageMs;
+      this.set(ageMs === null || ageMs === undefined ? NaN : ageMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_workers',
+    help: 'Registered worker processes (serve with workers, buildflow worker): alive, or gone after three missed heartbeats',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      if (!s) return;
+      this.set({ state: 'alive' }, s.workers.filter((w) => w.state === 'alive').length);
+      this.set({ state: 'gone' }, s.workers.filter((w) => w.state === 'gone').length);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_worker_heartbeat_age_seconds',
+    help: "Time since each registered worker process's last heartbeat",
+    labelNames: ['worker'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      const now = s ? Date.parse(s.generatedAt) : 0;
+      for (const w of s?.workers ?? []) this.set({ worker: w.id }, Math.max(0, now - Date.parse(w.lastSeenAt)) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_queue_jobs',
+    help: "Scale-out: bee-queue's own count of jobs per step queue (waiting, active, delayed), beside the outbox's",
+    labelNames: ['topic', 'state'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      for (const t of s?.topics ?? []) if (t.redis) for (const state of QUEUE_STATES) this.set({ topic: t.topic, state }, t.redis[state]);
+    },
+  });
+  const relayLag = options.relayLagMs;
+  if (relayLag) {
+    new Gauge({
+      name: 'buildflow_relay_lag_seconds',
+      help: 'Scale-out: how long the oldest due outbox message has waited for a relay to publish it to Redis',
+      registers,
+      async collect() {
+        this.reset();
+        try {
+          this.set((await relayLag()) / 1000);
+        } catch {
+          this.set(NaN); // the database did not answer: unknown, not zero
+        }
+      },
+    });
+  }
+}

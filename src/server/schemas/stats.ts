@@ -1,0 +1,109 @@
+import { Type } from '@sinclair/typebox';
+import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
+import { StrictObject, StringEnum } from './common.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Count = Type.Integer({ minimum: 0 });
+const Ms = Type.Number({ minimum: 0, description: 'milliseconds' });
+
+const CappedCount = StrictObject(
+  { count: Count, capped: Type.Boolean({ description: 'true: the query stopped at its cap (10000); the real figure is at least count' }) },
+  { description: 'A count from a bounded query' },
+);
+
+const QueueCounts = StrictObject({ waiting: Count, active: Count, delayed: Count }, { description: "bee-queue's own counts for the topic's queue" });
+
+const TopicStats = StrictObject({
+  topic: Type.String(),
+  pending: Type.Integer({ description: 'outbox rows not yet done or dead (exact)' }),
+  waiting: Type.Integer({ description: 'due now, not leased' }),
+  delayed: Type.Integer({ description: 'due later: retry backoff or scheduled' }),
+  active: Type.Integer({ description: 'leased by a worker' }),
+  dead: Type.Integer({ description: 'dead letters (exact)' }),
+  capped: Type.Boolean({ description: 'waiting/delayed/active split by a scan that reached its cap' }),
+  oldestWaitingMs: Nullable(Ms),
+  succeeded: Type.Integer({ description: 'step runs that succeeded, cumulative' }),
+  failed: Type.Integer({ description: 'step runs that failed (retried or dead-lettered), cumulative' }),
+  redis: Nullable(QueueCounts),
+});
+
+const RateWindows = StrictObject({ '1s': Nullable(Type.Number()), '10s': Nullable(Type.Number()), '60s': Nullable(Type.Number()) });
+
+const objectOf = (keys: readonly string[]) => StrictObject(Object.fromEntries(keys.map((k) => [k, Type.Integer()])));
+
+/** The stats snapshot (src/core/stats/snapshot-types.ts), as `GET /v1/admin/stats` answers it. */
+export const StatsSnapshotSchema = StrictObject(
+  {
+    generatedAt: Type.String({ format: 'date-time' }),
+    tookMs: Ms,
+    deployment: StrictObject({
+      cell: Type.String({ description: 'sqlite, postgres or postgres+redis' }),
+      storage: StringEnum(['sqlite', 'postgres'] as const),
+      transport: StringEnum(['local', 'redis'] as const),
+      version: Type.String(),
+      host: Type.String(),
+      pid: Type.Integer(),
+      uptimeMs: Ms,
+    }),
+    topics: Type.Array(TopicStats),
+    orders: StrictObject({
+      byStatus: objectOf(ORDER_STATUSES),
+      cancelledByReason: objectOf(CANCEL_REASONS),
+      stuck: StrictObject({
+        count: CappedCount,
+        byStatus: StrictObject(Object.fromEntries(ORDER_STATUSES.map((s) => [s, Type.Optional(Type.Integer())]))),
+        oldestAgeMs: Nullable(Ms),
+        stuckAfterMs: Ms,
+      }),
+      recent: Type.Array(
+        StrictObject({
+          id: Type.String(),
+          reference: Type.String(),
+          status: StringEnum(ORDER_STATUSES),
+          totalCents: Type.Integer(),
+          createdAt: Type.String({ format: 'date-time' }),
+        }),
+      ),
+    }),
+    counters: StrictObject({ ordersPlaced: Count, ordersConfirmed: Count, ordersCancelled: Count }, { description: 'cumulative: rates are the difference between two snapshots' }),
+    rates: Nullable(StrictObject({ placed: RateWindows, confirmed: RateWindows, cancelled: RateWindows }, { description: 'orders per second over 1, 10 and 60 s' })),
+    latency: StrictObject({ windowMs: Ms, samples: Count, p50Ms: Nullable(Ms), p95Ms: Nullable(Ms), p99Ms: Nullable(Ms) }, { description: 'placed → confirmed' }),
+    workers: Type.Array(
+      StrictObject({
+        id: Type.String(),
+        host: Type.String(),
+        pid: Type.Integer(),
+        roles: Type.Array(Type.String()),
+        transport: Type.String(),
+        concurrency: Type.Integer(),
+        startedAt: Type.String({ format: 'date-time' }),
+        lastSeenAt: Type.String({ format: 'date-time' }),
+        handled: Count,
+        state: StringEnum(['alive', 'gone'] as const),
+      }),
+    ),
+    stock: StrictObject({
+      lowStockMark: Type.Integer(),
+      outOfStock: Nullable(CappedCount),
+      lowStock: Nullable(CappedCount),
+      reconciliation: StrictObject({
+        status: StringEnum(['ok', 'fail', 'pending', 'error'] as const),
+        detail: Type.String(),
+        drifting: Count,
+        checkedAt: Nullable(Type.String({ format: 'date-time' })),
+        ageMs: Nullable(Ms),
+      }),
+    }),
+    deadLetters: Type.Array(
+      StrictObject({
+        id: Type.Integer(),
+        topic: Type.String(),
+        orderId: Type.String(),
+        attempts: Type.Integer(),
+        lastError: Nullable(Type.String()),
+        deadAt: Nullable(Type.String({ format: 'date-time' })),
+      }),
+    ),
+  },
+  { description: 'One stats snapshot; computed at most once per second however many clients poll' },
+);

@@ -1,0 +1,225 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { BACKENDS } from '../helpers/backends.js';
+import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { makeAllDue, runUntilIdle } from '../helpers/pipeline.js';
+import { collectStats, type StatsSource } from '../../src/core/stats/collect-stats.js';
+import { foldGoneSlots, readCounters } from '../../src/core/stats/counters.js';
+import { StatsService } from '../../src/core/stats/stats-service.js';
+import { cancelWithCompensation } from '../../src/core/pipeline/compensate.js';
+import { startWorkers } from '../../src/worker/start-workers.js';
+import { TOPICS } from '../../src/core/outbox/outbox.js';
+import { isPostgres } from '../../src/core/db/postgres.js';
+import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
+import type { StatsSnapshot } from '../../src/core/stats/snapshot-types.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.dispose();
+  app = undefined;
+});
+
+/**
+ * Declines charges of 20.00, always fails charges of 30.00 and fails the first charge of 40.00:
+ * the amount tells the orders of the set-up apart.
+ */
+function scriptedGateway(): PaymentGateway {
+  const failedOnce = new Set<string>();
+  return {
+    async charge({ idempotencyKey, amountCents }) {
+      if (amountCents === 3000) throw new Error('provider down');
+      if (amountCents === 4000 && !failedOnce.has(idempotencyKey)) {
+        failedOnce.add(idempotencyKey);
+        throw new Error('provider hiccup');
+      }
+      return { outcome: amountCents === 2000 ? 'declined' : 'captured', providerRef: `ref-${idempotencyKey}` };
+    },
+    async refund() {},
+  };
+}
+
+function sourceOf(a: TestApp): StatsSource {
+  return {
+    db: a.db,
+    storage: isPostgres(a.db) ? 'postgres' : 'sqlite',
+    transport: a.config.redis.url ? 'redis' : 'local',
+    version: 'test',
+    stuckAfterMs: a.config.stuckAfterMs,
+  };
+}
+
+/** The figures the counters stand for, counted the expensive way over the whole tables. */
+async function countedTheSlowWay(a: TestApp) {
+  const orders = await a.db.selectFrom('orders').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
+  const reasons = await a.db
+    .selectFrom('orders')
+    .select(['cancel_reason', sql<number>`count(*)`.as('n')])
+    .where('status', '=', 'cancelled')
+    .groupBy('cancel_reason')
+    .execute();
+  const outbox = await a.db.selectFrom('outbox').select(['topic', 'status', sql<number>`count(*)`.as('n')]).groupBy(['topic', 'status']).execute();
+  const byStatus: Record<string, number> = {};
+  for (const r of orders) byStatus[r.status] = Number(r.n);
+  const byReason: Record<string, number> = {};
+  for (const r of reasons) byReason[r.cancel_reason!] = Number(r.n);
+  const perTopic = (status: string) => Object.fromEntries(TOPICS.map((t) => [t, Number(outbox.find((r) => r.topic === t && r.status === status)?.n ?? 0)]));
+  return { byStatus, byReason, pending: perTopic('pending'), done: perTopic('done'), dead: perTopic('dead') };
+}
+
+function figures(s: StatsSnapshot) {
+  const perTopic = (k: 'pending' | 'succeeded' | 'dead') => Object.fromEntries(s.topics.filter((t) => (TOPICS as readonly string[]).includes(t.topic)).map((t) => [t.topic, t[k]]));
+  const nonZero = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([, n]) => n !== 0));
+  return { byStatus: nonZero(s.orders.byStatus), byReason: nonZero(s.orders.cancelledByReason), pending: perTopic('pending'), done: perTopic('succeeded'), dead: perTopic('dead') };
+}
+
+for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
+  it('when orders are confirmed, cancelled for each reason, dead-lettered, delayed and stuck, then every figure is exact', async () => {
+    const a = (app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 2 }, { gateway: scriptedGateway() }, backend));
+    await addProduct(a, 'A', 100, 1000);
+    await addProduct(a, 'B', 1, 500);
+    const place = async (items: { sku: string; quantity: number }[]) => (await a.placeOrder({ items })).order;
+
+    // Three confirmed, one out of stock, one declined, one whose payment always fails (dead letter).
+    for (let i = 0; i < 3; i++) await place([{ sku: 'A', quantity: 1 }]);
+    await place([{ sku: 'B', quantity: 2 }]);
+    await place([{ sku: 'A', quantity: 2 }]);
+    const dead = await place([{ sku: 'A', quantity: 3 }]);
+    await runUntilIdle(a);
+    await makeAllDue(a);
+    await runUntilIdle(a);
+
+    // One whose first charge fails: its retry is held an hour out, so it is delayed when measured.
+    const delayed = await place([{ sku: 'A', quantity: 4 }]);
+    await runUntilIdle(a);
+    await a.db.updateTable('outbox').set({ available_at: Date.now() + 3_600_000 }).where('order_id', '=', delayed.id).where('status', '=', 'pending').execute();
+
+    // Cancelled by the customer, and expired (the sweeper's cancellation, through the same code).
+    const byCustomer = await place([{ sku: 'A', quantity: 1 }]);
+    await a.cancelOrder(byCustomer.id);
+    const expired = await place([{ sku: 'A', quantity: 1 }]);
+    await a.db.transaction().execute((trx) => cancelWithCompensation(trx, expired.id, { reason: 'reservation_expired', allowedFrom: ['pending', 'reserved'] }, Date.now()));
+    await runUntilIdle(a);
+
+    // Stuck: pending for two minutes with its reserve message waiting (no worker ran since).
+    const stuck = await place([{ sku: 'A', quantity: 1 }]);
+    await a.db.updateTable('orders').set({ updated_at: Date.now() - 120_000 }).where('id', '=', stuck.id).execute();
+    await a.db.updateTable('outbox').set({ available_at: Date.now() - 120_000 }).where('order_id', '=', stuck.id).execute();
+
+    const now = Date.now();
+    const s = await collectStats(sourceOf(a), now);
+
+    expect(s.orders.byStatus).toEqual({ pending: 1, reserved: 1, paid: 0, confirmed: 3, shipped: 0, delivered: 0, cancelled: 5 });
+    expect(s.orders.cancelledByReason).toEqual({ out_of_stock: 1, payment_declined: 1, reservation_expired: 1, customer_cancelled: 1, failed: 1 });
+    expect(s.counters).toEqual({ ordersPlaced: 10, ordersConfirmed: 3, ordersCancelled: 5 });
+    expect(s.orders.stuck).toMatchObject({ count: { count: 1, capped: false }, byStatus: { pending: 1 }, stuckAfterMs: 60_000 });
+    expect(s.orders.stuck.oldestAgeMs).toBeGreaterThanOrEqual(120_000);
+
+    const topic = (t: string) => s.topics.find((x) => x.topic === t)!;
+    expect(topic('reserve')).toMatchObject({ pending: 1, waiting: 1, delayed: 0, active: 0, dead: 0, succeeded: 9, failed: 0, capped: false });
+    expect(topic('reserve').oldestWaitingMs).toBeGreaterThanOrEqual(120_000);
+    // Pay: three captured and one declined succeeded; the 30.00 order failed twice (then dead), the 40.00 once.
+    expect(topic('pay')).toMatchObject({ pending: 1, waiting: 0, delayed: 1, active: 0, dead: 1, succeeded: 4, failed: 3, oldestWaitingMs: null });
+    expect(topic('confirm')).toMatchObject({ pending: 0, succeeded: 3, failed: 0, dead: 0 });
+    expect(s.deadLetters.map((d) => [d.topic, d.orderId, d.attempts])).toEqual([['pay', dead.id, 2]]);
+    expect(s.deadLetters[0]!.lastError).toBe('provider down');
+
+    // Every counter equals the count over the whole tables.
+    expect(figures(s)).toEqual(await countedTheSlowWay(a));
+
+    const confirmed = await a.db.selectFrom('orders').select(['created_at', 'updated_at']).where('status', '=', 'confirmed').execute();
+    const latencies = confirmed.map((r) => Number(r.updated_at) - Number(r.created_at)).sort((x, y) => x - y);
+    expect(s.latency).toEqual({ windowMs: 60_000, samples: 3, p50Ms: latencies[1], p95Ms: latencies[2], p99Ms: latencies[2] });
+    expect(s.orders.recent.map((o) => o.id)).toEqual([stuck, expired, byCustomer, delayed].map((o) => o.id).concat(s.orders.recent.slice(4).map((o) => o.id)));
+    expect(s.orders.recent[0]).toEqual({ id: stuck.id, reference: stuck.reference, status: 'pending', totalCents: 1000, createdAt: stuck.createdAt });
+    expect(s.deployment).toMatchObject({ cell: backend, version: 'test', pid: process.pid });
+    expect(s.workers).toEqual([]);
+    expect(s.rates).toBeNull();
+  });
+
+  it('when the stock check runs in the background, then out-of-stock, low stock and a broken ledger are reported with their age', async () => {
+    const a = (app = await openTestApp({ BUILDFLOW_LOW_STOCK_MARK: 5, BUILDFLOW_STATS_STOCK_CHECK_MS: 1000 }, {}, backend));
+    await addProduct(a, 'PLENTY', 100);
+    await addProduct(a, 'FEW', 3);
+    await addProduct(a, 'NONE', 0);
+    const service = new StatsService(a, { minIntervalMs: 0, version: 'test' });
+    try {
+      const first = await service.snapshot();
+      expect(first.stock.reconciliation.status).toBe('pending');
+      await service.settled();
+      const second = await service.snapshot();
+      expect(second.stock).toMatchObject({
+        lowStockMark: 5,
+        outOfStock: { count: 1, capped: false },
+        lowStock: { count: 2, capped: false },
+        reconciliation: { status: 'ok', drifting: 0 },
+      });
+      expect(second.stock.reconciliation.ageMs).toBeGreaterThanOrEqual(0);
+
+      // Stock changed behind the ledger's back: the next check (not before the interval) fails.
+      await a.db.updateTable('products').set({ on_hand: 101 }).where('sku', '=', 'PLENTY').execute();
+      expect((await service.snapshot()).stock.reconciliation.status).toBe('ok');
+      await new Promise((r) => setTimeout(r, 1100));
+      await service.snapshot();
+      await service.settled();
+      const third = await service.snapshot();
+      expect(third.stock.reconciliation).toMatchObject({ status: 'fail', drifting: 1 });
+      expect(third.stock.reconciliation.detail).toContain('PLENTY');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('when many clients ask at once, then one snapshot is computed and shared, and rates come from successive snapshots', async () => {
+    const a = (app = await openTestApp({}, {}, backend));
+    await addProduct(a, 'A', 100);
+    const service = new StatsService(a, { minIntervalMs: 1000, version: 'test' });
+    try {
+      const t0 = Date.now();
+      const all = await Promise.all(Array.from({ length: 20 }, () => service.snapshot(t0)));
+      expect(new Set(all).size).toBe(1);
+      expect(await service.snapshot(t0 + 999)).toBe(all[0]);
+      for (let i = 0; i < 5; i++) await a.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
+      const later = await service.snapshot(t0 + 2000);
+      expect(later).not.toBe(all[0]);
+      expect(later.counters.ordersPlaced).toBe(5);
+      // Five orders over the 2 s since the first sample; no sample reaches back 10 s yet.
+      expect(later.rates!.placed).toEqual({ '1s': 2.5, '10s': null, '60s': null });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('when 1,000 orders are placed concurrently with workers running, then the counters equal the tables', async () => {
+    const a = (app = await openTestApp({ BUILDFLOW_PAYMENT_DECLINE_RATE: 0.2 }, {}, backend));
+    await addProduct(a, 'A', 300, 1000);
+    await addProduct(a, 'B', 100_000, 250);
+    const workers = startWorkers(a, { pollMs: 20 });
+    try {
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => a.placeOrder({ items: i % 2 === 0 ? [{ sku: 'A', quantity: 1 }] : [{ sku: 'B', quantity: 2 }] })),
+      );
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const c = await readCounters(a.db);
+        const busy = ['pending', 'reserved', 'paid'].reduce((n, st) => n + (c.get(`orders:${st}`) ?? 0), 0);
+        const queued = TOPICS.reduce((n, t) => n + (c.get(`outbox:pending:${t}`) ?? 0), 0);
+        if (busy === 0 && queued === 0) break;
+        if (Date.now() > deadline) throw new Error(`pipeline not idle: ${JSON.stringify([...c])}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await workers.stop();
+    }
+    const s = await collectStats(sourceOf(a));
+    const slow = await countedTheSlowWay(a);
+    expect(figures(s)).toEqual(slow);
+    expect(s.counters.ordersPlaced).toBe(1000);
+    expect(s.counters.ordersConfirmed + s.counters.ordersCancelled).toBe(1000);
+    expect(slow.byReason.out_of_stock).toBeGreaterThan(0);
+    expect(slow.byReason.payment_declined).toBeGreaterThan(0);
+
+    // Folding the slots of closed connections changes no figure.
+    await foldGoneSlots(a.db);
+    expect(figures(await collectStats(sourceOf(a)))).toEqual(slow);
+  }, 180_000);
+});

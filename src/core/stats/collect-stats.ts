@@ -29,7 +29,7 @@ export interface StatsSource {
   stuckAfterMs: number;
   /** Placed → confirmed latency is taken over the orders confirmed this long ago at most; default 60 s. */
   latencyWindowMs?: number;
-  /** Most recent orders and dead letters listed; default 10 each. */
+  /** Most recent orders listed (default 50) and dead letters (default 20). */
   recentLimit?: number;
   /** bee-queue's counts per topic (scale-out); absent or null: not shown. */
   queueCounts?: () => Promise<Map<string, QueueCounts> | null>;
@@ -52,7 +52,7 @@ const LATENCY_SAMPLES = 2_000;
 export async function collectStats(source: StatsSource, now = Date.now()): Promise<StatsSnapshot> {
   const started = performance.now();
   const { db } = source;
-  const recentLimit = source.recentLimit ?? 10;
+  const recentLimit = source.recentLimit ?? 50;
   const windowMs = source.latencyWindowMs ?? 60_000;
   const [counters, split, stuck, latency, recent, deadLetters, workers, queueCounts] = await Promise.all([
     readCounters(db),
@@ -60,7 +60,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     stuckOrders(db, now, source.stuckAfterMs),
     confirmLatency(db, now, windowMs),
     recentOrders(db, recentLimit),
-    listDeadLetters(db, recentLimit),
+    listDeadLetters(db, Math.min(recentLimit, 20)),
     listWorkers(db, now),
     source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
   ]);

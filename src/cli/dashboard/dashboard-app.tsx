@@ -70,8 +70,12 @@ export function DashboardApp(props: DashboardAppProps) {
   }, [paused]);
 
   const rows = tab === 'orders' ? (data.snapshot?.orders.recent ?? []) : (data.snapshot?.deadLetters ?? []);
+  // The key handler reads the state of the last render from here: Ink may still hold an older handler.
+  const current = useRef({ rows, selected, detail, help, paused });
+  current.current = { rows, selected, detail, help, paused };
 
   useInput((input, key) => {
+    const { rows, selected, detail, help, paused } = current.current;
     if (input === 'q' || (key.ctrl && input === 'c')) {
       poller.current?.stop();
       exit();

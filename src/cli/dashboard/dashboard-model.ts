@@ -51,6 +51,8 @@ export type AlertLevel = 'error' | 'warn';
 export interface Alert {
   level: AlertLevel;
   text: string;
+  /** A few words for the "+N more" list. */
+  short: string;
 }
 
 /** What needs a person's attention, most urgent first. */
@@ -58,18 +60,19 @@ export function alertsOf(data: DashboardData, now: number): Alert[] {
   const alerts: Alert[] = [];
   if (data.error) {
     const old = data.receivedAt === null ? 'no data yet' : `data from ${Math.round((now - data.receivedAt) / 1000)}s ago`;
-    alerts.push({ level: 'error', text: `server unreachable (${data.error}); ${old}, retrying` });
+    alerts.push({ level: 'error', text: `server unreachable, ${old}, retrying: ${data.error}`, short: 'unreachable' });
   }
   const s = data.snapshot;
   if (!s) return alerts;
-  if (s.stock.reconciliation.status === 'fail') alerts.push({ level: 'error', text: `stock invariant broken: ${s.stock.reconciliation.drifting} product(s) disagree with the ledger` });
+  if (s.stock.reconciliation.status === 'fail') alerts.push({ level: 'error', text: `stock invariant broken: ${s.stock.reconciliation.drifting} product(s) disagree with the ledger`, short: 'stock invariant broken' });
   const dead = s.topics.reduce((n, t) => n + t.dead, 0);
-  if (dead > 0) alerts.push({ level: 'error', text: `${dead} dead letter(s): buildflow dead-letters list` });
+  if (dead > 0) alerts.push({ level: 'error', text: `${dead} dead letter(s): buildflow dead-letters list`, short: `${dead} dead` });
   const stuck = s.orders.stuck.count;
   if (stuck.count > 0) {
-    alerts.push({ level: 'warn', text: `${stuck.capped ? '≥' : ''}${stuck.count} order(s) stuck over ${Math.round(s.orders.stuck.stuckAfterMs / 1000)}s` });
+    const n = `${stuck.capped ? '≥' : ''}${stuck.count}`;
+    alerts.push({ level: 'warn', text: `${n} order(s) stuck over ${Math.round(s.orders.stuck.stuckAfterMs / 1000)}s`, short: `${n} stuck` });
   }
   const gone = s.workers.filter((w) => w.state === 'gone').length;
-  if (gone > 0) alerts.push({ level: 'warn', text: `${gone} worker(s) gone (no heartbeat)` });
+  if (gone > 0) alerts.push({ level: 'warn', text: `${gone} worker(s) gone (no heartbeat)`, short: `${gone} worker(s) gone` });
   return alerts;
 }

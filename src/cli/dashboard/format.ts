@@ -20,6 +20,15 @@ export function age(ms: number | null | undefined): string {
   return `${Math.floor(ms / 86_400_000)}d`;
 }
 
+/** A latency: "850ms", "1.45s", "12.3s", "2m"; "–" for none. */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return age(ms);
+}
+
 export function cents(n: number): string {
   return `${Math.floor(n / 100)}.${String(n % 100).padStart(2, '0')}`;
 }

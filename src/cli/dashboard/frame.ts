@@ -1,7 +1,7 @@
 import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
 import { alertsOf, type DashboardData } from './dashboard-model.js';
-import { age, bar, capped, cents, count, fit, sparkline } from './format.js';
+import { age, bar, capped, cents, count, duration, fit, sparkline } from './format.js';
 
 /** A run of text with one style; colours are dropped when colour is off. */
 export interface Segment {
@@ -118,17 +118,18 @@ function alertLine(input: FrameInput): Line {
   const alerts = alertsOf(input.data, input.now);
   if (alerts.length === 0) return [t('✓ no alerts', { color: 'green' })];
   const first = alerts[0]!;
-  const more = alerts.length > 1 ? ` (+${alerts.length - 1} more: ${alerts.slice(1).map((a) => a.text.split(/[:(]/)[0]!.trim()).join('; ')})` : '';
+  const more = alerts.length > 1 ? ` (+${alerts.length - 1} more: ${alerts.slice(1).map((a) => a.short).join('; ')})` : '';
   return [t(`! ${first.text}`, { color: first.level === 'error' ? 'red' : 'yellow', bold: true }), t(more, { color: 'yellow' })];
 }
 
 function pipeline(s: StatsSnapshot, width: number): Line[] {
-  const barWidth = Math.max(10, width - 59);
-  const scale = Math.max(1, ...s.topics.map((x) => x.waiting + x.active + x.delayed + x.dead));
   const redis = s.deployment.transport === 'redis';
+  // The columns before the bar take 57 characters (71 with Redis's counts), and two of space.
+  const barWidth = Math.max(5, width - 59 - (redis ? 14 : 0));
+  const scale = Math.max(1, ...s.topics.map((x) => x.waiting + x.active + x.delayed + x.dead));
   const head: Line = [
-    t(`${fit('step', 8)}${fit('waiting', 8, 'right')}${fit('active', 7, 'right')}${fit('delayed', 8, 'right')}${fit('dead', 6, 'right')}${fit('oldest', 8, 'right')}${fit('ok/fail', 12, 'right')}  `, { bold: true }),
-    t(fit(redis && barWidth >= 40 ? '■wait ▶act ·delay ✗dead  redis w/a/d' : barWidth >= 31 ? '■waiting ▶active ·delayed ✗dead' : '■wait ▶act ·dly ✗dead', barWidth + (redis ? 12 : 0)), { color: 'gray' }),
+    t(`${fit('step', 8)}${fit('waiting', 8, 'right')}${fit('active', 7, 'right')}${fit('delayed', 8, 'right')}${fit('dead', 6, 'right')}${fit('oldest', 8, 'right')}${fit('ok/fail', 12, 'right')}${redis ? fit('redis w/a/d', 14, 'right') : ''}  `, { bold: true }),
+    t(barWidth >= 31 ? '■waiting ▶active ·delayed ✗dead' : barWidth >= 21 ? '■wait ▶act ·dly ✗dead' : '■▶·✗', { color: 'gray' }),
   ];
   return [
     head,
@@ -144,10 +145,9 @@ function pipeline(s: StatsSnapshot, width: number): Line[] {
         scale,
         barWidth,
       );
-      const nums = `${fit(x.topic, 8)}${fit(count(x.waiting), 8, 'right')}${fit(ge + count(x.active), 7, 'right')}${fit(ge + count(x.delayed), 8, 'right')}${fit(count(x.dead), 6, 'right')}${fit(age(x.oldestWaitingMs), 8, 'right')}${fit(`${count(x.succeeded)}/${count(x.failed)}`, 12, 'right')}  `;
-      const line: Line = [t(nums), t(w!, { color: 'cyan' }), t(a!, { color: 'green' }), t(d!, { color: 'gray' }), t(dd!, { color: 'red' })];
-      if (x.redis) line.push(t(` ${x.redis.waiting}/${x.redis.active}/${x.redis.delayed}`, { color: 'magenta' }));
-      return line;
+      const nums = `${fit(x.topic, 8)}${fit(count(x.waiting), 8, 'right')}${fit(ge + count(x.active), 7, 'right')}${fit(ge + count(x.delayed), 8, 'right')}${fit(count(x.dead), 6, 'right')}${fit(age(x.oldestWaitingMs), 8, 'right')}${fit(`${count(x.succeeded)}/${count(x.failed)}`, 12, 'right')}`;
+      const queue = redis ? fit(x.redis ? `${count(x.redis.waiting)}/${count(x.redis.active)}/${count(x.redis.delayed)}` : '–', 14, 'right') : '';
+      return [t(nums), t(queue, { color: 'magenta' }), t('  '), t(w!, { color: 'cyan' }), t(a!, { color: 'green' }), t(d!, { color: 'gray' }), t(dd!, { color: 'red' })];
     }),
   ];
 }
@@ -159,9 +159,9 @@ function orders(s: StatsSnapshot): Line[] {
   // Orders now at or past each stage (cancelled ones are counted apart).
   const paid = by.paid + by.confirmed + by.shipped + by.delivered;
   return [
-    [t('orders  ', { bold: true }), t(list(['pending', 'reserved', 'paid', 'confirmed', 'shipped', 'delivered']))],
+    [t('orders  ', { bold: true }), t(list(['pending', 'reserved', 'paid', 'confirmed']))],
     [
-      t('        '),
+      t(`        ${list(['shipped', 'delivered'])} · `),
       t(`cancelled ${count(by.cancelled)}${reasons.length > 0 ? `: ${reasons.join(' · ')}` : ''}`, { color: by.cancelled > 0 ? 'yellow' : undefined }),
     ],
     [
@@ -177,7 +177,7 @@ function rate(n: number | null | undefined): string {
 
 function rates(input: FrameInput, s: StatsSnapshot): Line[] {
   const lat = s.latency;
-  const latency = `latency p50 ${age(lat.p50Ms)} p95 ${age(lat.p95Ms)} p99 ${age(lat.p99Ms)} (${lat.samples} in ${age(lat.windowMs)})`;
+  const latency = `placed → confirmed p50 ${duration(lat.p50Ms)} p95 ${duration(lat.p95Ms)} p99 ${duration(lat.p99Ms)} (${lat.samples} orders, last ${age(lat.windowMs)})`;
   if (input.plain) {
     const r = s.rates;
     return [[t('rates   ', { bold: true }), t(`placed ${rate(r?.placed['10s'])}/s · confirmed ${rate(r?.confirmed['10s'])}/s · cancelled ${rate(r?.cancelled['10s'])}/s (10 s) · ${latency}`)]];
@@ -193,7 +193,7 @@ function rates(input: FrameInput, s: StatsSnapshot): Line[] {
     ],
     [
       t(`cancelled/s ${fit(rate(last?.cancelled), 6, 'right')} `), t(spark('cancelled'), { color: 'yellow' }),
-      t(`   p99         ${fit(age(last?.p99Ms ?? null), 6, 'right')} `), t(spark('p99Ms'), { color: 'magenta' }),
+      t(`   p99         ${fit(duration(last?.p99Ms ?? null), 6, 'right')} `), t(spark('p99Ms'), { color: 'magenta' }),
     ],
     [t(latency, { color: 'gray' })],
   ];

@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/dead-letters.js')).registerDeadLetters,
   },
   {
+    name: 'dashboard',
+    description: 'watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)',
+    load: async () => (await import('./commands/dashboard.js')).registerDashboard,
+  },
+  {
     name: 'doctor',
     description: 'check a deployment: database, migrations, outbox backlog, stuck orders, stock vs ledger, Redis',
     load: async () => (await import('./commands/doctor.js')).registerDoctor,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Buildflow } from '../core/buildflow.js';
 import { deploymentMetrics, type DeploymentMetrics } from '../server/metrics/deployment-metrics.js';
 import { logOrderOutcomes } from '../worker/order-log.js';
-import { packageVersion } from './package-root.js';
+import { packageVersion } from '../core/package-info.js';
 
 /**
  * What a long-running command (serve, worker) watches in its deployment: the metrics fed by its

@@ -1,13 +1,13 @@
 import type { Command } from '@commander-js/extra-typings';
+import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { durationArg } from '../parse.js';
-
-const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
 
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
     .description('watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)')
     .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
     .option('--token <token>', 'the admin key (env BUILDFLOW_TOKEN or BUILDFLOW_ADMIN_KEY)')
     .option('--interval <duration>', 'time between polls, at least 1s (env BUILDFLOW_DASHBOARD_INTERVAL_MS; default 2s)', durationArg(1000))
     .option('--once', 'print one plain-text snapshot and exit')
@@ -28,12 +28,11 @@ Examples:
   $ buildflow dashboard --json | jq '.topics[] | {topic, waiting, oldestWaitingMs}'`,
     )
     .action(async (opts) => {
-      const [{ clientFor }, { loadConfig }, { runDashboard }] = await Promise.all([
-        import('../http-client.js'),
+      const [{ loadConfig }, { runDashboard }] = await Promise.all([
         import('../../core/config.js'),
         import('../dashboard/run-dashboard.js'),
       ]);
       const config = loadConfig(opts.interval === undefined ? {} : { BUILDFLOW_DASHBOARD_INTERVAL_MS: opts.interval });
-      await runDashboard({ client: clientFor(opts.url, { token: opts.token }), intervalMs: config.dashboardIntervalMs, once: opts.once === true, json: opts.json === true });
+      await runDashboard({ client: await apiClient(opts, { token: opts.token }), intervalMs: config.dashboardIntervalMs, once: opts.once === true, json: opts.json === true });
     });
 }

@@ -7,6 +7,7 @@ import { makeAllDue, runUntilIdle } from '../helpers/pipeline.js';
 import { ADMIN } from '../helpers/server.js';
 import { WebhookReceiver, waitFor, type Received } from '../helpers/webhook-receiver.js';
 import { buildServer } from '../../src/server/build-server.js';
+import { requestShipmentUpdate } from '../../src/core/shipments/shipments.js';
 import { startDeliveries, type RunningDeliveries } from '../../src/worker/delivery-workers.js';
 import { silentLogger } from '../../src/worker/logger.js';
 
@@ -221,6 +222,62 @@ for (const backend of BACKENDS) {
       expect((await api('PATCH', `/v1/webhooks/${ep.id}`, { enabled: true })).data.enabled).toBe(true);
       await confirmedOrder();
       await waitFor('the delivery', () => r.received.length === 1);
+    });
+
+    it('when event 1 of an order keeps failing, then events 2 and 3 of that order wait for it and arrive in sequence', async () => {
+      let confirmedFailures = 0;
+      const r = await receiver((_n, req, reply) => {
+        if ((JSON.parse(req.body) as { type: string }).type === 'order.confirmed' && confirmedFailures++ < 3) return reply.code(500).send();
+        return { ok: true };
+      });
+      const ep = await register(`${r.url}/ordered`, ['order.confirmed', 'order.shipped', 'order.delivered']);
+      const orderId = await confirmedOrder();
+      const { tracking_code } = await app.db.selectFrom('shipments').select('tracking_code').where('order_id', '=', orderId).executeTakeFirstOrThrow();
+      for (const status of ['shipped', 'delivered'] as const) {
+        await requestShipmentUpdate(app.db, tracking_code, status);
+        await runUntilIdle(app);
+      }
+      // All three exist while the first is still failing.
+      expect((await app.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', ep.id).execute()).length).toBe(3);
+      await waitFor('all three delivered', async () => (await api('GET', `/v1/webhooks/${ep.id}/deliveries?status=delivered`)).data.items.length === 3);
+      const firstArrival = new Map<string, number>();
+      r.received.forEach((x, i) => {
+        const id = x.headers['webhook-id']!;
+        if (!firstArrival.has(id)) firstArrival.set(id, i);
+      });
+      const arrivals = [...firstArrival.keys()].map((id) => verify(ep.secret, r.received.find((x) => x.headers['webhook-id'] === id)!));
+      expect(arrivals.map((p) => [p.type, p.data.sequence])).toEqual([
+        ['order.confirmed', 1],
+        ['order.shipped', 2],
+        ['order.delivered', 3],
+      ]);
+      // Nothing of event 2 went out before event 1 was delivered (its 4th attempt).
+      const confirmedDone = r.received.filter((x) => verify(ep.secret, x).type === 'order.confirmed').length;
+      expect(confirmedDone).toBe(4);
+      const firstLater = r.received.findIndex((x) => verify(ep.secret, x).type !== 'order.confirmed');
+      expect(firstLater).toBe(4);
+    });
+
+    it('when a sale or an adjustment takes stock on hand to the threshold or below, then stock.low is sent once per crossing', async () => {
+      await addProduct(app, 'LOW-1', 5, 100);
+      const r = await receiver();
+      const ep = (await api('POST', '/v1/webhooks', { url: `${r.url}/stock`, events: ['stock.low'], stockLowThreshold: 3 })).data;
+      const sell = async (quantity: number) => {
+        const placed = await app.placeOrder({ items: [{ sku: 'LOW-1', quantity }] });
+        await runUntilIdle(app);
+        return placed.id;
+      };
+      const first = await sell(2); // 5 → 3: crosses
+      await sell(1); // 3 → 2: already low
+      await app.adjustStock('LOW-1', { set: 10 }); // up: nothing
+      await app.adjustStock('LOW-1', { delta: -8, reason: 'damaged' }); // 10 → 2: crosses
+      await waitFor('two stock.low events', () => r.received.length === 2);
+      await new Promise((res) => setTimeout(res, 150));
+      const events = r.received.map((x) => verify(ep.secret, x));
+      expect(events.map((e) => e.type)).toEqual(['stock.low', 'stock.low']);
+      expect(events[0]!.data).toEqual({ version: 1, sku: 'LOW-1', name: 'Product LOW-1', onHand: 3, reserved: 0, available: 3, threshold: 3, orderId: first });
+      expect(events[1]!.data).toMatchObject({ sku: 'LOW-1', onHand: 2, threshold: 3 });
+      expect(events[1]!.data.orderId).toBeUndefined();
     });
 
     it('when an endpoint keeps failing past the disable bound, then it is disabled', async () => {

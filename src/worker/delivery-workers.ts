@@ -30,7 +30,7 @@ export function startDeliveries(app: Buildflow, options: DeliveryOptions): Runni
   const hooks = app.config.webhooks;
   const sender = new WebhookSender({ allowPrivate: hooks.allowPrivate, timeoutMs: hooks.timeoutMs });
   // Longer than an attempt can last, so a live attempt is never taken over.
-  const webhookLeaseMs = hooks.timeoutMs * 2 + 5_000;
+  const webhookLeaseMs = hooks.timeoutMs + 5_000;
   const webhooks = new DeliveryPump<DeliveryRow>(
     'webhooks',
     (limit) => claimDueRows(app.db, 'webhook_deliveries', { workerId, limit, leaseMs: webhookLeaseMs, now: Date.now() }),

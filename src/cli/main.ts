@@ -9,6 +9,7 @@ import { registerProduct } from './commands/product.js';
 import { registerSeed } from './commands/seed.js';
 import { registerServe } from './commands/serve.js';
 import { registerShipment } from './commands/shipment.js';
+import { registerWebhook } from './commands/webhook.js';
 import { registerWorker } from './commands/worker.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, printJson } from './output.js';
@@ -50,6 +51,7 @@ Examples:
   registerLogin(program);
   registerOrder(program);
   registerShipment(program);
+  registerWebhook(program);
   registerDeadLetters(program);
   registerDoctor(program);
   return program;

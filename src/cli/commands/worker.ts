@@ -11,6 +11,7 @@ export function registerWorker(program: Command): void {
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
+    .option('--no-deliveries', 'do not send webhook deliveries or customer emails')
     .addHelpText(
       'after',
       `
@@ -26,7 +27,9 @@ Examples:
   $ buildflow worker --no-steps --no-sweeper      # a relay-only process`,
     )
     .action(async (opts) => {
-      if (!opts.steps && !opts.relay && !opts.sweeper) throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay and --no-sweeper together leave no role');
+      if (!opts.steps && !opts.relay && !opts.sweeper && !opts.deliveries) {
+        throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay, --no-sweeper and --no-deliveries together leave no role');
+      }
       const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }] = await Promise.all([
         import('../../core/config.js'),
         import('../../core/buildflow.js'),
@@ -37,7 +40,7 @@ Examples:
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_WORKER_CONCURRENCY: opts.concurrency });
       const log = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
-      const workers = startWorkers(app, { logger: log, roles: { steps: opts.steps, relay: opts.relay, sweeper: opts.sweeper } });
+      const workers = startWorkers(app, { logger: log, roles: { steps: opts.steps, relay: opts.relay, sweeper: opts.sweeper, deliveries: opts.deliveries } });
       log.info(
         { database: config.databaseUrl ? 'postgres' : config.dataDir, transport: workers.transport, roles: workers.roles, concurrency: config.workerConcurrency, worker: workers.id },
         'buildflow worker ready',

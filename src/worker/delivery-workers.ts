@@ -8,6 +8,10 @@ import type { Logger } from './logger.js';
 import { MailSender } from './mail-sender.js';
 import { WebhookSender } from './webhook-sender.js';
 
+// nodemailer's connection, greeting and socket timeouts (30 s each) bound one send at 90 s; the
+// lease outlasts that, so a send in progress is never taken over.
+const MAIL_LEASE_MS = 150_000;
+
 export interface RunningDeliveries {
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -55,7 +59,7 @@ export function startDeliveries(app: Buildflow, options: DeliveryOptions): Runni
     const m = (mailer = new MailSender({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from }));
     mail = new DeliveryPump<EmailRow>(
       'email',
-      (limit) => claimDueRows(app.db, 'email_messages', { workerId, limit, leaseMs: 90_000, now: Date.now() }),
+      (limit) => claimDueRows(app.db, 'email_messages', { workerId, limit, leaseMs: MAIL_LEASE_MS, now: Date.now() }),
       async (row) => {
         const outcome = await m.send(row);
         const status = await recordSend(app.db, row, outcome, hooks.retrySchedule);

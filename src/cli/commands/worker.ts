@@ -19,6 +19,8 @@ Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in ha
 and exits 0. Any number of workers may share one database; each message is worked by one of them
 at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
+Webhook deliveries and customer emails (BUILDFLOW_SMTP_URL) are claimed from the database on
+either transport, with their own concurrency (BUILDFLOW_WEBHOOK_CONCURRENCY, BUILDFLOW_MAIL_CONCURRENCY).
 
 Examples:
   $ buildflow worker

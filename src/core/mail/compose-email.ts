@@ -32,7 +32,7 @@ function content(kind: NotificationKind, order: OrderView): { subject: string; p
       return { subject: `Order ${ref} confirmed`, paragraphs: [`Your order ${ref} is confirmed and will ship soon.`, `Total: ${money(order.totalCents)}`], items: true };
     case 'order_cancelled': {
       const reason = REASON_WORDS[order.cancelReason ?? ''] ?? (order.cancelReason ?? 'unknown').replace(/_/g, ' ');
-      return { subject: `Order ${ref} cancelled`, paragraphs: [`Your order ${ref} was cancelled: ${reason}.`, 'You have not been charged for it.'], items: false };
+      return { subject: `Order ${ref} cancelled`, paragraphs: [`Your order ${ref} was cancelled: ${reason}.`, 'If a payment was taken for it, it is refunded.'], items: false };
     }
     case 'order_shipped':
       return {

@@ -70,38 +70,3 @@ export async function recordSend(db: Kysely<Database>, m: EmailRow, o: SendOutco
     .execute();
   return 'pending';
 }
-
-/** An email as the API and CLI show it. */
-export interface EmailView {
-  id: number;
-  orderId: string;
-  kind: string;
-  recipient: string;
-  subject: string;
-  status: EmailRow['status'];
-  attempts: number;
-  lastError?: string;
-  createdAt: string;
-  sentAt?: string;
-}
-
-/** The emails of an order (or the newest ones), newest first. */
-export async function listEmails(db: Kysely<Database>, q: { orderId?: string; limit?: number } = {}): Promise<EmailView[]> {
-  let query = db.selectFrom('email_messages').selectAll().orderBy('id', 'desc').limit(q.limit ?? 50);
-  if (q.orderId) query = query.where('order_id', '=', q.orderId);
-  return (await query.execute()).map((r) => {
-    const view: EmailView = {
-      id: r.id,
-      orderId: r.order_id,
-      kind: r.kind,
-      recipient: r.recipient,
-      subject: r.subject,
-      status: r.status,
-      attempts: r.attempts,
-      createdAt: new Date(r.created_at).toISOString(),
-    };
-    if (r.last_error !== null) view.lastError = r.last_error;
-    if (r.sent_at !== null) view.sentAt = new Date(r.sent_at).toISOString();
-    return view;
-  });
-}

@@ -44,6 +44,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'shipment', description: 'report shipment progress (admin or carrier)', load: async () => (await import('./commands/shipment.js')).registerShipment },
   { name: 'track', description: 'follow a shipment by its tracking code (no sign-in needed)', load: async () => (await import('./commands/shipment.js')).registerTrack },
   {
+    name: 'webhook',
+    description: 'manage webhook endpoints and their deliveries (admin)',
+    load: async () => (await import('./commands/webhook.js')).registerWebhook,
+  },
+  {
     name: 'dead-letters',
     description: 'inspect and re-drive pipeline messages that ran out of attempts (on the database, not over HTTP)',
     load: async () => (await import('./commands/dead-letters.js')).registerDeadLetters,

@@ -39,13 +39,17 @@ export class ApiClient {
     return this.send<T>('POST', path, { body, headers, query });
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.send<T>('PATCH', path, { body });
+  }
+
   /** DELETE; resolves with nothing on 204. */
   async delete(path: string): Promise<void> {
     await this.send<unknown>('DELETE', path, { allowEmpty: true });
   }
 
   private async send<T>(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     o: { query?: Query; body?: unknown; headers?: Record<string, string>; allowEmpty?: boolean },
   ): Promise<T> {

@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import envSchema from 'env-schema';
 import { DEFAULT_API_URL, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './client-config.js';
 import { BuildflowError } from './errors.js';
+import { RETRY_SCHEDULE_PATTERN, parseRetrySchedule } from './webhooks/retry-schedule.js';
+import { parseMailFrom } from './mail/mail-address.js';
 
 /**
  * Every setting of every command, read from `BUILDFLOW_*` env vars. Commands pass their flags as
@@ -77,6 +79,22 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100, maximum: 600_000 }),
   // CLI: time between two polls of `buildflow dashboard` (never less than a second: the server computes once per second).
   BUILDFLOW_DASHBOARD_INTERVAL_MS: Type.Integer({ default: 2_000, minimum: 1000, maximum: 3_600_000 }),
+  // 1: webhook URLs may point at loopback, private and link-local addresses (tests, on-premises receivers).
+  BUILDFLOW_WEBHOOK_ALLOW_PRIVATE: Type.Union(['0', '1', 'true', 'false'].map((v) => Type.Literal(v)), { default: '0' }),
+  // One webhook attempt (connect, headers and body) gives up after this long.
+  BUILDFLOW_WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
+  // Delay before each attempt, comma-separated durations (ms, or with s/m/h); jittered ±20 %. After the last, the delivery is dead.
+  BUILDFLOW_WEBHOOK_RETRY_SCHEDULE: Type.String({ default: '0,5s,5m,30m,2h,5h,10h,10h', pattern: RETRY_SCHEDULE_PATTERN }),
+  // An endpoint that has failed without a single success for this long is disabled.
+  BUILDFLOW_WEBHOOK_DISABLE_AFTER_MS: Type.Integer({ default: 5 * 24 * 60 * 60_000, minimum: 1000 }),
+  // Webhook deliveries in flight per worker process, apart from the pipeline's own concurrency.
+  BUILDFLOW_WEBHOOK_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, maximum: 256 }),
+  // smtp://user:pass@host:port or smtps://…: customers get an email per notification.
+  BUILDFLOW_SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://[^/?#]+' })),
+  // The From address of customer emails; required with BUILDFLOW_SMTP_URL.
+  BUILDFLOW_MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+  // Emails in flight per worker process.
+  BUILDFLOW_MAIL_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -110,6 +128,16 @@ export interface Config {
   metrics: { key: string | undefined; port: number | undefined; host: string };
   stats: { lowStockMark: number; stockCheckIntervalMs: number; heartbeatMs: number };
   dashboardIntervalMs: number;
+  webhooks: {
+    allowPrivate: boolean;
+    timeoutMs: number;
+    /** Delay before attempt n+1 at index n, ms. */
+    retrySchedule: number[];
+    disableAfterMs: number;
+    concurrency: number;
+  };
+  /** Customer email; absent when BUILDFLOW_SMTP_URL is not set. */
+  mail: { smtpUrl: string; from: string; concurrency: number } | undefined;
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -134,6 +162,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if ((raw.BUILDFLOW_SCRYPT_COST & (raw.BUILDFLOW_SCRYPT_COST - 1)) !== 0) {
     throw new BuildflowError('CONFIG_INVALID', 'invalid configuration: BUILDFLOW_SCRYPT_COST must be a power of two');
+  }
+  let mail: Config['mail'];
+  if (raw.BUILDFLOW_SMTP_URL !== undefined) {
+    if (raw.BUILDFLOW_MAIL_FROM === undefined) {
+      throw new BuildflowError('CONFIG_INVALID', 'invalid configuration: BUILDFLOW_MAIL_FROM is required with BUILDFLOW_SMTP_URL');
+    }
+    mail = { smtpUrl: checkSmtpUrl(raw.BUILDFLOW_SMTP_URL), from: parseMailFrom(raw.BUILDFLOW_MAIL_FROM), concurrency: raw.BUILDFLOW_MAIL_CONCURRENCY };
   }
   return {
     dataDir: resolve(raw.BUILDFLOW_DATA_DIR),
@@ -177,5 +212,27 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       heartbeatMs: raw.BUILDFLOW_WORKER_HEARTBEAT_MS,
     },
     dashboardIntervalMs: raw.BUILDFLOW_DASHBOARD_INTERVAL_MS,
+    webhooks: {
+      allowPrivate: raw.BUILDFLOW_WEBHOOK_ALLOW_PRIVATE === '1' || raw.BUILDFLOW_WEBHOOK_ALLOW_PRIVATE === 'true',
+      timeoutMs: raw.BUILDFLOW_WEBHOOK_TIMEOUT_MS,
+      retrySchedule: parseRetrySchedule(raw.BUILDFLOW_WEBHOOK_RETRY_SCHEDULE),
+      disableAfterMs: raw.BUILDFLOW_WEBHOOK_DISABLE_AFTER_MS,
+      concurrency: raw.BUILDFLOW_WEBHOOK_CONCURRENCY,
+    },
+    mail,
   };
+}
+
+function checkSmtpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BuildflowError('CONFIG_INVALID', 'invalid configuration: BUILDFLOW_SMTP_URL is not a valid URL');
+  }
+  if (!url.hostname) throw new BuildflowError('CONFIG_INVALID', 'invalid configuration: BUILDFLOW_SMTP_URL has no host');
+  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535)) {
+    throw new BuildflowError('CONFIG_INVALID', 'invalid configuration: BUILDFLOW_SMTP_URL has an invalid port');
+  }
+  return value;
 }

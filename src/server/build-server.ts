@@ -23,6 +23,7 @@ import { productRoutes } from './routes/products.js';
 import { customerRoutes } from './routes/customers.js';
 import { shipmentRoutes } from './routes/shipments.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 // Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room.
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -124,5 +125,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(customerRoutes, routeOptions);
   await fastify.register(shipmentRoutes, routeOptions);
   await fastify.register(adminStatsRoutes, routeOptions);
+  await fastify.register(webhookRoutes, routeOptions);
   return fastify;
 }

@@ -21,6 +21,7 @@ export async function registerOpenApi(fastify: FastifyInstance, version: string)
         { name: 'notifications', description: 'Messages sent to customers' },
         { name: 'customers', description: 'Sign-up, sign-in and customer administration' },
         { name: 'shipments', description: 'Carrier updates and public tracking' },
+        { name: 'webhooks', description: 'Signed event deliveries to other systems' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'admin', description: 'Operating the deployment: stats' },
       ],

@@ -3,6 +3,7 @@ import type { Database } from '../core/db/schema.js';
 import { markDead, markDone, retryDelayMs, scheduleRetry, type OutboxMessage } from '../core/outbox/outbox.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import type { StepContext } from '../core/pipeline/step.js';
+import type { DeliveryChannels } from '../core/notifications/fan-out.js';
 import { deferInserts, flushDeferred } from '../core/db/deferred-inserts.js';
 import { takeStockChanges } from '../core/catalog/stock-changes.js';
 import { lockStockOf } from '../core/catalog/stock.js';
@@ -15,6 +16,7 @@ export interface RunnerDeps {
   db: Kysely<Database>;
   gateway: PaymentGateway;
   reservationTtlMs: number;
+  channels?: DeliveryChannels;
   maxAttempts: number;
   logger: Logger;
   /** Called after a commit that changed these products' stock (cache invalidation). */
@@ -57,7 +59,7 @@ export class PipelineRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
   private ctx(): StepContext {
-    return { now: Date.now(), gateway: this.deps.gateway, reservationTtlMs: this.deps.reservationTtlMs };
+    return { now: Date.now(), gateway: this.deps.gateway, reservationTtlMs: this.deps.reservationTtlMs, channels: this.deps.channels };
   }
 
   async run(messages: readonly OutboxMessage[]): Promise<void> {

@@ -10,6 +10,7 @@ import { OutboxWorker } from './outbox-worker.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { SweeperLoop } from './sweeper-loop.js';
+import { startDeliveries } from './delivery-workers.js';
 
 /** What a worker process does; all by default. */
 export interface WorkerRoles {
@@ -19,6 +20,8 @@ export interface WorkerRoles {
   relay: boolean;
   /** Re-drive stuck orders and expire reservations. */
   sweeper: boolean;
+  /** Send webhook deliveries and customer emails (claimed from the database on either transport). */
+  deliveries: boolean;
 }
 
 export interface WorkerOptions {
@@ -73,6 +76,7 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     db: app.db,
     gateway: options.gateway ?? app.gateway,
     reservationTtlMs: app.config.reservationTtlMs,
+    channels: { email: app.config.mail !== undefined },
     maxAttempts: app.config.maxAttempts,
     logger: options.logger ?? silentLogger,
     onStockChanged: (skus) => void app.cache.invalidate(skus),
@@ -102,7 +106,7 @@ export function createSweeper(app: Buildflow, logger: Logger = silentLogger): Sw
 /** Starts pipeline workers, the relay and the sweeper on an opened deployment, as `roles` says. */
 export function startWorkers(app: Buildflow, options: WorkerOptions = {}): RunningWorkers {
   const logger = options.logger ?? silentLogger;
-  const roles: WorkerRoles = { steps: true, relay: true, sweeper: true, ...options.roles };
+  const roles: WorkerRoles = { steps: true, relay: true, sweeper: true, deliveries: true, ...options.roles };
   const concurrency = options.concurrency ?? app.config.workerConcurrency;
   const runner = createRunner(app, { logger });
   // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
@@ -111,6 +115,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   const pollMs = options.pollMs ?? 250;
   const sweeper = roles.sweeper ? createSweeper(app, logger) : undefined;
   sweeper?.start();
+  const deliveries = roles.deliveries ? startDeliveries(app, { logger }) : undefined;
 
   const redisUrl = app.config.redis.url;
   if (!redisUrl) {
@@ -126,7 +131,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
       registered: heartbeat.registered,
       async stop(timeoutMs) {
         await sweeper?.stop();
-        await worker?.stop(timeoutMs);
+        await Promise.all([worker?.stop(timeoutMs), deliveries?.stop(timeoutMs)]);
         await heartbeat.stop();
       },
     };
@@ -169,6 +174,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
       await relay?.stop();
       await queues.close(timeoutMs);
       await consumer?.drain();
+      await deliveries?.stop(timeoutMs);
       await heartbeat.stop();
     },
   };

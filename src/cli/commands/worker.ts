@@ -14,6 +14,7 @@ export function registerWorker(program: Command): void {
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port (env BUILDFLOW_METRICS_PORT; default: no metrics server)', intArg(0, 65535))
     .option('--metrics-host <host>', 'address for /metrics (env BUILDFLOW_METRICS_HOST, default 127.0.0.1)')
+    .option('--no-deliveries', 'do not send webhook deliveries or customer emails')
     .addHelpText(
       'after',
       `
@@ -23,6 +24,8 @@ at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that t
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
 With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
 or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8.
+Webhook deliveries and customer emails (BUILDFLOW_SMTP_URL) are claimed from the database on
+either transport, with their own concurrency (BUILDFLOW_WEBHOOK_CONCURRENCY, BUILDFLOW_MAIL_CONCURRENCY).
 
 Examples:
   $ buildflow worker
@@ -32,7 +35,9 @@ Examples:
   $ BUILDFLOW_METRICS_KEY=… buildflow worker --metrics-port 9464 --metrics-host 0.0.0.0`,
     )
     .action(async (opts) => {
-      if (!opts.steps && !opts.relay && !opts.sweeper) throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay and --no-sweeper together leave no role');
+      if (!opts.steps && !opts.relay && !opts.sweeper && !opts.deliveries) {
+        throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay, --no-sweeper and --no-deliveries together leave no role');
+      }
       const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }, { observeProcess }, { buildMetricsServer }, { resolveAdminKey }] =
         await Promise.all([
           import('../../core/config.js'),
@@ -66,7 +71,7 @@ Examples:
         await app.close();
         throw err;
       }
-      const workers = startWorkers(app, { logger: log, roles: { steps: opts.steps, relay: opts.relay, sweeper: opts.sweeper } });
+      const workers = startWorkers(app, { logger: log, roles: { steps: opts.steps, relay: opts.relay, sweeper: opts.sweeper, deliveries: opts.deliveries } });
       log.info(
         { database: config.databaseUrl ? 'postgres' : config.dataDir, transport: workers.transport, roles: workers.roles, concurrency: config.workerConcurrency, worker: workers.id },
         'buildflow worker ready',

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, ProductRow } from '../db/schema.js';
+import { recordStockLevels } from '../webhooks/record-events.js';
 import { BuildflowError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
 
@@ -127,6 +128,7 @@ export async function adjustStock(db: Kysely<Database>, sku: string, adj: StockA
         .insertInto('stock_movements')
         .values({ sku, order_id: null, kind: 'adjust', on_hand_delta: delta, reserved_delta: 0, reason: adj.reason ?? ('set' in adj ? `set to ${adj.set}` : null), at: now })
         .execute();
+      if (delta < 0) await recordStockLevels(trx, [{ sku, onHandBefore: current.on_hand }], now);
     }
     const row = await trx.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirstOrThrow();
     return toProductView(row);

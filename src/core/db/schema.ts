@@ -148,6 +148,76 @@ export interface IdempotencyKeysTable {
   created_at: Millis;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types. */
+  events: string;
+  stock_low_threshold: number;
+  enabled: number;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Millis | null;
+  failing_since: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  message_id: string;
+  endpoint_id: string;
+  event_type: string;
+  order_id: string | null;
+  sequence: number | null;
+  source_message_id: number | null;
+  body: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts in the current round (a replay starts a new round). */
+  attempts: number;
+  next_attempt_at: Millis;
+  locked_until: Millis | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Millis;
+  finished_at: Millis | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  started_at: Millis;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response: string | null;
+}
+
+export type EmailStatus = 'pending' | 'sent' | 'dead';
+
+export interface EmailMessagesTable {
+  id: Generated<number>;
+  order_id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  message_id: string;
+  status: EmailStatus;
+  attempts: number;
+  next_attempt_at: Millis;
+  locked_until: Millis | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Millis;
+  sent_at: Millis | null;
+}
+
 /** SQLite only: named counters (Postgres uses sequences). */
 export interface CountersTable {
   name: string;
@@ -199,6 +269,10 @@ export interface Database {
   counters: CountersTable;
   stats_counters: StatsCountersTable;
   workers: WorkersTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  email_messages: EmailMessagesTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

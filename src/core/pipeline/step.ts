@@ -2,12 +2,15 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { OutboxMessage } from '../outbox/outbox.js';
 import type { PaymentGateway } from './payment-gateway.js';
+import type { DeliveryChannels } from '../notifications/fan-out.js';
 
 /** What every step may use besides its transaction. */
 export interface StepContext {
   now: number;
   gateway: PaymentGateway;
   reservationTtlMs: number;
+  /** Channels a notification is also delivered on (webhooks always; email with SMTP). */
+  channels?: DeliveryChannels;
 }
 
 /**

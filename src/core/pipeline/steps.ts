@@ -8,6 +8,8 @@ import { cancelWithCompensation } from './compensate.js';
 import { notificationText, type NotificationKind } from './notification-kinds.js';
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
 import type { Step } from './step.js';
+import { fanOutNotification } from '../notifications/fan-out.js';
+import { recordStockAfterSale } from '../webhooks/record-events.js';
 import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
 
 /** reserve: all lines or none; on a shortfall the order is cancelled as out of stock. */
@@ -103,6 +105,7 @@ export const confirmStep: Step = {
     const moved = await transition(trx, msg.orderId, 'paid', 'confirmed', ctx.now, { patch: { reservation_expires_at: null } });
     if (!moved) return;
     await sellOrderStock(trx, msg.orderId, ctx.now);
+    await recordStockAfterSale(trx, msg.orderId, ctx.now);
     await trx
       .insertInto('shipments')
       .values({ order_id: msg.orderId, tracking_code: newTrackingCode(), status: 'pending', created_at: ctx.now, updated_at: ctx.now })
@@ -117,11 +120,15 @@ export const notifyStep: Step = {
     const kind = msg.payload.kind as NotificationKind;
     const order = await trx.selectFrom('orders').select(['reference', 'cancel_reason']).where('id', '=', msg.orderId).executeTakeFirst();
     if (!order) return;
-    await trx
+    const res = await trx
       .insertInto('notifications')
       .values({ order_id: msg.orderId, kind, message: notificationText(kind, order.reference, order.cancel_reason), created_at: ctx.now })
       .onConflict((oc) => oc.columns(['order_id', 'kind']).doNothing())
-      .execute();
+      .executeTakeFirst();
+    // Webhooks and email go out once, with the notification: a redelivered message inserted nothing.
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) {
+      await fanOutNotification(trx, { orderId: msg.orderId, kind, sourceMessageId: msg.id, now: ctx.now }, ctx.channels);
+    }
   },
 };
 

@@ -1,0 +1,200 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import type { Page } from '../../core/pagination.js';
+import type { DeliveryView } from '../../core/webhooks/delivery-log.js';
+import type { WebhookEndpointView } from '../../core/webhooks/endpoints.js';
+import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
+import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { CliError } from '../cli-error.js';
+import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
+import { intArg } from '../parse.js';
+
+const api = (opts: { url?: string | undefined; timeout?: number | undefined; token?: string | undefined }) => apiClient(opts, { token: opts.token });
+const TOKEN_HELP = 'admin key (env BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY)';
+const path = (id: string, rest = '') => `/v1/webhooks/${encodeURIComponent(id)}${rest}`;
+
+function eventsArg(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((e) => e.trim()).filter(Boolean)];
+}
+
+function printEndpoint(e: WebhookEndpointView & { secret?: string }): void {
+  const fields: [string, string | number][] = [
+    ['id', e.id],
+    ['url', e.url],
+    ['events', e.events.join(', ')],
+    ['enabled', e.enabled ? 'yes' : `no (${e.disabledReason ?? 'disabled'})`],
+    ['description', e.description],
+    ['stock low at', e.stockLowThreshold],
+  ];
+  if (e.previousSecretExpiresAt) fields.push(['old secret until', e.previousSecretExpiresAt]);
+  if (e.secret) fields.push(['secret', e.secret]);
+  printRecord(fields);
+  if (e.secret) printNote('the secret is shown only now: keep it to verify signatures');
+}
+
+export function registerWebhook(program: Command): void {
+  const webhook = program.command('webhook').description('manage webhook endpoints and their deliveries (admin)');
+  webhook
+    .command('add')
+    .description('register an endpoint; prints its whsec_ signing secret once')
+    .argument('<endpointUrl>', 'http(s) URL the events are POSTed to')
+    .requiredOption('--event <types>', `event types, repeatable or comma-separated: ${WEBHOOK_EVENTS.join(', ')}`, eventsArg)
+    .option('--description <text>', 'what the endpoint is for (up to 500 characters)')
+    .option('--stock-low-threshold <n>', 'stock.low fires when stock on hand falls to this or below (default 5)', intArg(0, 1_000_000))
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print the endpoint with its secret as JSON')
+    .addHelpText(
+      'after',
+      `
+The URL's host must not resolve to a loopback, private, link-local or metadata address unless the
+server runs with BUILDFLOW_WEBHOOK_ALLOW_PRIVATE=1 (exit 4 otherwise).
+
+Examples:
+  $ buildflow webhook add https://erp.example.com/hooks --event order.confirmed,order.cancelled
+  $ buildflow webhook add https://ops.example.com/stock --event stock.low --stock-low-threshold 10 --json`,
+    )
+    .action(async (endpointUrl, opts) => {
+      const body: Record<string, unknown> = { url: endpointUrl, events: opts.event };
+      if (opts.description !== undefined) body.description = opts.description;
+      if (opts.stockLowThreshold !== undefined) body.stockLowThreshold = opts.stockLowThreshold;
+      const created = await (await api(opts)).post<WebhookEndpointView & { secret: string }>('/v1/webhooks', body);
+      if (opts.json) return printJson(created);
+      printEndpoint(created);
+    });
+
+  webhook
+    .command('list')
+    .description('list endpoints, oldest first')
+    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print { items, nextCursor? } as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow webhook list\n  $ buildflow webhook list --json')
+    .action(async (opts) => {
+      const page = await (await api(opts)).get<Page<WebhookEndpointView>>('/v1/webhooks', { limit: opts.limit, cursor: opts.cursor });
+      if (opts.json) return printJson(page);
+      if (page.items.length === 0) return printLine('no webhook endpoints');
+      printTable(['id', 'url', 'events', 'enabled'], page.items.map((e) => [e.id, e.url, e.events.join(', '), e.enabled ? 'yes' : 'no']));
+      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+    });
+
+  webhook
+    .command('get')
+    .description('show one endpoint')
+    .argument('<id>', 'endpoint id, ep_…')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print the endpoint as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow webhook get ep_0193…')
+    .action(async (id, opts) => {
+      const e = await (await api(opts)).get<WebhookEndpointView>(path(id));
+      if (opts.json) return printJson(e);
+      printEndpoint(e);
+    });
+
+  for (const [name, enabled, text] of [
+    ['disable', false, 'stop sending to an endpoint (pending deliveries go dead; replay them later)'],
+    ['enable', true, 'send to an endpoint again (its failure streak starts over)'],
+  ] as const) {
+    webhook
+      .command(name)
+      .description(text)
+      .argument('<id>', 'endpoint id, ep_…')
+      .option('--url <url>', URL_HELP)
+      .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+      .option('--token <token>', TOKEN_HELP)
+      .option('--json', 'print the endpoint as JSON')
+      .addHelpText('after', `\nExamples:\n  $ buildflow webhook ${name} ep_0193…`)
+      .action(async (id, opts) => {
+        const e = await (await api(opts)).patch<WebhookEndpointView>(path(id), { enabled });
+        if (opts.json) return printJson(e);
+        printLine(`${e.id} is ${e.enabled ? 'enabled' : 'disabled'}`);
+      });
+  }
+
+  webhook
+    .command('rotate')
+    .description('replace the signing secret; the old one keeps signing beside it for 24 hours')
+    .argument('<id>', 'endpoint id, ep_…')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print the endpoint with its new secret as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow webhook rotate ep_0193… --json | jq -r .secret')
+    .action(async (id, opts) => {
+      const e = await (await api(opts)).post<WebhookEndpointView & { secret: string }>(path(id, '/rotate'), undefined);
+      if (opts.json) return printJson(e);
+      printEndpoint(e);
+    });
+
+  webhook
+    .command('remove')
+    .description('delete an endpoint with its deliveries and their log')
+    .argument('<id>', 'endpoint id, ep_…')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print { id, removed } as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow webhook remove ep_0193…')
+    .action(async (id, opts) => {
+      await (await api(opts)).delete(path(id));
+      if (opts.json) return printJson({ id, removed: true });
+      printLine(`${id} removed`);
+    });
+
+  webhook
+    .command('deliveries')
+    .description("an endpoint's deliveries, newest first, with every attempt")
+    .argument('<id>', 'endpoint id, ep_…')
+    .addOption(new Option('--status <status>', 'only deliveries in this state').choices(['pending', 'delivered', 'dead'] as const))
+    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print { items, nextCursor? } as JSON, each delivery with its payload and log')
+    .addHelpText('after', '\nExamples:\n  $ buildflow webhook deliveries ep_0193… --status dead\n  $ buildflow webhook deliveries ep_0193… --json | jq \'.items[].log\'')
+    .action(async (id, opts) => {
+      const page = await (await api(opts)).get<Page<DeliveryView>>(path(id, '/deliveries'), { status: opts.status, limit: opts.limit, cursor: opts.cursor });
+      if (opts.json) return printJson(page);
+      if (page.items.length === 0) return printLine('no deliveries');
+      printTable(
+        ['webhook-id', 'event', 'order', 'seq', 'status', 'attempts', 'last answer', 'created'],
+        page.items.map((d) => {
+          const last = d.log[d.log.length - 1];
+          return [d.id, d.eventType, d.orderId ?? '', d.sequence ?? '', d.status, d.attempts, last ? String(last.statusCode ?? last.error ?? '') : '', d.createdAt];
+        }),
+      );
+      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+    });
+
+  webhook
+    .command('replay')
+    .description('send one delivery again, or every dead one since a time, under the same webhook-id')
+    .argument('<id>', 'endpoint id, ep_…')
+    .argument('[deliveryId]', 'the delivery (its webhook-id, msg_…)')
+    .option('--since <time>', 'replay every dead delivery created at or after this ISO time')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print the delivery, or { replayed }, as JSON')
+    .addHelpText('after', '\nExamples:\n  $ buildflow webhook replay ep_0193… msg_0193…\n  $ buildflow webhook replay ep_0193… --since 2026-12-01T00:00:00Z')
+    .action(async (id, deliveryId, opts) => {
+      if ((deliveryId === undefined) === (opts.since === undefined)) throw new CliError('USAGE', 'give either a delivery id or --since <time>');
+      const client = await api(opts);
+      if (deliveryId !== undefined) {
+        const d = await client.post<DeliveryView>(path(id, `/deliveries/${encodeURIComponent(deliveryId)}/replay`), undefined);
+        if (opts.json) return printJson(d);
+        return printLine(`${d.id} queued again`);
+      }
+      const since = new Date(opts.since!);
+      if (Number.isNaN(since.getTime())) throw new CliError('USAGE', `--since: not a time: ${opts.since}`);
+      const res = await client.post<{ replayed: number }>(path(id, '/replay'), { since: since.toISOString() });
+      if (opts.json) return printJson(res);
+      printLine(`${res.replayed} dead deliveries queued again`);
+    });
+}

@@ -1,0 +1,24 @@
+import type { Db } from '../outbox/outbox.js';
+import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import { recordOrderEmail } from '../mail/emails.js';
+import { recordOrderEvent } from '../webhooks/record-events.js';
+
+/** Which channels beyond the notification row a deployment delivers on. */
+export interface DeliveryChannels {
+  /** SMTP is configured: customers get an email per notification. */
+  email: boolean;
+}
+
+/**
+ * Everything a new notification sends: webhook deliveries to subscribed endpoints and, with SMTP,
+ * the customer's email. Called in the transaction that wrote the notification row, so they exist
+ * if and only if it does (and so if and only if the state change behind it committed).
+ */
+export async function fanOutNotification(
+  trx: Db,
+  n: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number },
+  channels: DeliveryChannels | undefined,
+): Promise<void> {
+  await recordOrderEvent(trx, n);
+  if (channels?.email) await recordOrderEmail(trx, n);
+}

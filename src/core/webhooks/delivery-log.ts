@@ -1,0 +1,126 @@
+import type { Kysely } from 'kysely';
+import type { Database, WebhookDeliveryStatus } from '../db/schema.js';
+import { BuildflowError } from '../errors.js';
+import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import type { DeliveryRow } from './deliveries.js';
+
+/** One HTTP attempt of a delivery. */
+export interface AttemptView {
+  at: string;
+  durationMs: number;
+  statusCode?: number;
+  error?: string;
+  /** The first KiB of the answer's body. */
+  response?: string;
+}
+
+/** A delivery of one event to one endpoint, with every attempt made. */
+export interface DeliveryView {
+  /** The `webhook-id` header: the same on every attempt and replay. */
+  id: string;
+  endpointId: string;
+  eventType: string;
+  orderId?: string;
+  sequence?: number;
+  status: WebhookDeliveryStatus;
+  /** Attempts since it was created or last replayed. */
+  attempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+  createdAt: string;
+  finishedAt?: string;
+  /** The body sent, parsed. */
+  payload: unknown;
+  log: AttemptView[];
+}
+
+async function toViews(db: Kysely<Database>, rows: readonly DeliveryRow[]): Promise<DeliveryView[]> {
+  if (rows.length === 0) return [];
+  const attempts = await db
+    .selectFrom('webhook_attempts')
+    .selectAll()
+    .where('delivery_id', 'in', rows.map((r) => r.id))
+    .orderBy('id')
+    .execute();
+  const byDelivery = new Map<number, AttemptView[]>();
+  for (const a of attempts) {
+    const view: AttemptView = { at: new Date(a.started_at).toISOString(), durationMs: a.duration_ms };
+    if (a.status_code !== null) view.statusCode = a.status_code;
+    if (a.error !== null) view.error = a.error;
+    if (a.response !== null) view.response = a.response;
+    const list = byDelivery.get(a.delivery_id) ?? [];
+    list.push(view);
+    byDelivery.set(a.delivery_id, list);
+  }
+  return rows.map((r) => {
+    const view: DeliveryView = {
+      id: r.message_id,
+      endpointId: r.endpoint_id,
+      eventType: r.event_type,
+      status: r.status,
+      attempts: r.attempts,
+      createdAt: new Date(r.created_at).toISOString(),
+      payload: JSON.parse(r.body) as unknown,
+      log: byDelivery.get(r.id) ?? [],
+    };
+    if (r.order_id !== null) view.orderId = r.order_id;
+    if (r.sequence !== null) view.sequence = r.sequence;
+    if (r.status === 'pending') view.nextAttemptAt = new Date(r.next_attempt_at).toISOString();
+    if (r.last_error !== null) view.lastError = r.last_error;
+    if (r.finished_at !== null) view.finishedAt = new Date(r.finished_at).toISOString();
+    return view;
+  });
+}
+
+async function requireEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
+  const found = await db.selectFrom('webhook_endpoints').select('id').where('id', '=', endpointId).executeTakeFirst();
+  if (!found) throw new BuildflowError('WEBHOOK_NOT_FOUND', `no webhook endpoint ${endpointId}`);
+}
+
+export interface ListDeliveriesQuery {
+  status?: WebhookDeliveryStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+/** An endpoint's deliveries, newest first, each with its attempts. */
+export async function listDeliveries(db: Kysely<Database>, endpointId: string, q: ListDeliveriesQuery = {}): Promise<Page<DeliveryView>> {
+  await requireEndpoint(db, endpointId);
+  const limit = pageLimit(q.limit);
+  let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).orderBy('id', 'desc').limit(limit + 1);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.cursor) query = query.where('id', '<', decodeCursor(q.cursor, ['number'] as const)[0]);
+  return toPage(await query.execute(), limit, (rows) => toViews(db, rows), (r) => encodeCursor([r.id]));
+}
+
+/** One delivery by its `webhook-id`. */
+export async function getDelivery(db: Kysely<Database>, endpointId: string, messageId: string): Promise<DeliveryView> {
+  const row = await db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).executeTakeFirst();
+  if (!row) throw new BuildflowError('WEBHOOK_DELIVERY_NOT_FOUND', `no delivery ${messageId} for webhook endpoint ${endpointId}`);
+  return (await toViews(db, [row]))[0]!;
+}
+
+const REPLAY = { status: 'pending' as const, attempts: 0, locked_until: null, locked_by: null, finished_at: null };
+
+/**
+ * Sends a delivery again with a fresh round of attempts, under the same `webhook-id` (a receiver
+ * that had it already can tell). Its order's later events wait for it again.
+ */
+export async function replayDelivery(db: Kysely<Database>, endpointId: string, messageId: string, now = Date.now()): Promise<DeliveryView> {
+  await getDelivery(db, endpointId, messageId);
+  await db.updateTable('webhook_deliveries').set({ ...REPLAY, next_attempt_at: now }).where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).execute();
+  return getDelivery(db, endpointId, messageId);
+}
+
+/** Replays every dead delivery of an endpoint created at or after `since`; returns how many. */
+export async function replayFailed(db: Kysely<Database>, endpointId: string, since: number, now = Date.now()): Promise<number> {
+  await requireEndpoint(db, endpointId);
+  const res = await db
+    .updateTable('webhook_deliveries')
+    .set({ ...REPLAY, next_attempt_at: now })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'dead')
+    .where('created_at', '>=', since)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../outbox/outbox.js';
+import { getOrder } from '../orders/queries.js';
+import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import { NOTIFIED_STATUSES, ORDER_EVENT_OF, PAYLOAD_VERSION, type WebhookEventType } from './events.js';
+
+/** A new `webhook-id`. */
+export function newMessageId(): string {
+  return `msg_${randomUUID().replace(/-/g, '')}`;
+}
+
+async function subscribers(trx: Db, type: WebhookEventType) {
+  const rows = await trx.selectFrom('webhook_endpoints').select(['id', 'events', 'stock_low_threshold']).where('enabled', '=', 1).execute();
+  return rows.filter((r) => (JSON.parse(r.events) as string[]).includes(type));
+}
+
+/**
+ * Where an order event stands among the order's notified events (1 for the first), and when it
+ * happened: read from the order's history, so the number follows the order of the state changes
+ * even when their notifications are worked in another order.
+ */
+async function eventPosition(trx: Db, orderId: string, kind: NotificationKind, now: number): Promise<{ sequence: number; at: number }> {
+  const status = ORDER_EVENT_OF[kind].status;
+  const rows = await trx
+    .selectFrom('order_history')
+    .select(['to_status', 'at'])
+    .where('order_id', '=', orderId)
+    .where('to_status', 'in', NOTIFIED_STATUSES)
+    .orderBy('id')
+    .execute();
+  const index = rows.findIndex((r) => r.to_status === status);
+  return index < 0 ? { sequence: rows.length + 1, at: now } : { sequence: index + 1, at: rows[index]!.at };
+}
+
+/**
+ * Writes, in the caller's transaction (the one that records the customer's notification), one
+ * webhook delivery per enabled endpoint subscribed to this order event. The body is fixed here,
+ * so every attempt and replay sends, and signs, the same bytes.
+ *
+ * Payload: `{ type, timestamp, data: { version, sequence, order, reason? } }`; `order` is the
+ * order's public view, `sequence` numbers the order's events from 1.
+ */
+export async function recordOrderEvent(trx: Db, e: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number }): Promise<number> {
+  const { type } = ORDER_EVENT_OF[e.kind];
+  const endpoints = await subscribers(trx, type);
+  if (endpoints.length === 0) return 0;
+  const [order, position] = await Promise.all([getOrder(trx, e.orderId), eventPosition(trx, e.orderId, e.kind, e.now)]);
+  const data: Record<string, unknown> = { version: PAYLOAD_VERSION, sequence: position.sequence, order };
+  if (type === 'order.cancelled' && order.cancelReason) data.reason = order.cancelReason;
+  const body = JSON.stringify({ type, timestamp: new Date(position.at).toISOString(), data });
+  await trx
+    .insertInto('webhook_deliveries')
+    .values(
+      endpoints.map((ep) => ({
+        message_id: newMessageId(),
+        endpoint_id: ep.id,
+        event_type: type,
+        order_id: e.orderId,
+        sequence: position.sequence,
+        source_message_id: e.sourceMessageId,
+        body,
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: e.now,
+        created_at: e.now,
+      })),
+    )
+    .execute();
+  return endpoints.length;
+}
+
+/** A product's stock on hand before and after a change committed in the caller's transaction. */
+export interface StockLevelChange {
+  sku: string;
+  onHandBefore: number;
+  orderId?: string;
+}
+
+/**
+ * Writes a `stock.low` delivery for every subscribed endpoint whose threshold a product's stock
+ * on hand has just fallen to or below (crossed downwards, so a product sitting low does not fire
+ * on every sale). Call it in the transaction that changed the stock.
+ */
+export async function recordStockLevels(trx: Db, changes: readonly StockLevelChange[], now: number): Promise<number> {
+  if (changes.length === 0) return 0;
+  const endpoints = await subscribers(trx, 'stock.low');
+  if (endpoints.length === 0) return 0;
+  const products = await trx
+    .selectFrom('products')
+    .select(['sku', 'name', 'on_hand', 'reserved'])
+    .where('sku', 'in', changes.map((c) => c.sku))
+    .execute();
+  const bySku = new Map(products.map((p) => [p.sku, p]));
+  const rows = [];
+  for (const change of changes) {
+    const p = bySku.get(change.sku);
+    if (!p) continue;
+    for (const ep of endpoints) {
+      const threshold = ep.stock_low_threshold;
+      if (!(p.on_hand <= threshold && change.onHandBefore > threshold)) continue;
+      const data: Record<string, unknown> = {
+        version: PAYLOAD_VERSION,
+        sku: p.sku,
+        name: p.name,
+        onHand: p.on_hand,
+        reserved: p.reserved,
+        available: p.on_hand - p.reserved,
+        threshold,
+      };
+      if (change.orderId) data.orderId = change.orderId;
+      rows.push({
+        message_id: newMessageId(),
+        endpoint_id: ep.id,
+        event_type: 'stock.low',
+        order_id: null,
+        sequence: null,
+        source_message_id: null,
+        body: JSON.stringify({ type: 'stock.low', timestamp: new Date(now).toISOString(), data }),
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+      });
+    }
+  }
+  if (rows.length > 0) await trx.insertInto('webhook_deliveries').values(rows).execute();
+  return rows.length;
+}
+
+/** {@link recordStockLevels} after an order's sale: each line's quantity has just left the shelf. */
+export async function recordStockAfterSale(trx: Db, orderId: string, now: number): Promise<number> {
+  const hasSubscribers = await trx.selectFrom('webhook_endpoints').select('id').where('enabled', '=', 1).where('events', 'like', '%stock.low%').limit(1).executeTakeFirst();
+  if (!hasSubscribers) return 0;
+  const lines = await trx
+    .selectFrom('order_items')
+    .innerJoin('products', 'products.sku', 'order_items.sku')
+    .select(['order_items.sku', 'products.on_hand', (eb) => eb.fn.sum<number>('order_items.quantity').as('quantity')])
+    .where('order_items.order_id', '=', orderId)
+    .groupBy(['order_items.sku', 'products.on_hand'])
+    .execute();
+  return recordStockLevels(trx, lines.map((l) => ({ sku: l.sku, onHandBefore: l.on_hand + Number(l.quantity), orderId })), now);
+}

@@ -9,6 +9,7 @@ import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
@@ -83,5 +84,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(notificationRoutes, routeOptions);
   await fastify.register(customerRoutes, routeOptions);
   await fastify.register(shipmentRoutes, routeOptions);
+  await fastify.register(adminRoutes, routeOptions);
   return fastify;
 }

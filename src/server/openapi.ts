@@ -22,6 +22,7 @@ export async function registerOpenApi(fastify: FastifyInstance, version: string)
         { name: 'customers', description: 'Sign-up, sign-in and customer administration' },
         { name: 'shipments', description: 'Carrier updates and public tracking' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'admin', description: 'Read-only audit views: payments, stock against its ledger' },
       ],
       components: {
         securitySchemes: {

@@ -3,6 +3,7 @@ import { toCliError } from './cli-error.js';
 import { registerCustomer, registerLogin } from './commands/customer.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerLoadtest } from './commands/loadtest.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrder } from './commands/order.js';
 import { registerProduct } from './commands/product.js';
@@ -32,7 +33,8 @@ export function buildProgram(): Command {
 Environment: BUILDFLOW_* variables (a flag beats an env var beats the default), NO_COLOR.
 Credentials: --token, BUILDFLOW_TOKEN, the login saved by \`buildflow login\`, BUILDFLOW_ADMIN_KEY.
 Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable,
-6 order cancelled (--wait), 7 unauthorized, 8 cannot listen, 9 unhealthy (doctor).
+6 order cancelled (--wait), 7 unauthorized, 8 cannot listen, 9 unhealthy (doctor),
+10 thresholds missed and 11 checks failed (loadtest).
 
 Examples:
   $ buildflow seed && buildflow serve
@@ -52,6 +54,7 @@ Examples:
   registerShipment(program);
   registerDeadLetters(program);
   registerDoctor(program);
+  registerLoadtest(program);
   return program;
 }
 

@@ -112,14 +112,14 @@ function noOversell(i: CheckInput, accepted: Map<string, number>): CheckResult {
   for (const p of i.snapshot.products) {
     const initial = i.initialStock[p.sku];
     const s = sold.get(p.sku) ?? { units: 0, ids: [] };
-    if (p.onHand < 0 || p.reserved > p.onHand || p.available < 0) {
-      v.push({ at: 0, severity: Math.max(-p.onHand, p.reserved - p.onHand, -p.available), message: `${p.sku}: on hand ${p.onHand}, reserved ${p.reserved}, available ${p.available}`, ids: [p.sku] });
-    }
-    if (initial === undefined) continue;
-    if (s.units > initial) {
-      v.push({ at: 0, severity: s.units - initial, message: `${p.sku}: ${s.units} units sold of ${initial} on hand (oversold by ${s.units - initial})`, ids: [p.sku, ...s.ids.slice(-3)] });
-    } else if (p.onHand !== initial - s.units) {
-      v.push({ at: 0, severity: Math.abs(p.onHand - (initial - s.units)), message: `${p.sku}: on hand ${p.onHand}, but ${initial} at the start less ${s.units} sold is ${initial - s.units}`, ids: [p.sku] });
+    const now = `now on hand ${p.onHand}, reserved ${p.reserved}`;
+    // One violation per product, the most telling of what is wrong with it.
+    if (initial !== undefined && s.units > initial) {
+      v.push({ at: 0, severity: s.units - initial, message: `${p.sku}: ${s.units} units sold of ${initial} on hand (oversold by ${s.units - initial}); ${now}`, ids: [p.sku, ...s.ids.slice(-3)] });
+    } else if (p.onHand < 0 || p.reserved > p.onHand || p.available < 0) {
+      v.push({ at: 0, severity: Math.max(-p.onHand, p.reserved - p.onHand, -p.available), message: `${p.sku}: impossible stock, ${now}, available ${p.available}`, ids: [p.sku] });
+    } else if (initial !== undefined && p.onHand !== initial - s.units) {
+      v.push({ at: 0, severity: Math.abs(p.onHand - (initial - s.units)), message: `${p.sku}: ${now}, but ${initial} at the start less ${s.units} sold is ${initial - s.units}`, ids: [p.sku] });
     }
   }
   return result('no-oversell', v, `${sold.size} products sold within their stock; on hand = start − sold for every product`, (n) => `${n} products oversold or with stock that does not add up`);

@@ -36,6 +36,7 @@ export const ReportSchema = Type.Object(
             urls: Type.Array(Type.String()),
             servers: Type.Integer(),
             workers: Type.Integer({ description: 'Separate worker processes; 0 when the workers run inside serve (or unknown for a --url target)' }),
+            redisPrefix: Type.Optional(Type.String({ description: 'The fresh Redis key prefix of a started postgres+redis deployment (deleted afterwards unless --keep)' })),
           },
           { additionalProperties: false },
         ),

@@ -11,9 +11,11 @@ afterEach(async () => {
 
 describe('loadtest against buildflow itself', () => {
   for (const backend of BACKENDS) {
-    it(`when loadtest starts a ${backend} deployment and loads it briefly, then every check passes and nothing is left behind`, async () => {
+    // The chaos each cell can take: every cell loses workers, the embedded one its server too, the Redis one its keys.
+    const chaos = backend === 'sqlite' ? ['worker-kill:every=1500ms', 'server-kill'] : backend === 'postgres' ? ['worker-kill:every=1500ms'] : ['worker-kill:every=1500ms', 'redis-flush'];
+    it(`when loadtest starts a ${backend} deployment and loads it under ${chaos.join(' and ')}, then every check passes and nothing is left behind`, async () => {
       const env: Record<string, string> = {};
-      const args = ['loadtest', '--duration', '3s', '--customers', '4', '--connections', '8', '--settle-timeout', '60s', '--json'];
+      const args = ['loadtest', '--duration', backend === 'sqlite' ? '6s' : '4s', '--customers', '4', '--connections', '8', '--settle-timeout', '90s', '--json', ...chaos.flatMap((c) => ['--chaos', c])];
       if (usesPostgres(backend)) {
         const db = await freshPostgresDatabase();
         drop = db.drop;
@@ -26,6 +28,10 @@ describe('loadtest against buildflow itself', () => {
       expect(report.checks.filter((c: { status: string }) => c.status !== 'pass'), result.stderr).toEqual([]);
       expect(result.code).toBe(0);
       expect(report.run.target.kind).toBe(backend);
+      // The chaos really happened, each action completed.
+      const kinds = new Set(report.run.chaos.map((c: { kind: string }) => c.kind));
+      expect([...kinds].sort()).toEqual(chaos.map((c) => c.split(':')[0]).sort());
+      expect(report.run.chaos.every((c: { detail: string }) => /^(killed|deleted)/.test(c.detail))).toBe(true);
       expect(report.outcomes.accepted).toBeGreaterThan(10);
       expect(report.outcomes.notFinal).toBe(0);
       // The hot product runs out: some orders end out_of_stock, the rest are confirmed.

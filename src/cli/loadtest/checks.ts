@@ -29,6 +29,8 @@ export interface CheckInput {
   records: readonly RequestRecord[];
   snapshot: Snapshot;
   initialStock: Readonly<Record<string, number>>;
+  /** When the stock was set, ms since the epoch: orders created since are the run's. */
+  stockSetAt: number;
   chaos: readonly ChaosEvent[];
   settled: boolean;
   settleTimeoutMs: number;
@@ -96,15 +98,16 @@ function onePerKey(i: CheckInput): CheckResult {
   return result('one-order-per-key', v, `${byKey.size} keys, each answered with one order`, (n) => `${n} keys answered with more than one order`);
 }
 
-function noOversell(i: CheckInput, accepted: Map<string, number>): CheckResult {
+function noOversell(i: CheckInput): CheckResult {
+  // Every order created since the stock was set counts, acknowledged or not: an order whose 201 was
+  // cut off by a killed server was still committed, and the pipeline rightly sells it.
   const sold = new Map<string, { units: number; ids: string[] }>();
-  for (const id of accepted.keys()) {
-    const o = i.snapshot.orders.get(id);
-    if (!o || !['confirmed', 'shipped', 'delivered'].includes(o.status)) continue;
+  for (const o of i.snapshot.orders.values()) {
+    if (!['confirmed', 'shipped', 'delivered'].includes(o.status) || Date.parse(o.createdAt) < i.stockSetAt) continue;
     for (const item of o.items) {
       const s = sold.get(item.sku) ?? { units: 0, ids: [] };
       s.units += item.quantity;
-      s.ids.push(id);
+      s.ids.push(o.id);
       sold.set(item.sku, s);
     }
   }
@@ -177,8 +180,9 @@ function notifications(i: CheckInput, accepted: Map<string, number>): CheckResul
   return result('one-notification-per-event', v, `one notification per order and event for ${accepted.size} orders`, (n) => `${n} missing or repeated notifications`);
 }
 
-function inChaos(at: number, chaos: readonly ChaosEvent[]): boolean {
-  return chaos.some((c) => at >= c.at && at <= (c.recoveredAt ?? Infinity) + CHAOS_GRACE_MS);
+/** True when the request was out while a chaos action was under way (a request cut off by a kill started before it). */
+function duringChaos(r: RequestRecord, chaos: readonly ChaosEvent[]): boolean {
+  return chaos.some((c) => r.end >= c.at && r.start <= (c.recoveredAt ?? Infinity) + CHAOS_GRACE_MS);
 }
 
 function no5xx(i: CheckInput): CheckResult {
@@ -187,7 +191,7 @@ function no5xx(i: CheckInput): CheckResult {
   for (const r of i.records) {
     const unavailable = r.status === 503 || r.status === 0;
     if (r.status < 500 && r.status !== 0) continue;
-    if (unavailable && inChaos(r.start, i.chaos)) {
+    if (unavailable && duringChaos(r, i.chaos)) {
       allowed += 1;
       continue;
     }
@@ -224,7 +228,7 @@ export function runChecks(i: CheckInput): CheckResult[] {
   return [
     acceptedFinal(i, accepted),
     onePerKey(i),
-    noOversell(i, accepted),
+    noOversell(i),
     ledger(i),
     chargedOnce(i, accepted),
     notifications(i, accepted),

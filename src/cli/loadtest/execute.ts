@@ -125,6 +125,7 @@ export async function executeCheck(file: string, f: ReportFlags & { url: string;
     records,
     settled,
     setup: { initialStock: h.initialStock },
+    stockSetAt: h.stockSetAt,
     chaos: history.trailer?.chaos ?? [],
     doctor: { skipped: 'loadtest check reads the deployment over HTTP only' },
     thresholds,

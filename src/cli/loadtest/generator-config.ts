@@ -18,6 +18,7 @@ export interface GeneratorConfig {
 
 /** Messages from the generator thread. */
 export type GeneratorMessage =
+  | { type: 'started' }
   | { type: 'records'; records: import('./records.js').RequestRecord[] }
   | { type: 'done'; busy: number; startedAt: number; endedAt: number; dropped: number }
   | { type: 'failed'; message: string };

@@ -24,6 +24,7 @@ const flush = setInterval(() => {
 }, FLUSH_MS);
 const elu = performance.eventLoopUtilization();
 try {
+  post({ type: 'started' });
   const o = { connections: config.model.connections, durationMs: config.durationMs, orders: config.orders, stopped: () => stopped };
   const result = config.model.kind === 'open' ? await runOpenLoop(gen, { ...o, rate: config.model.rate }) : await runClosedLoop(gen, o);
   const busy = performance.eventLoopUtilization(elu).utilization;

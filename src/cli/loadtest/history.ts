@@ -12,6 +12,8 @@ export interface HistoryHeader {
   model: string;
   urls: string[];
   startedAt: string;
+  /** When set-up set the stock, ms since the epoch: orders created since are the run's. */
+  stockSetAt: number;
   initialStock: Record<string, number>;
   /** The command line's options, for a replay. */
   options: Record<string, unknown>;

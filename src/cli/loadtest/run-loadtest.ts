@@ -83,6 +83,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
   }
   try {
     const admin = new ApiClient(urls[0]!, adminKey);
+    const stockSetAt = Date.now();
     const setup = await setUpTarget(admin, urls[0]!, { seed, runId, customers: o.customers, hotStock: o.hotStock, hotUnits: o.hotUnits });
     const model: LoadModel = o.rate !== undefined ? { kind: 'open', rate: o.rate, connections: o.connections } : { kind: 'closed', connections: o.connections };
     const history = o.history
@@ -94,6 +95,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
           model: model.kind,
           urls,
           startedAt: new Date().toISOString(),
+          stockSetAt,
           initialStock: setup.initialStock,
           options: { connections: o.connections, rate: o.rate ?? null, durationMs: o.durationMs ?? null, orders: o.orders ?? null, warmupMs: o.warmupMs, customers: o.customers, hotStock: o.hotStock, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare },
         })
@@ -127,6 +129,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       records: load.records,
       settled,
       setup,
+      stockSetAt,
       chaos: load.chaos,
       doctor,
       thresholds: o.thresholds,
@@ -192,7 +195,8 @@ function runGenerator(
 ): Promise<LoadResult> {
   const worker = new Worker(new URL('./generator-thread.js', import.meta.url), { workerData: config });
   const records: RequestRecord[] = [];
-  const chaosRun = chaos?.(runMs);
+  // The chaos clock starts with the load, not with the thread (which takes a while to boot on a busy machine).
+  let chaosRun: { stop(): Promise<ChaosEvent[]> } | undefined;
   const began = Date.now();
   const progress = onProgress
     ? setInterval(() => {
@@ -214,7 +218,9 @@ function runGenerator(
     };
     const failed = (message: string) => finish(() => reject(new CliError('INTERNAL', `the load generator failed: ${message}`)));
     worker.on('message', (m: GeneratorMessage) => {
-      if (m.type === 'records') {
+      if (m.type === 'started') {
+        chaosRun = chaos?.(runMs);
+      } else if (m.type === 'records') {
         for (const r of m.records) records.push(r);
         history?.requests(m.records);
       } else if (m.type === 'done') {
@@ -235,6 +241,7 @@ export interface ReportInput {
   records: RequestRecord[];
   settled: Awaited<ReturnType<typeof settle>>;
   setup: Pick<SetUp, 'initialStock'>;
+  stockSetAt: number;
   chaos: ChaosEvent[];
   doctor: CheckInput['doctor'];
   thresholds: Threshold[];
@@ -254,6 +261,7 @@ export function buildReport(i: ReportInput): LoadtestReport {
     records: i.records,
     snapshot: i.settled.snapshot,
     initialStock: i.setup.initialStock,
+    stockSetAt: i.stockSetAt,
     chaos: i.chaos,
     settled: i.settled.settled,
     settleTimeoutMs: i.settleTimeoutMs,

@@ -88,3 +88,18 @@ describe('thresholds on the command line', () => {
     }
   });
 });
+
+describe('chaos on the command line', () => {
+  it('when chaos is asked of a --url target, an unknown chaos is named, or redis-flush of a deployment without Redis, then exit 2 with the reason', async () => {
+    const url = await runCli(['loadtest', '--url', 'http://127.0.0.1:9', '--chaos', 'worker-kill']);
+    expect([url.code, url.stderr]).toEqual([2, 'error: --chaos needs a deployment loadtest starts itself (leave out --url)\n']);
+    const unknown = await runCli(['loadtest', '--chaos', 'disk-fill']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: --chaos disk-fill: unknown chaos/);
+    const every = await runCli(['loadtest', '--chaos', 'worker-kill:every=soon']);
+    expect(every.code).toBe(2);
+    expect(every.stderr).toMatch(/every must be a duration/);
+    const flush = await runCli(['loadtest', '--chaos', 'redis-flush']);
+    expect([flush.code, flush.stderr]).toEqual([2, 'error: --chaos redis-flush needs --backend postgres+redis\n']);
+  });
+});

@@ -26,6 +26,8 @@ export function buildProgram(): Command {
     .description('buildflow: durable order intake and an idempotent reserve → pay → confirm → notify pipeline')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
+    // Options belong to the command they follow (`loadtest check --url` is check's, not loadtest's).
+    .enablePositionalOptions()
     .showSuggestionAfterError()
     .addHelpText(
       'after',

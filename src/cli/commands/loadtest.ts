@@ -32,6 +32,8 @@ export function registerLoadtest(program: Command): void {
   const loadtest = program
     .command('loadtest')
     .description('load a deployment, then check that no accepted order was lost, oversold, charged twice or left stuck')
+    // `loadtest check` has options of the same names as loadtest's: each belongs to the command it follows.
+    .enablePositionalOptions()
     .option('--url <url>', 'a running deployment (with --admin-key); without it loadtest starts one of its own')
     .option('--admin-key <key>', 'admin key of the --url deployment, for set-up and checks (env BUILDFLOW_ADMIN_KEY)')
     .addOption(new Option('--backend <backend>', 'deployment to start: sqlite (embedded), postgres, postgres+redis (BUILDFLOW_DATABASE_URL / BUILDFLOW_REDIS_URL)').choices(['sqlite', 'postgres', 'postgres+redis'] as const).default('sqlite' as const))

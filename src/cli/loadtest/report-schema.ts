@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
  * Latencies are milliseconds, shares 0..1, times ISO 8601 or ms since the epoch where named `at`.
  */
 const Num = Type.Union([Type.Number(), Type.Null()]);
-const Latency = Type.Object({ count: Type.Integer(), p50: Num, p90: Num, p95: Num, p99: Num, max: Num, mean: Num }, { additionalProperties: false });
+const LatencyFields = { count: Type.Integer(), p50: Num, p90: Num, p95: Num, p99: Num, max: Num, mean: Num };
 const Violation = Type.Object(
   { at: Type.Number({ description: 'ms since the epoch of the request concerned; 0 when none' }), severity: Type.Number(), message: Type.String(), ids: Type.Array(Type.String()) },
   { additionalProperties: false },
@@ -56,8 +56,8 @@ export const ReportSchema = Type.Object(
       { additionalProperties: false },
     ),
     metrics: Type.Record(Type.String(), Num, { description: 'Every metric a threshold can name, flat (see `intake.p99` etc.)' }),
-    intake: Type.Intersect([Latency, Type.Object({ rps: Type.Number() })]),
-    reads: Type.Intersect([Latency, Type.Object({ rps: Type.Number() })]),
+    intake: Type.Object({ ...LatencyFields, rps: Type.Number() }, { additionalProperties: false }),
+    reads: Type.Object({ ...LatencyFields, rps: Type.Number() }, { additionalProperties: false }),
     requests: Type.Object({ count: Type.Integer(), rps: Type.Number() }, { additionalProperties: false }),
     errors: Type.Object(
       {
@@ -72,10 +72,10 @@ export const ReportSchema = Type.Object(
       { additionalProperties: false },
     ),
     openLoop: Type.Union([Type.Object({ late: Type.Integer(), dropped: Type.Integer() }, { additionalProperties: false }), Type.Null()]),
-    e2e: Type.Intersect([
-      Latency,
-      Type.Object({ histogram: Type.Array(Type.Object({ fromMs: Type.Number(), toMs: Type.Number(), count: Type.Integer() }, { additionalProperties: false })) }),
-    ]),
+    e2e: Type.Object(
+      { ...LatencyFields, histogram: Type.Array(Type.Object({ fromMs: Type.Number(), toMs: Type.Number(), count: Type.Integer() }, { additionalProperties: false })) },
+      { additionalProperties: false, description: 'Placed → final: from when an accepted order was created to its last transition' },
+    ),
     outcomes: Type.Object(
       { accepted: Type.Integer(), confirmed: Type.Integer(), cancelled: Type.Record(Type.String(), Type.Integer()), notFinal: Type.Integer() },
       { additionalProperties: false },

@@ -40,7 +40,7 @@ export function registerLoadtest(program: Command): void {
     .option('--servers <n>', 'serve processes to start (postgres backends; default 1)', intArg(1, 16))
     .option('--workers <m>', 'worker processes to start (default: sqlite 0 = workers inside serve, 1 with --chaos worker-kill; postgres 1)', intArg(0, 16))
     .option('--keep', 'keep the started deployment\u2019s data directory and Redis keys')
-    .option('--connections <c>', 'closed loop: concurrent connections; open loop: most requests in flight (default 16)', intArg(1, 4096))
+    .option('--connections <c>', 'closed loop: concurrent connections (default 16); open loop: most requests in flight (default 256)', intArg(1, 4096))
     .option('--rate <r>', 'open loop: operations per second at a constant arrival rate (latency from each scheduled send)', positiveArg)
     .option('--duration <duration>', 'how long to send, after the warm-up (default 10s)', durationArg)
     .option('--orders <n>', 'stop after placing this many orders instead', intArg(1))

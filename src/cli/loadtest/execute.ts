@@ -79,7 +79,8 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
       servers: f.servers ?? 1,
       workers: f.workers,
       keep: f.keep === true,
-      connections: f.connections ?? 16,
+      // An open loop needs room for the requests that pile up while the target is slow.
+      connections: f.connections ?? (f.rate !== undefined ? 256 : 16),
       rate: f.rate,
       durationMs: f.orders !== undefined ? f.duration : (f.duration ?? 10_000),
       orders: f.orders,

@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/webhook.js')).registerWebhook,
   },
   {
+    name: 'loadtest',
+    description: 'load a deployment, then check that no accepted order was lost, oversold, charged twice or left stuck',
+    load: async () => (await import('./commands/loadtest.js')).registerLoadtest,
+  },
+  {
     name: 'dead-letters',
     description: 'inspect and re-drive pipeline messages that ran out of attempts (on the database, not over HTTP)',
     load: async () => (await import('./commands/dead-letters.js')).registerDeadLetters,

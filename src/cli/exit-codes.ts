@@ -22,6 +22,10 @@ export const ExitCode = {
   CANNOT_LISTEN: 8,
   /** `doctor`: at least one check failed (warnings alone exit 0). */
   UNHEALTHY: 9,
+  /** `loadtest`: every check passed but a threshold (latency, throughput, error rate) was missed. */
+  THRESHOLDS_MISSED: 10,
+  /** `loadtest`: a correctness check failed (lost, oversold, double-charged or stuck orders…); wins over 10. */
+  CHECKS_FAILED: 11,
   /** Interrupted by Ctrl-C (SIGINT), as shells report it (128 + 2); work already accepted goes on. */
   INTERRUPTED: 130,
 } as const;
@@ -75,6 +79,8 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   ORDER_CANCELLED: ExitCode.ORDER_CANCELLED,
   CANNOT_LISTEN: ExitCode.CANNOT_LISTEN,
   UNHEALTHY: ExitCode.UNHEALTHY,
+  THRESHOLDS_MISSED: ExitCode.THRESHOLDS_MISSED,
+  CHECKS_FAILED: ExitCode.CHECKS_FAILED,
   FILE_UNREADABLE: ExitCode.REJECTED,
 };
 

@@ -16,6 +16,8 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
     .description('buildflow: durable order intake and an idempotent reserve → pay → confirm → notify pipeline')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
+    // Options belong to the command they follow (`loadtest check --url` is check's, not loadtest's).
+    .enablePositionalOptions()
     .showSuggestionAfterError()
     .addHelpText(
       'after',
@@ -25,7 +27,8 @@ ${CREDENTIAL_RULE.replace(/^credentials/, 'Credentials')};
 when several are at hand, the command says on stderr which identity acts.
 Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 rejected input, 5 unreachable/unavailable
 (also: not a buildflow API, no answer within --timeout), 6 order cancelled (--wait), 7 unauthorized,
-8 cannot listen, 9 unhealthy (doctor), 130 interrupted (Ctrl-C).
+8 cannot listen, 9 unhealthy (doctor), 10 thresholds missed and 11 checks failed (loadtest),
+130 interrupted (Ctrl-C).
 
 Examples:
   $ buildflow seed && buildflow serve

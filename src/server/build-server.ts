@@ -16,6 +16,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { frameworkErrorOptions } from './framework-errors.js';
 import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
@@ -126,5 +127,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(shipmentRoutes, routeOptions);
   await fastify.register(adminStatsRoutes, routeOptions);
   await fastify.register(webhookRoutes, routeOptions);
+  await fastify.register(adminRoutes, routeOptions);
   return fastify;
 }

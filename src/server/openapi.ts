@@ -23,7 +23,7 @@ export async function registerOpenApi(fastify: FastifyInstance, version: string)
         { name: 'shipments', description: 'Carrier updates and public tracking' },
         { name: 'webhooks', description: 'Signed event deliveries to other systems' },
         { name: 'health', description: 'Liveness and readiness' },
-        { name: 'admin', description: 'Operating the deployment: stats' },
+        { name: 'admin', description: 'Operating the deployment: stats, payments, stock against its ledger' },
       ],
       components: {
         securitySchemes: {

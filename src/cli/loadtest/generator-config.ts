@@ -1,0 +1,24 @@
+import type { WorkloadPlan } from './plan.js';
+
+/** The load model: a fixed number of connections each sending as fast as answers come, or a fixed arrival rate. */
+export type LoadModel = { kind: 'closed'; connections: number } | { kind: 'open'; rate: number; connections: number };
+
+/** Everything the generator thread is started with (structured-cloned into it). */
+export interface GeneratorConfig {
+  urls: string[];
+  /** Bearer token of each customer, by customer number. */
+  tokens: string[];
+  plan: WorkloadPlan;
+  model: LoadModel;
+  /** Stop sending after this long (warm-up included)… */
+  durationMs?: number | undefined;
+  /** …or once this many orders were placed. */
+  orders?: number | undefined;
+}
+
+/** Messages from the generator thread. */
+export type GeneratorMessage =
+  | { type: 'started' }
+  | { type: 'records'; records: import('./records.js').RequestRecord[] }
+  | { type: 'done'; busy: number; startedAt: number; endedAt: number; dropped: number }
+  | { type: 'failed'; message: string };

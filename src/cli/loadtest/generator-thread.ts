@@ -1,0 +1,40 @@
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { runClosedLoop } from './closed-loop.js';
+import type { GeneratorConfig, GeneratorMessage } from './generator-config.js';
+import { Generator } from './generator.js';
+import { runOpenLoop } from './open-loop.js';
+
+// The generator runs in a thread of its own so that the report, history and progress work of the
+// main thread never delays a send; records go over in batches.
+const FLUSH_MS = 100;
+
+const port = parentPort!;
+const config = workerData as GeneratorConfig;
+let stopped = false;
+port.on('message', (m: { type: string }) => {
+  if (m.type === 'stop') stopped = true;
+});
+const post = (m: GeneratorMessage) => port.postMessage(m);
+
+const gen = new Generator(config);
+const flush = setInterval(() => {
+  const records = gen.take();
+  if (records.length > 0) post({ type: 'records', records });
+}, FLUSH_MS);
+const elu = performance.eventLoopUtilization();
+try {
+  post({ type: 'started' });
+  const o = { connections: config.model.connections, durationMs: config.durationMs, orders: config.orders, stopped: () => stopped };
+  const result = config.model.kind === 'open' ? await runOpenLoop(gen, { ...o, rate: config.model.rate }) : await runClosedLoop(gen, o);
+  const busy = performance.eventLoopUtilization(elu).utilization;
+  clearInterval(flush);
+  const records = gen.take();
+  if (records.length > 0) post({ type: 'records', records });
+  post({ type: 'done', busy, ...result });
+} catch (err) {
+  clearInterval(flush);
+  post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+} finally {
+  await gen.close();
+}

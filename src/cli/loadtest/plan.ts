@@ -1,0 +1,59 @@
+import { drawRank, rngFor, zipfCdf } from './random.js';
+
+/** What the generator needs to draw operations; the same plan and seed always draw the same mix. */
+export interface WorkloadPlan {
+  seed: number;
+  /** Distinguishes this run's Idempotency-Keys from every other run's on the same deployment. */
+  runId: string;
+  /** Skus, hottest first (rank 1 of the Zipf choice). */
+  skus: string[];
+  customers: number;
+  readShare: number;
+  retryShare: number;
+  cancelShare: number;
+}
+
+// Exponent of the Zipf choice of sku: about what web shops see for product popularity.
+const ZIPF_S = 1.1;
+const MAX_LINES = 4;
+const MAX_QUANTITY = 3;
+
+export type Operation =
+  | {
+      kind: 'order';
+      index: number;
+      customer: number;
+      key: string;
+      items: { sku: string; quantity: number }[];
+      /** Send it again with the same key: after the answer, or at the same time. */
+      retry: 'none' | 'after' | 'concurrent';
+      cancel: boolean;
+    }
+  | { kind: 'read'; index: number; customer: number; read: 'product' | 'products' | 'order'; sku: string };
+
+/** Draws operations of a plan; `opAt(i)` depends only on the plan and `i`, never on timing. */
+export class Workload {
+  private readonly cdf: number[];
+
+  constructor(readonly plan: WorkloadPlan) {
+    if (plan.skus.length === 0) throw new Error('the workload needs at least one product');
+    this.cdf = zipfCdf(plan.skus.length, ZIPF_S);
+  }
+
+  private sku(rand: () => number): string {
+    return this.plan.skus[drawRank(this.cdf, rand())]!;
+  }
+
+  opAt(index: number): Operation {
+    const rand = rngFor(this.plan.seed, index);
+    const customer = Math.floor(rand() * this.plan.customers);
+    if (rand() < this.plan.readShare) {
+      const r = rand();
+      return { kind: 'read', index, customer, read: r < 0.5 ? 'product' : r < 0.7 ? 'products' : 'order', sku: this.sku(rand) };
+    }
+    const lines = 1 + Math.floor(rand() * MAX_LINES);
+    const items = Array.from({ length: lines }, () => ({ sku: this.sku(rand), quantity: 1 + Math.floor(rand() * MAX_QUANTITY) }));
+    const retry = rand() < this.plan.retryShare ? (rand() < 0.5 ? 'after' : 'concurrent') : 'none';
+    return { kind: 'order', index, customer, key: `lt-${this.plan.runId}-${index}`, items, retry, cancel: rand() < this.plan.cancelShare };
+  }
+}

@@ -1,0 +1,121 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The schema of `buildflow loadtest --json` (printed by `buildflow loadtest schema`). Stable:
+ * fields are only ever added; a change that would break a reader gets a new `schemaVersion`.
+ * Latencies are milliseconds, shares 0..1, times ISO 8601 or ms since the epoch where named `at`.
+ */
+const Num = Type.Union([Type.Number(), Type.Null()]);
+const LatencyFields = { count: Type.Integer(), p50: Num, p90: Num, p95: Num, p99: Num, max: Num, mean: Num };
+const Violation = Type.Object(
+  { at: Type.Number({ description: 'ms since the epoch of the request concerned; 0 when none' }), severity: Type.Number(), message: Type.String(), ids: Type.Array(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const ReportSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    passed: Type.Boolean({ description: 'Every check and threshold passed' }),
+    exitCode: Type.Integer({ description: '0 passed, 10 thresholds missed, 11 checks failed (checks win)' }),
+    run: Type.Object(
+      {
+        runId: Type.String(),
+        seed: Type.Integer(),
+        model: Type.Union([Type.Literal('closed'), Type.Literal('open')]),
+        connections: Type.Integer(),
+        rate: Num,
+        durationMs: Num,
+        orders: Num,
+        warmupMs: Type.Number(),
+        startedAt: Type.String({ format: 'date-time' }),
+        endedAt: Type.String({ format: 'date-time' }),
+        measuredMs: Type.Number(),
+        target: Type.Object(
+          {
+            kind: Type.Union([Type.Literal('url'), Type.Literal('sqlite'), Type.Literal('postgres'), Type.Literal('postgres+redis')]),
+            urls: Type.Array(Type.String()),
+            servers: Type.Integer(),
+            workers: Type.Integer({ description: 'Separate worker processes; 0 when the workers run inside serve (or unknown for a --url target)' }),
+            redisPrefix: Type.Optional(Type.String({ description: 'The fresh Redis key prefix of a started postgres+redis deployment (deleted afterwards unless --keep)' })),
+          },
+          { additionalProperties: false },
+        ),
+        chaos: Type.Array(
+          Type.Object(
+            {
+              kind: Type.Union([Type.Literal('worker-kill'), Type.Literal('server-kill'), Type.Literal('redis-flush')]),
+              at: Type.Number(),
+              recoveredAt: Type.Optional(Type.Number()),
+              detail: Type.String(),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        settle: Type.Object({ settled: Type.Boolean(), waitedMs: Type.Number(), timeoutMs: Type.Number() }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
+    metrics: Type.Record(Type.String(), Num, { description: 'Every metric a threshold can name, flat (see `intake.p99` etc.)' }),
+    intake: Type.Object({ ...LatencyFields, rps: Type.Number() }, { additionalProperties: false }),
+    reads: Type.Object({ ...LatencyFields, rps: Type.Number() }, { additionalProperties: false }),
+    requests: Type.Object({ count: Type.Integer(), rps: Type.Number() }, { additionalProperties: false }),
+    errors: Type.Object(
+      {
+        count: Type.Integer(),
+        rate: Type.Number(),
+        fiveXx: Type.Integer({ description: '5xx other than 503' }),
+        unavailable: Type.Integer({ description: '503 answers' }),
+        network: Type.Integer({ description: 'Requests that got no answer' }),
+        byStatus: Type.Record(Type.String(), Type.Integer()),
+        byCode: Type.Record(Type.String(), Type.Integer()),
+      },
+      { additionalProperties: false },
+    ),
+    openLoop: Type.Union([Type.Object({ late: Type.Integer(), dropped: Type.Integer() }, { additionalProperties: false }), Type.Null()]),
+    e2e: Type.Object(
+      { ...LatencyFields, histogram: Type.Array(Type.Object({ fromMs: Type.Number(), toMs: Type.Number(), count: Type.Integer() }, { additionalProperties: false })) },
+      { additionalProperties: false, description: 'Placed → final: from when an accepted order was created to its last transition' },
+    ),
+    outcomes: Type.Object(
+      { accepted: Type.Integer(), confirmed: Type.Integer(), cancelled: Type.Record(Type.String(), Type.Integer()), notFinal: Type.Integer() },
+      { additionalProperties: false },
+    ),
+    generator: Type.Object(
+      {
+        busy: Type.Number({ description: "Share of the generator thread's time its event loop was busy" }),
+        processCpu: Type.Number({ description: 'CPU time of the whole loadtest process over wall time (1 = one core)' }),
+      },
+      { additionalProperties: false },
+    ),
+    timeline: Type.Array(
+      Type.Object(
+        { second: Type.Integer(), requests: Type.Integer(), intake: Type.Integer(), errors: Type.Integer(), intakeP50: Num, intakeP99: Num },
+        { additionalProperties: false },
+      ),
+    ),
+    thresholds: Type.Array(
+      Type.Object(
+        { expression: Type.String(), metric: Type.String(), op: Type.String(), limit: Type.Number(), actual: Num, passed: Type.Boolean() },
+        { additionalProperties: false },
+      ),
+    ),
+    checks: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          status: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('skip')]),
+          detail: Type.String(),
+          count: Type.Integer(),
+          first: Type.Optional(Violation),
+          worst: Type.Optional(Violation),
+          last: Type.Optional(Violation),
+          samples: Type.Array(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, $id: 'https://buildflow.dev/schemas/loadtest-report-1.json', title: 'buildflow loadtest report' },
+);
+
+export type LoadtestReport = Static<typeof ReportSchema>;

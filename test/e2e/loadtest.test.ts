@@ -1,0 +1,46 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, json, runCli } from '../cli/harness.js';
+import { BACKENDS, TEST_REDIS_URL, countRedisKeys, freshPostgresDatabase, usesPostgres, usesRedis } from '../helpers/backends.js';
+
+let drop: (() => Promise<void>) | undefined;
+beforeAll(() => assertBuilt());
+afterEach(async () => {
+  await drop?.();
+  drop = undefined;
+});
+
+describe('loadtest against buildflow itself', () => {
+  for (const backend of BACKENDS) {
+    // The chaos each cell can take: every cell loses workers, the embedded one its server too, the Redis one its keys.
+    const chaos = backend === 'sqlite' ? ['worker-kill:every=1500ms', 'server-kill'] : backend === 'postgres' ? ['worker-kill:every=1500ms'] : ['worker-kill:every=1500ms', 'redis-flush'];
+    it(`when loadtest starts a ${backend} deployment and loads it under ${chaos.join(' and ')}, then every check passes and nothing is left behind`, async () => {
+      const env: Record<string, string> = {};
+      const args = ['loadtest', '--duration', backend === 'sqlite' ? '6s' : '4s', '--customers', '4', '--connections', '8', '--settle-timeout', '90s', '--json', ...chaos.flatMap((c) => ['--chaos', c])];
+      if (usesPostgres(backend)) {
+        const db = await freshPostgresDatabase();
+        drop = db.drop;
+        env.BUILDFLOW_DATABASE_URL = db.url;
+        args.push('--backend', backend);
+      }
+      if (usesRedis(backend)) env.BUILDFLOW_REDIS_URL = TEST_REDIS_URL;
+      const result = await runCli(args, { env });
+      const report = json(result);
+      expect(report.checks.filter((c: { status: string }) => c.status !== 'pass'), result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      expect(report.run.target.kind).toBe(backend);
+      // The chaos really happened, each action completed.
+      const kinds = new Set(report.run.chaos.map((c: { kind: string }) => c.kind));
+      expect([...kinds].sort()).toEqual(chaos.map((c) => c.split(':')[0]).sort());
+      expect(report.run.chaos.every((c: { detail: string }) => /^(killed|deleted)/.test(c.detail))).toBe(true);
+      expect(report.outcomes.accepted).toBeGreaterThan(10);
+      expect(report.outcomes.notFinal).toBe(0);
+      // The hot product runs out: some orders end out_of_stock, the rest are confirmed.
+      expect(report.outcomes.confirmed).toBeGreaterThan(0);
+      if (usesRedis(backend)) {
+        // The deployment's fresh prefix is gone again.
+        expect(report.run.target.redisPrefix).toMatch(/^buildflow-loadtest-[0-9a-f]+$/);
+        expect(await countRedisKeys(report.run.target.redisPrefix)).toBe(0);
+      }
+    }, 180_000);
+  }
+});

@@ -30,7 +30,7 @@ describe('buildflow dashboard, one-shot', () => {
     expect(r.stdout).toMatch(/^reserve\s+0\s+0\s+0\s+0\s+–\s+1\/0/m);
     expect(r.stdout).toMatch(/^orders  pending 0 · reserved 0 · paid 0 · confirmed 1$/m);
     expect(r.stdout).toMatch(/^funnel  placed 1 → reserved 1 → paid 1 → confirmed 1$/m);
-    expect(r.stdout).toMatch(/^workers\n  ● worker-\d+-[0-9a-f]{8} \S+:\d+ steps,sweeper ×2 handled \d+ alive$/m);
+    expect(r.stdout).toMatch(/^workers\n  ● worker-\d+-[0-9a-f]{8} \S+:\d+ steps,sweeper,deliveries ×2 handled \d+ alive$/m);
     expect(r.stdout).toMatch(new RegExp(`^  ${reference}\\s+confirmed\\s+129\\.99\\s+\\S+$`, 'm'));
     expect(r.stdout).toContain('dead letters\n');
     expect(r.stdout).not.toMatch(/\u001b\[/);

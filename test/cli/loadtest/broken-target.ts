@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { IDENTITY_HEADER } from '../../../src/core/package-info.js';
 
 /**
  * A tiny stand-in for buildflow's API, just enough for `buildflow loadtest --url` to run against,
@@ -46,6 +47,8 @@ export async function startBrokenTarget(flaw: Flaw, adminKey: string): Promise<{
   const err = (code: string, message: string) => ({ error: { code, message } });
 
   app.addHook('onRequest', async (request, reply) => {
+    // It claims to be buildflow, as the CLI's client checks; its flaws are elsewhere.
+    reply.header(IDENTITY_HEADER, 'fake');
     if (flaw === 'stall') {
       if (!stalled && request.method === 'POST' && request.url === '/v1/orders' && Date.now() - started > 1000) {
         stalled = true;

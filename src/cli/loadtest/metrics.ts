@@ -20,6 +20,8 @@ export function isError(r: RequestRecord): boolean {
 export interface TimelinePoint {
   /** Seconds since the measured window began. */
   second: number;
+  /** How much of this second the run covered: less than 1000 for the last one, usually. */
+  spanMs: number;
   requests: number;
   intake: number;
   errors: number;
@@ -96,7 +98,7 @@ export function summarize(records: readonly RequestRecord[], snapshot: Snapshot 
   }
   const timeline = [...seconds.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([second, s]) => ({ second, requests: s.requests, intake: s.intake.count, errors: s.errors, intakeP50: s.intake.percentile(50) ?? null, intakeP99: s.intake.percentile(99) ?? null }));
+    .map(([second, s]) => ({ second, spanMs: Math.max(1, Math.min(1000, measuredMs - second * 1000)), requests: s.requests, intake: s.intake.count, errors: s.errors, intakeP50: s.intake.percentile(50) ?? null, intakeP99: s.intake.percentile(99) ?? null }));
   return {
     measuredMs,
     intake: { ...intake.summary(), rps: rps(intake.count) },

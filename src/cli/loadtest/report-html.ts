@@ -63,9 +63,10 @@ export function renderHtml(r: LoadtestReport): string {
     'throughput',
     'Throughput over time (requests per second)',
     [
-      { name: 'all requests', color: '#4c78a8', points: t.map((p) => [p.second, p.requests]) },
-      { name: 'order intake', color: '#f58518', points: t.map((p) => [p.second, p.intake]) },
-      { name: 'errors', color: '#e45756', points: t.map((p) => [p.second, p.errors]) },
+      // Per second of the run, scaled for a last second the run only partly covered.
+      { name: 'all requests', color: '#4c78a8', points: t.map((p) => [p.second, (p.requests * 1000) / p.spanMs]) },
+      { name: 'order intake', color: '#f58518', points: t.map((p) => [p.second, (p.intake * 1000) / p.spanMs]) },
+      { name: 'errors', color: '#e45756', points: t.map((p) => [p.second, (p.errors * 1000) / p.spanMs]) },
     ],
     (v) => String(Math.round(v)),
     'second of the run',

@@ -89,7 +89,7 @@ export const ReportSchema = Type.Object(
     ),
     timeline: Type.Array(
       Type.Object(
-        { second: Type.Integer(), requests: Type.Integer(), intake: Type.Integer(), errors: Type.Integer(), intakeP50: Num, intakeP99: Num },
+        { second: Type.Integer(), spanMs: Type.Number({ description: 'How much of the second the run covered' }), requests: Type.Integer(), intake: Type.Integer(), errors: Type.Integer(), intakeP50: Num, intakeP99: Num },
         { additionalProperties: false },
       ),
     ),

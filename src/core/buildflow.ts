@@ -7,6 +7,7 @@ import { cancelOrder } from './orders/cancel-order.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
+import { UnitRunner } from './db/unit-of-work.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 import { openProductCache, type ProductCache } from './catalog/product-cache.js';
 import { adjustStock, getProduct, upsertProduct, type ProductInput, type ProductView, type StockAdjustment } from './catalog/products.js';
@@ -20,6 +21,12 @@ export interface Buildflow {
   db: Kysely<Database>;
   gateway: PaymentGateway;
   signal: WakeSignal;
+  /**
+   * Every write use case runs through these units of work. Their after-commit hooks (cached stock
+   * dropped, workers and relays woken) are registered here; later features add theirs with
+   * `units.onCommit(hook)`.
+   */
+  units: UnitRunner;
   /** Product reads for display; Redis when BUILDFLOW_REDIS_URL is set, else none. */
   cache: ProductCache;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
@@ -59,6 +66,11 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     }
     const signal = new WakeSignal();
     const cache = openProductCache(config);
+    const units = new UnitRunner(db, sync);
+    units.onCommit((work) => {
+      if (work.stockChanged.length > 0) void cache.invalidate([...work.stockChanged]);
+      if (work.enqueued > 0) signal.wake();
+    });
     const intake = new OrderIntake({
       db,
       durable: sync,
@@ -71,6 +83,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       db,
       gateway,
       signal,
+      units,
       cache,
       placeOrder: (input) => intake.place(input),
       async getProduct(sku) {
@@ -90,13 +103,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
         await cache.invalidate([sku]);
         return product;
       },
-      async cancelOrder(idOrReference) {
-        const order = await cancelOrder(db, idOrReference);
-        await cache.invalidate(order.items.map((i) => i.sku));
-        signal.wake();
-        await sync();
-        return order;
-      },
+      cancelOrder: (idOrReference) => cancelOrder(units, idOrReference),
       sync,
       async close() {
         await intake.close();

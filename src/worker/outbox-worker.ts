@@ -4,7 +4,7 @@ import type { Database } from '../core/db/schema.js';
 import { claimDue } from '../core/outbox/outbox.js';
 import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import type { Logger } from './logger.js';
-import type { PipelineRunner } from './pipeline-runner.js';
+import type { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 
 export interface OutboxWorkerOptions {
   /** Messages claimed at once; one batch costs two commits, so bigger batches mean fewer syncs. */

@@ -6,7 +6,7 @@ import { claimDue } from '../core/outbox/outbox.js';
 import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import type { JobData, TopicQueues } from '../core/transport/topic-queues.js';
 import type { Logger } from './logger.js';
-import type { PipelineRunner } from './pipeline-runner.js';
+import type { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 
 export interface RedisConsumerOptions {
   /** Jobs each step queue runs at once; they are gathered into shared batches. */

@@ -4,7 +4,7 @@ import { TopicQueues } from '../core/transport/topic-queues.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
-import { PipelineRunner } from './pipeline-runner.js';
+import { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { SweeperLoop } from './sweeper-loop.js';
 
@@ -40,25 +40,20 @@ export interface RunningWorkers {
 // arrive together are batched, so the figure is a batch size, not a count of parallel calls.
 const JOBS_PER_CONCURRENCY = 64;
 
-/** The pipeline runner of a deployment: its gateway, its limits, and cache invalidation after stock changes. */
+/** The pipeline runner of a deployment: its gateway and its limits; its units of work carry the deployment's after-commit hooks. */
 export function createRunner(app: Buildflow, options: { logger?: Logger; gateway?: PaymentGateway } = {}): PipelineRunner {
   return new PipelineRunner({
-    db: app.db,
+    units: app.units,
     gateway: options.gateway ?? app.gateway,
     reservationTtlMs: app.config.reservationTtlMs,
     maxAttempts: app.config.maxAttempts,
     logger: options.logger ?? silentLogger,
-    onStockChanged: (skus) => void app.cache.invalidate(skus),
   });
 }
 
-/** The sweeper of a deployment, dropping cached reads of the stock it releases. */
+/** The sweeper of a deployment. */
 export function createSweeper(app: Buildflow, logger: Logger = silentLogger): SweeperLoop {
-  return new SweeperLoop(app.db, app.signal, logger, {
-    intervalMs: app.config.sweepIntervalMs,
-    stuckAfterMs: app.config.stuckAfterMs,
-    onStockChanged: (skus) => void app.cache.invalidate(skus),
-  });
+  return new SweeperLoop(app.units, logger, { intervalMs: app.config.sweepIntervalMs, stuckAfterMs: app.config.stuckAfterMs });
 }
 
 /** Starts pipeline workers, the relay and the sweeper on an opened deployment, as `roles` says. */

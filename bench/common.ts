@@ -207,6 +207,23 @@ export async function postgresStats(database: string): Promise<{ commits: number
   return { commits: Number(row?.c ?? NaN), rollbacks: Number(row?.r ?? NaN), deadlocks: Number(row?.d ?? NaN) };
 }
 
+/**
+ * Commands the Redis server has run so far (INFO commandstats). The server is shared: commands of
+ * other clients during the run are counted too, so the figure is an upper bound.
+ */
+export async function redisCommandCount(): Promise<number> {
+  const client = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('commandstats');
+    let total = 0;
+    for (const m of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) total += Number(m[1]);
+    return total;
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Deletes every key under `prefix:`, and checks none is left. */
 async function deleteRedisKeys(prefix: string): Promise<void> {
   const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });

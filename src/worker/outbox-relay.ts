@@ -26,6 +26,7 @@ export interface RelayOptions {
 export class OutboxRelay {
   private stopping = false;
   private loop: Promise<void> | undefined;
+  private lastStaleCheck = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -41,7 +42,14 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it handed to Redis. */
   async publishOnce(): Promise<number> {
-    const rows = await claimForPublishing(this.db, { limit: this.options.batchSize, now: Date.now(), republishAfterMs: this.options.republishAfterMs });
+    const now = Date.now();
+    const claim = { limit: this.options.batchSize, now, republishAfterMs: this.options.republishAfterMs };
+    const rows = await claimForPublishing(this.db, claim);
+    // Rows Redis may have lost: looked for a few times per republish bound, not on every pass.
+    if (rows.length < claim.limit && now - this.lastStaleCheck >= Math.min(5_000, this.options.republishAfterMs / 4)) {
+      this.lastStaleCheck = now;
+      rows.push(...(await claimForPublishing(this.db, { ...claim, limit: claim.limit - rows.length, stale: true })));
+    }
     if (rows.length === 0) return 0;
     const failed = await this.publish(rows);
     if (failed.length > 0) await unpublish(this.db, failed);

@@ -104,6 +104,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
         jobsPerQueue: concurrency * JOBS_PER_CONCURRENCY,
         parallelBatches: concurrency,
         maxBatch: batchSize,
+        lingerMs: 5,
         leaseMs,
         stallCheckMs: 2_500,
       })

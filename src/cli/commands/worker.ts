@@ -27,12 +27,13 @@ Examples:
     )
     .action(async (opts) => {
       if (!opts.steps && !opts.relay && !opts.sweeper) throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay and --no-sweeper together leave no role');
-      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }] = await Promise.all([
+      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }, { postgresStatementCount }] = await Promise.all([
         import('../../core/config.js'),
         import('../../core/buildflow.js'),
         import('../../worker/start-workers.js'),
         import('../logging.js'),
         import('../shutdown.js'),
+        import('../../core/db/postgres.js'),
       ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_WORKER_CONCURRENCY: opts.concurrency });
       const log = createLogger(config.logLevel);
@@ -45,6 +46,8 @@ Examples:
       await untilShutdown(log, async () => {
         await workers.stop();
         await app.close();
+        // What this process cost the database over its life (the pipeline benchmark reads it).
+        log.info({ worker: workers.id, postgresStatements: postgresStatementCount() }, 'buildflow worker stopped');
       });
     });
 }

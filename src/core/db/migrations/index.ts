@@ -4,6 +4,7 @@ import * as m0002 from './0002-customers-and-shipments.js';
 import * as m0003 from './0003-outbox-publishing.js';
 import * as m0004 from './0004-order-reference-numbers.js';
 import * as m0005 from './0005-drop-orders-created-index.js';
+import * as m0010 from './0010-outbox-unpublished-index.js';
 
 /** Migrations ship inside the package (no directory scan), so a bundled or installed build finds them. */
 export const migrationProvider: MigrationProvider = {
@@ -14,6 +15,7 @@ export const migrationProvider: MigrationProvider = {
       '0003-outbox-publishing': m0003,
       '0004-order-reference-numbers': m0004,
       '0005-drop-orders-created-index': m0005,
+      '0010-outbox-unpublished-index': m0010,
     };
   },
 };

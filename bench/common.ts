@@ -135,7 +135,7 @@ async function seedProducts(app: Buildflow): Promise<void> {
   for (let from = 0; from < benchProducts; from += 16) {
     await Promise.all(
       Array.from({ length: Math.min(16, benchProducts - from) }, (_, k) =>
-        upsertProduct(app.db, { sku: `BENCH-${from + k}`, name: `Bench product ${from + k}`, category: 'bench', unitPriceCents: 100 + ((from + k) % 100), onHand: 100_000_000 }),
+        upsertProduct(app.units, { sku: `BENCH-${from + k}`, name: `Bench product ${from + k}`, category: 'bench', unitPriceCents: 100 + ((from + k) % 100), onHand: 100_000_000 }),
       ),
     );
   }

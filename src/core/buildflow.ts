@@ -7,7 +7,8 @@ import { cancelOrder } from './orders/cancel-order.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
-import { UnitRunner } from './db/unit-of-work.js';
+import type { UnitRunner } from './db/unit-of-work.js';
+import { deploymentUnits } from './deployment-units.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 import { openProductCache, type ProductCache } from './catalog/product-cache.js';
 import { adjustStock, getProduct, upsertProduct, type ProductInput, type ProductView, type StockAdjustment } from './catalog/products.js';
@@ -32,9 +33,9 @@ export interface Buildflow {
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
   /** One product, from the cache when it holds it. */
   getProduct(sku: string): Promise<ProductView>;
-  /** Creates or updates a product, then drops its cached read. */
+  /** Creates or updates a product (its cached read is dropped after commit). */
   saveProduct(input: ProductInput): Promise<{ product: ProductView; created: boolean }>;
-  /** Changes stock with a ledger row, then drops the product's cached read. */
+  /** Changes stock with a ledger row (the cached read is dropped after commit). */
   adjustStock(sku: string, adjustment: StockAdjustment): Promise<ProductView>;
   cancelOrder(idOrReference: string): Promise<OrderView>;
   /**
@@ -66,11 +67,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     }
     const signal = new WakeSignal();
     const cache = openProductCache(config);
-    const units = new UnitRunner(db, sync);
-    units.onCommit((work) => {
-      if (work.stockChanged.length > 0) void cache.invalidate([...work.stockChanged]);
-      if (work.enqueued > 0) signal.wake();
-    });
+    const units = deploymentUnits(db, { sync, cache: () => cache, signal });
     const intake = new OrderIntake({
       db,
       durable: sync,
@@ -86,23 +83,9 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       units,
       cache,
       placeOrder: (input) => intake.place(input),
-      async getProduct(sku) {
-        const cached = await cache.get(sku);
-        if (cached) return cached;
-        const product = await getProduct(db, sku);
-        await cache.set(product);
-        return product;
-      },
-      async saveProduct(input) {
-        const saved = await upsertProduct(db, input);
-        await cache.invalidate([input.sku]);
-        return saved;
-      },
-      async adjustStock(sku, adjustment) {
-        const product = await adjustStock(db, sku, adjustment);
-        await cache.invalidate([sku]);
-        return product;
-      },
+      getProduct: (sku) => getProduct(db, sku, cache),
+      saveProduct: (input) => upsertProduct(units, input),
+      adjustStock: (sku, adjustment) => adjustStock(units, sku, adjustment),
       cancelOrder: (idOrReference) => cancelOrder(units, idOrReference),
       sync,
       async close() {

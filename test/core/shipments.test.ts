@@ -64,7 +64,7 @@ describe('shipment updates', () => {
     expect((await getOrder(app.db, orderId)).status).toBe('confirmed');
     await expect(requestShipmentUpdate(app.units, code, 'shipped')).rejects.toMatchObject({ code: 'SHIPMENT_TRANSITION_INVALID' });
 
-    await redriveDeadLetter(app.db, dead.id);
+    await redriveDeadLetter(app.units, dead.id);
     await makeAllDue(app);
     await runUntilIdle(app);
     expect((await getOrder(app.db, orderId)).status).toBe('shipped');

@@ -42,7 +42,7 @@ Examples:
     )
     .action(async (id, opts) => {
       const { withDatabase } = await import('../database.js');
-      await withDatabase(opts.dataDir, (db) => redriveDeadLetter(db, id));
+      await withDatabase(opts.dataDir, (_db, _applied, units) => redriveDeadLetter(units, id));
       if (opts.json) printJson({ id, status: 'pending' });
       else printLine(`dead letter ${id} is queued again`);
     });

@@ -28,11 +28,7 @@ Examples:
       const path = file ? resolve(file) : join(packageRoot(), 'fixtures', 'products.json');
       const products = parseCatalog(await readCatalog(path));
       const { withDatabase } = await import('../database.js');
-      const { created, updated } = await withDatabase(opts.dataDir, async (db, _applied, productCache) => {
-        const counts = await seedCatalog(db, products);
-        await productCache().invalidate(products.map((p) => p.sku));
-        return counts;
-      });
+      const { created, updated } = await withDatabase(opts.dataDir, (_db, _applied, units) => seedCatalog(units, products));
       if (opts.json) printJson({ file: path, products: products.length, created, updated });
       else printLine(`seeded ${products.length} products (${created} created, ${updated} updated)`);
     });

@@ -1,19 +1,22 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { SKU_PATTERN } from '../orders/validate-items.js';
-import { upsertProduct, type ProductInput } from './products.js';
+import { saveProductIn, type ProductInput } from './products.js';
 
 /**
- * Loads a catalog. Safe to run again: existing products get the file's name, category and price
- * but keep their stock, so a re-run never adds stock twice.
+ * Loads a catalog in one unit of work: all of it or, on any failure, none. Safe to run again:
+ * existing products get the file's name, category and price but keep their stock, so a re-run
+ * never adds stock twice.
  */
-export async function seedCatalog(db: Kysely<Database>, products: readonly ProductInput[]): Promise<{ created: number; updated: number }> {
-  let created = 0;
-  for (const p of products) {
-    if ((await upsertProduct(db, p)).created) created++;
-  }
-  return { created, updated: products.length - created };
+export async function seedCatalog(units: UnitRunner, products: readonly ProductInput[]): Promise<{ created: number; updated: number }> {
+  return units.run(
+    async (uow) => {
+      let created = 0;
+      for (const p of products) if ((await saveProductIn(uow, p)).created) created++;
+      return { created, updated: products.length - created };
+    },
+    { durable: true },
+  );
 }
 
 /** Checks the shape of a catalog file's content, naming the first bad entry. */

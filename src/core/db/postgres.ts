@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, type LogConfig } from 'kysely';
 import pg from 'pg';
 
 // int8 (count(*), bigint columns) and numeric (sum of bigints) arrive as strings by default;
@@ -10,7 +10,7 @@ const NUMERIC = 1700;
  * Opens Postgres through a pg pool. A schema other than `public` is chosen in the URL, e.g.
  * `postgres://host/db?options=-c%20search_path%3Dshop`.
  */
-export function openPostgres<DB>(url: string, options: { max?: number } = {}): Kysely<DB> {
+export function openPostgres<DB>(url: string, options: { max?: number; log?: LogConfig } = {}): Kysely<DB> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
@@ -31,7 +31,7 @@ export function openPostgres<DB>(url: string, options: { max?: number } = {}): K
     client.on('error', () => {});
     prepareHotStatements(client);
   });
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
 }
 
 // Statement texts that repeat get a name, so each connection parses and plans them once and then

@@ -42,3 +42,27 @@ export function rowSet(db: Db, alias: string, columns: readonly SetColumn[]): Ra
   const picks = columns.map((c, k) => sql.raw(`json_extract(value, '$[${k}]') as "${c.name}"`));
   return sql`(select ${sql.join(picks)} from json_each(${JSON.stringify(rows)})) as ${sql.raw(alias)}`;
 }
+
+/**
+ * Inserts any number of rows in one statement whose text depends only on the table and columns:
+ * `insert … select … from unnest($1::text[], $2::bigint[], …)` on Postgres, `… from json_each(?)`
+ * on SQLite. A column's type is taken from its values (integers → bigint, anything else → text);
+ * a column that is `undefined` or null in every row is left to its default. `ignoreConflicts` skips rows
+ * that would repeat a unique key (`on conflict do nothing`).
+ */
+export async function insertRows(db: Db, table: string, rows: readonly Record<string, unknown>[], options: { ignoreConflicts?: boolean } = {}): Promise<void> {
+  if (rows.length === 0) return;
+  // A column null in every row is left out too (it gets its default, null in every collected
+  // table): with no value to tell its type, Postgres would take it for text.
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => r[k] !== undefined && r[k] !== null)))];
+  const columns: SetColumn[] = names.map((name) => {
+    const values = rows.map((r) => (r[name] === undefined ? null : (r[name] as string | number | null)));
+    const sample = values.find((v) => v !== null);
+    return { name, type: typeof sample === 'number' && Number.isInteger(sample) ? 'bigint' : 'text', values };
+  });
+  const target = sql.raw(`"${table}" (${names.map((n) => `"${n}"`).join(', ')})`);
+  const picks = sql.raw(names.map((n) => `v."${n}"`).join(', '));
+  const conflict = options.ignoreConflicts ? sql` on conflict do nothing` : sql``;
+  // SQLite needs a WHERE to tell `… from json_each(?) on conflict` from a join's ON clause.
+  await sql`insert into ${target} select ${picks} from ${rowSet(db, 'v', columns)} where true${conflict}`.execute(db);
+}

@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { OrderStatus } from '../domain/order-status.js';
 import type { Database } from './schema.js';
-import { insertChunked } from './insert-chunked.js';
+import { insertRows } from './sets.js';
 
 export type { Db } from './schema.js';
 
@@ -46,7 +46,7 @@ export type AfterCommitHook = (work: CommittedWork) => void | Promise<void>;
 /**
  * The transaction of one use case or one pipeline batch, and everything it will write and set off.
  * Steps add rows (history, ledger, outbox, shipments, notifications) as they decide them; the unit
- * writes each table's rows in one multi-row statement (a few, past 256 rows) just before commit,
+ * writes each table's rows in one set-based statement just before commit,
  * then runs its after-commit effects in one place. Rows nobody reads back within the transaction
  * are the only ones collected; everything else goes straight through {@link trx}.
  */
@@ -88,13 +88,13 @@ export class UnitOfWork {
     this.effects.push(effect);
   }
 
-  /** Writes the collected rows, one statement per table (chunked). Runs before commit. */
+  /** Writes the collected rows, one statement per table however many rows. Runs before commit. */
   async flush(): Promise<void> {
     for (const { table, ignoreConflicts } of TABLES) {
       const rows = this.rows.get(table);
       if (!rows || rows.length === 0) continue;
       this.rows.delete(table);
-      await insertChunked(this.trx, table, rows, { ignoreConflicts });
+      await insertRows(this.trx, table, rows as Record<string, unknown>[], { ignoreConflicts });
     }
   }
 

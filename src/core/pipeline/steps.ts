@@ -1,7 +1,6 @@
 import { newTrackingCode } from '../ids.js';
 import { orderLines, planReservations, releaseStock, reserveStock, sellStock, type Line } from '../catalog/stock.js';
-import { inSet, rowSet } from '../db/sets.js';
-import { insertChunked } from '../db/insert-chunked.js';
+import { inSet, insertRows, rowSet } from '../db/sets.js';
 import { sql } from 'kysely';
 import { currentStatuses, transition, transitionMany } from '../orders/transition.js';
 import { enqueue, type NewMessage, type OutboxMessage, type Topic } from '../outbox/outbox.js';
@@ -54,7 +53,7 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
     const reserved = new Map(orders.filter((o) => o.status === 'reserved').map((o) => [o.id, Number(o.total_cents)]));
     // Any conflict, not just on order_id: a concurrent copy of this message may hit the
     // idempotency_key index first (Postgres raises it unless the insert names no arbiter).
-    await insertChunked(
+    await insertRows(
       trx,
       'payments',
       [...reserved].map(([orderId, amount]) => ({

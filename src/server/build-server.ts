@@ -52,9 +52,16 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   }
   const tokenSecret = configured ?? randomBytes(48).toString('base64url');
   const carrierKey = options.carrierKey ?? app.config.carrierKey;
+  const { connectionTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = app.config.http;
   const fastify = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    connectionTimeout: connectionTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    // Node enforces the request timeout on a periodic check (every 30 s by default), so a short
+    // timeout would be applied up to 30 s late; check a few times per timeout instead.
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))) },
     ajv: {
       customOptions: {
         // Unknown fields are an error (additionalProperties: false), never silently dropped.

@@ -5,6 +5,7 @@ import { claimForPublishing, unpublish, type Publication } from '../core/outbox/
 import type { Topic } from '../core/outbox/outbox.js';
 import type { TopicQueues } from '../core/transport/topic-queues.js';
 import { withTimeout } from '../core/timeout.js';
+import { DEFAULTS } from '../core/defaults.js';
 import type { Logger } from './logger.js';
 
 export interface RelayOptions {
@@ -46,7 +47,7 @@ export class OutboxRelay {
     const claim = { limit: this.options.batchSize, now, republishAfterMs: this.options.republishAfterMs };
     const rows = await claimForPublishing(this.db, claim);
     // Rows Redis may have lost: looked for a few times per republish bound, not on every pass.
-    if (rows.length < claim.limit && now - this.lastStaleCheck >= Math.min(5_000, this.options.republishAfterMs / 4)) {
+    if (rows.length < claim.limit && now - this.lastStaleCheck >= Math.min(5_000, this.options.republishAfterMs / DEFAULTS.relay.staleChecksPerRepublish)) {
       this.lastStaleCheck = now;
       rows.push(...(await claimForPublishing(this.db, { ...claim, limit: claim.limit - rows.length, stale: true })));
     }
@@ -75,7 +76,7 @@ export class OutboxRelay {
         }
         const jobs = group.map((r) => queue.createJob({ orderId: r.orderId }).setId(String(r.id)).timeout(this.options.jobTimeoutMs));
         try {
-          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? 5_000, 'Redis');
+          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? DEFAULTS.relay.publishTimeoutMs, 'Redis');
           for (const [job, err] of errors) {
             failed.push(Number(job.id));
             this.logger.warn({ messageId: job.id, topic, err: err.message }, 'publish failed; will retry');

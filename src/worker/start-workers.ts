@@ -1,6 +1,8 @@
 import type { Buildflow } from '../core/buildflow.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import { TopicQueues } from '../core/transport/topic-queues.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { withTimeout } from '../core/timeout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
@@ -32,13 +34,10 @@ export interface RunningWorkers {
   id: string;
   transport: 'local' | 'redis';
   roles: WorkerRoles;
-  /** Stop taking work, finish what is in hand, then return. */
+  /** Stop taking work, finish what is in hand (at most `timeoutMs`, default DEFAULTS.shutdown.workerDrainMs), then return. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
-// On Redis, each step queue keeps this many jobs in flight per unit of concurrency: jobs that
-// arrive together are batched, so the figure is a batch size, not a count of parallel calls.
-const JOBS_PER_CONCURRENCY = 64;
 
 /** The pipeline runner of a deployment: its gateway and its limits; its units of work carry the deployment's after-commit hooks. */
 export function createRunner(app: Buildflow, options: { logger?: Logger; gateway?: PaymentGateway } = {}): PipelineRunner {
@@ -62,10 +61,9 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   const roles: WorkerRoles = { steps: true, relay: true, sweeper: true, ...options.roles };
   const concurrency = options.concurrency ?? app.config.workerConcurrency;
   const runner = createRunner(app, { logger });
-  // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
-  const leaseMs = Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4);
-  const batchSize = options.batchSize ?? 512;
-  const pollMs = options.pollMs ?? 250;
+  const leaseMs = Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * DEFAULTS.worker.leasePaymentCalls);
+  const batchSize = options.batchSize ?? DEFAULTS.worker.batchSize;
+  const pollMs = options.pollMs ?? DEFAULTS.worker.pollMs;
   const sweeper = roles.sweeper ? createSweeper(app, logger) : undefined;
   sweeper?.start();
 
@@ -77,7 +75,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
       id: worker?.id ?? `worker-${process.pid}`,
       transport: 'local',
       roles: { ...roles, relay: false },
-      async stop(timeoutMs) {
+      async stop(timeoutMs: number = DEFAULTS.shutdown.workerDrainMs) {
         await sweeper?.stop();
         await worker?.stop(timeoutMs);
       },
@@ -101,12 +99,12 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   relay?.start();
   const consumer = roles.steps
     ? new RedisConsumer(app.db, queues, runner, app.signal, logger, {
-        jobsPerQueue: concurrency * JOBS_PER_CONCURRENCY,
+        jobsPerQueue: concurrency * DEFAULTS.worker.jobsPerConcurrency,
         parallelBatches: concurrency,
         maxBatch: batchSize,
-        lingerMs: 5,
+        lingerMs: DEFAULTS.worker.lingerMs,
         leaseMs,
-        stallCheckMs: 2_500,
+        stallCheckMs: DEFAULTS.worker.stallCheckMs,
       })
     : undefined;
   consumer?.start();
@@ -114,11 +112,13 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     id: consumer?.id ?? `relay-${process.pid}`,
     transport: 'redis',
     roles,
-    async stop(timeoutMs) {
+    async stop(timeoutMs: number = DEFAULTS.shutdown.workerDrainMs) {
+      const deadline = Date.now() + timeoutMs;
       await sweeper?.stop();
       await relay?.stop();
-      await queues.close(timeoutMs);
-      await consumer?.drain();
+      await queues.close(Math.max(0, deadline - Date.now()));
+      // A batch still running past the bound is left to its lease: another worker takes it over.
+      await withTimeout(consumer?.drain() ?? Promise.resolve(), Math.max(1, deadline - Date.now()), 'worker drain').catch(() => {});
     },
   };
 }

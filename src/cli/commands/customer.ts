@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { CustomerView } from '../../core/customers/customers.js';
 import type { Page } from '../../core/pagination.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
@@ -48,7 +49,7 @@ Examples:
   customer
     .command('list')
     .description('list customers, newest first (admin)')
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)

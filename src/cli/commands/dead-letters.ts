@@ -1,9 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
+import { DATA_DIR_HELP } from '../setting-help.js';
 import { listDeadLetters, redriveDeadLetter } from '../../core/outbox/dead-letters.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 
-const DATA_DIR_HELP = 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)';
 
 export function registerDeadLetters(program: Command): void {
   const deadLetters = program.command('dead-letters').description('inspect and re-drive pipeline messages that ran out of attempts');

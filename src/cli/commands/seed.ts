@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { DATA_DIR_HELP } from '../setting-help.js';
 import { join, resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { parseCatalog, seedCatalog } from '../../core/catalog/seed.js';
@@ -11,7 +12,7 @@ export function registerSeed(program: Command): void {
     .command('seed')
     .description('load a product catalog into the database (safe to run again: stock is kept)')
     .argument('[file]', 'catalog JSON: [{ sku, name, category, unitPriceCents, onHand }] (default: the bundled home-center catalog)')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--json', 'print { file, products, created, updated } as JSON')
     .addHelpText(
       'after',

@@ -1,4 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
+import { DATA_DIR_HELP, envDefault } from '../setting-help.js';
+import { DEFAULTS } from '../../core/defaults.js';
 import { CliError } from '../cli-error.js';
 import { intArg } from '../parse.js';
 
@@ -6,16 +8,16 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run pipeline workers, the outbox relay and the sweeper (for `serve --no-worker` deployments)')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
-    .option('--concurrency <n>', 'parallel batches (env BUILDFLOW_WORKER_CONCURRENCY, default 2); on Redis each step queue holds n×64 jobs in flight', intArg(1, 64))
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .option('--concurrency <n>', `parallel batches (${envDefault('BUILDFLOW_WORKER_CONCURRENCY')}); on Redis each step queue holds n×${DEFAULTS.worker.jobsPerConcurrency} jobs in flight`, intArg(1, 64))
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
     .addHelpText(
       'after',
       `
-Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in hand (10 s at most)
-and exits 0. Any number of workers may share one database; each message is worked by one of them
+Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in hand (${DEFAULTS.shutdown.workerDrainMs / 1000} s at
+most) and exits 0. Any number of workers may share one database; each message is worked by one of them
 at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
 

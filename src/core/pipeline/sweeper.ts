@@ -3,11 +3,11 @@ import type { UnitRunner } from '../db/unit-of-work.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
 import { lockStockOf } from '../catalog/stock.js';
+import { DEFAULTS } from '../defaults.js';
 
 // The step that moves an order on from each in-progress status.
 const NEXT_STEP: Partial<Record<OrderStatus, Topic>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
-// Orders handled per sweep: bounds one sweep's transaction; the next sweep takes the rest.
-const SWEEP_BATCH = 500;
+const SWEEP_BATCH = DEFAULTS.sweeper.batch;
 
 export interface SweepResult {
   expired: number;

@@ -85,8 +85,8 @@ describe('buildflow serve shutdown', () => {
     const dir = tempDir();
     try {
       expect((await runCli(['seed', '--data-dir', dir.dir])).code).toBe(0);
-      // Each charge takes 3 s: the pay batch is in hand when the signal comes.
-      const serve = await startServer(dir.dir, [], { BUILDFLOW_PAYMENT_LATENCY_MS: '3000', BUILDFLOW_ADMIN_KEY: 'shutdown-test-admin-key-0123' });
+      // Each charge takes 5 s: the pay batch is in hand when the signal comes.
+      const serve = await startServer(dir.dir, [], { BUILDFLOW_PAYMENT_LATENCY_MS: '5000', BUILDFLOW_ADMIN_KEY: 'shutdown-test-admin-key-0123' });
       let code: number | null;
       let id = '';
       try {
@@ -97,13 +97,15 @@ describe('buildflow serve shutdown', () => {
         });
         expect(res.status).toBe(201);
         id = ((await res.json()) as { id: string }).id;
-        // Wait until the charge has started (the pending payment row is written before the call).
+        // Wait until the charge has started: reserved, with the pending payment row written before the call.
         const started = Date.now();
         for (;;) {
-          const r = await runCli(['order', 'get', id, '--json', '--url', serve.url], { env: { BUILDFLOW_ADMIN_KEY: 'shutdown-test-admin-key-0123' } });
-          if (json(r).status === 'reserved') break;
-          if (Date.now() - started > 20_000) throw new Error('order never reserved');
-          await new Promise((r2) => setTimeout(r2, 100));
+          const r = await fetch(`${serve.url}/v1/orders/${id}`, { headers: { authorization: 'Bearer shutdown-test-admin-key-0123' } });
+          const status = ((await r.json()) as { status: string }).status;
+          if (status === 'reserved') break;
+          if (status !== 'pending') throw new Error(`order went ${status} before the test saw the charge in flight`);
+          if (Date.now() - started > 40_000) throw new Error('order never reserved');
+          await new Promise((r2) => setTimeout(r2, 50));
         }
         await new Promise((r) => setTimeout(r, 500));
       } finally {
@@ -122,5 +124,5 @@ describe('buildflow serve shutdown', () => {
     } finally {
       dir.remove();
     }
-  }, 60_000);
+  }, 90_000);
 });

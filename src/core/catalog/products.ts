@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, ProductRow } from '../db/schema.js';
 import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
-import type { ProductCache } from './product-cache.js';
 import { BuildflowError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
 
@@ -48,11 +47,17 @@ export async function listProducts(db: Kysely<Database>, q: ListProductsQuery): 
   return toPage(await query.execute(), limit, (rows) => rows.map(toProductView), (r) => encodeCursor([r.sku]));
 }
 
+/** What a product read needs of a cache (product-cache.ts's ProductCache has this shape). */
+export interface ProductReadCache {
+  get(sku: string): Promise<ProductView | undefined>;
+  set(product: ProductView): Promise<void>;
+}
+
 /**
  * One product by sku; with a cache, read from it when it holds the product and filled on a miss
  * (cache-aside: every committed stock or price change drops the entry, see deployment-units.ts).
  */
-export async function getProduct(db: Kysely<Database>, sku: string, cache?: ProductCache): Promise<ProductView> {
+export async function getProduct(db: Kysely<Database>, sku: string, cache?: ProductReadCache): Promise<ProductView> {
   const cached = await cache?.get(sku);
   if (cached) return cached;
   const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();

@@ -1,5 +1,5 @@
 import { sql, type Expression, type RawBuilder } from 'kysely';
-import type { Db } from './unit-of-work.js';
+import type { Db } from './schema.js';
 import { isPostgres } from './postgres.js';
 
 /**

@@ -4,7 +4,6 @@ import { inSet, insertRows, rowSet } from '../db/sets.js';
 import { sql } from 'kysely';
 import { currentStatuses, transition, transitionMany } from '../orders/transition.js';
 import { enqueue, type NewMessage, type OutboxMessage, type Topic } from '../outbox/outbox.js';
-import type { UnitOfWork } from '../db/unit-of-work.js';
 import { notificationText, type NotificationKind } from './notification-kinds.js';
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
 import type { Step } from './step.js';
@@ -202,10 +201,3 @@ export const STEPS: Record<Topic, Step<any, any>> = {
   ship: shipStep,
   deliver: deliverStep,
 };
-
-/** Orders of a batch of messages, deduplicated (a batch may hold two copies of one message). */
-export function ordersOf(msgs: readonly OutboxMessage[]): string[] {
-  return orderIdsOf(msgs);
-}
-
-export type { UnitOfWork };

@@ -135,7 +135,7 @@ async function seedProducts(app: Buildflow): Promise<void> {
   for (let from = 0; from < benchProducts; from += 16) {
     await Promise.all(
       Array.from({ length: Math.min(16, benchProducts - from) }, (_, k) =>
-        upsertProduct(app.db, { sku: `BENCH-${from + k}`, name: `Bench product ${from + k}`, category: 'bench', unitPriceCents: 100 + ((from + k) % 100), onHand: 100_000_000 }),
+        upsertProduct(app.units, { sku: `BENCH-${from + k}`, name: `Bench product ${from + k}`, category: 'bench', unitPriceCents: 100 + ((from + k) % 100), onHand: 100_000_000 }),
       ),
     );
   }
@@ -205,6 +205,23 @@ export async function postgresStats(database: string): Promise<{ commits: number
     [database],
   );
   return { commits: Number(row?.c ?? NaN), rollbacks: Number(row?.r ?? NaN), deadlocks: Number(row?.d ?? NaN) };
+}
+
+/**
+ * Commands the Redis server has run so far (INFO commandstats). The server is shared: commands of
+ * other clients during the run are counted too, so the figure is an upper bound.
+ */
+export async function redisCommandCount(): Promise<number> {
+  const client = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('commandstats');
+    let total = 0;
+    for (const m of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) total += Number(m[1]);
+    return total;
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Deletes every key under `prefix:`, and checks none is left. */

@@ -10,6 +10,8 @@ const BIN = join(ROOT, 'bin', 'buildflow.js');
 
 export interface WorkerProcesses {
   pids: number[];
+  /** Postgres statements each worker reported sending over its life (known once it has stopped). */
+  statements(): number | undefined;
   /** SIGTERM to every worker, then waits for them to exit (SIGKILL after `graceMs`); returns the exit codes. */
   stop(graceMs?: number): Promise<(number | null)[]>;
 }
@@ -20,6 +22,8 @@ interface Child {
   stdout: string;
   /** Warnings and errors the worker logged, by message and error text. */
   problems: Map<string, number>;
+  /** From the worker's `buildflow worker stopped` line. */
+  statements?: number;
 }
 
 // Warnings and errors shown as they come, per worker; the rest are counted and summed up at stop.
@@ -52,6 +56,7 @@ export async function startWorkerProcesses(env: Record<string, string>, count: n
 
   const children: Child[] = [];
   let stopping: Promise<(number | null)[]> | undefined;
+  // 'close' rather than 'exit': the last log lines (the statement count) are read by then.
   // Once only: the bench and its failure cleanup may both ask.
   const stop = (graceMs = 15_000): Promise<(number | null)[]> => (stopping ??= stopAll(graceMs));
   const stopAll = async (graceMs: number): Promise<(number | null)[]> => {
@@ -74,7 +79,7 @@ export async function startWorkerProcesses(env: Record<string, string>, count: n
 
   for (let n = 0; n < count; n++) {
     const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(concurrency), ...extraArgs], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry: Child = { child, stdout: '', problems: new Map(), exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+    const entry: Child = { child, stdout: '', problems: new Map(), exited: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
     child.on('error', (err) => console.error(`[worker ${n + 1}] ${err.message}`));
     let partial = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -82,7 +87,10 @@ export async function startWorkerProcesses(env: Record<string, string>, count: n
       if (entry.stdout.length < 64_000) entry.stdout += d;
       const lines = (partial + d).split('\n');
       partial = lines.pop()!;
-      for (const line of lines) if (/"level":(4|5|6)\d/.test(line)) noteProblem(entry, n, line);
+      for (const line of lines) {
+        if (/"level":(4|5|6)\d/.test(line)) noteProblem(entry, n, line);
+        else if (line.includes('buildflow worker stopped')) entry.statements = (JSON.parse(line) as { postgresStatements?: number }).postgresStatements;
+      }
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => process.stderr.write(`[worker ${n + 1} stderr] ${d}`));
     children.push(entry);
@@ -102,5 +110,7 @@ export async function startWorkerProcesses(env: Record<string, string>, count: n
     await stop(5_000);
     throw err;
   }
-  return { pids: children.map((c) => c.child.pid!), stop };
+  const statements = (): number | undefined =>
+    children.every((c) => c.statements !== undefined) ? children.reduce((sum, c) => sum + c.statements!, 0) : undefined;
+  return { pids: children.map((c) => c.child.pid!), stop, statements };
 }

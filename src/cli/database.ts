@@ -4,6 +4,8 @@ import { migrateToLatest } from '../core/db/migrate.js';
 import type { Database } from '../core/db/schema.js';
 import { openStorage } from '../core/db/open-storage.js';
 import { openProductCache, type ProductCache } from '../core/catalog/product-cache.js';
+import type { UnitRunner } from '../core/db/unit-of-work.js';
+import { deploymentUnits } from '../core/deployment-units.js';
 
 /**
  * Runs `work` on the migrated database (BUILDFLOW_DATABASE_URL, else the SQLite file of
@@ -13,20 +15,18 @@ import { openProductCache, type ProductCache } from '../core/catalog/product-cac
  */
 export async function withDatabase<T>(
   dataDir: string | undefined,
-  work: (db: Kysely<Database>, applied: string[], productCache: () => ProductCache) => Promise<T>,
+  work: (db: Kysely<Database>, applied: string[], units: UnitRunner) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ BUILDFLOW_DATA_DIR: dataDir });
   const storage = openStorage(config);
-  // Catalog writes from here (seed) must drop the API's cached reads, as the API's own writes do;
-  // opened on first use, so the commands that write no catalog never connect to Redis.
+  // Catalog writes from here (seed) drop the API's cached reads through the units' hooks, as the
+  // API's own writes do; opened on first use, so commands that write no catalog never connect to Redis.
   let cache: ProductCache | undefined;
-  const productCache = () => (cache ??= openProductCache(config));
+  const units = deploymentUnits(storage.db, { sync: storage.sync, cache: () => (cache ??= openProductCache(config)) });
   try {
     const applied = await migrateToLatest(storage.db);
-    const result = await work(storage.db, applied, productCache);
-    // Ops writes (seed, re-drive) are acknowledged like API writes: only once durable.
-    await storage.sync();
-    return result;
+    // Ops writes are acknowledged like API writes: their units ask for durability.
+    return await work(storage.db, applied, units);
   } finally {
     await cache?.close();
     await storage.close();

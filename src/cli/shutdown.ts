@@ -1,8 +1,10 @@
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from '../worker/logger.js';
+import { SHUTDOWN_GRACE_MS } from '../core/defaults.js';
 
-// How long a graceful shutdown may take (in-flight requests, batches in hand) before the process is ended.
-const GRACE_MS = 10_000;
+// How long a graceful shutdown may take before the process is ended: the sum of the bounds it nests
+// (HTTP drain, worker drain, closing), so a clean drain always ends first and exits 0.
+const GRACE_MS = SHUTDOWN_GRACE_MS;
 
 /**
  * Resolves once SIGINT/SIGTERM arrived and `close` finished. close-with-grace ends the process

@@ -8,7 +8,10 @@ import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orde
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
 import { BuildflowEvents, type OrderFinalNote, type SettlingMessage } from './observe/events.js';
-import { describeOrderFinals } from './observe/order-finals.js';
+import { describeOrderFinals, orderFinalsOf } from './observe/order-finals.js';
+import type { Topic } from './outbox/outbox.js';
+import type { UnitRunner } from './db/unit-of-work.js';
+import { deploymentUnits } from './deployment-units.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 import { openProductCache, type ProductCache } from './catalog/product-cache.js';
 import { adjustStock, getProduct, upsertProduct, type ProductInput, type ProductView, type StockAdjustment } from './catalog/products.js';
@@ -22,6 +25,12 @@ export interface Buildflow {
   db: Kysely<Database>;
   gateway: PaymentGateway;
   signal: WakeSignal;
+  /**
+   * Every write use case runs through these units of work. Their after-commit hooks (cached stock
+   * dropped, workers and relays woken) are registered here; later features add theirs with
+   * `units.onCommit(hook)`.
+   */
+  units: UnitRunner;
   /** Product reads for display; Redis when BUILDFLOW_REDIS_URL is set, else none. */
   cache: ProductCache;
   /** What committed in this process (orders placed and settled, step outcomes), for metrics and logs. */
@@ -34,9 +43,9 @@ export interface Buildflow {
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
   /** One product, from the cache when it holds it. */
   getProduct(sku: string): Promise<ProductView>;
-  /** Creates or updates a product, then drops its cached read. */
+  /** Creates or updates a product (its cached read is dropped after commit). */
   saveProduct(input: ProductInput): Promise<{ product: ProductView; created: boolean }>;
-  /** Changes stock with a ledger row, then drops the product's cached read. */
+  /** Changes stock with a ledger row (the cached read is dropped after commit). */
   adjustStock(sku: string, adjustment: StockAdjustment): Promise<ProductView>;
   cancelOrder(idOrReference: string): Promise<OrderView>;
   /**
@@ -73,6 +82,18 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       if (notes.length === 0 || !events.wantsFinalOrders()) return;
       events.ordersFinal(await describeOrderFinals(db, notes, messageOf));
     };
+    const units = deploymentUnits(db, { sync, cache: () => cache, signal });
+    // Settled orders are reported from every committed unit (pipeline, sweeper, customer cancel,
+    // dead-letter compensation): a rolled-back unit runs no hook, so nothing is counted on attempt.
+    units.onCommit((work) => {
+      const notes = orderFinalsOf(work.transitions, work.now);
+      if (notes.length === 0) return;
+      const byOrder = new Map(work.messages.map((m) => [m.orderId, m]));
+      void reportOrderFinals(notes, (orderId) => {
+        const m = byOrder.get(orderId);
+        return m ? { messageId: m.messageId, topic: m.topic as Topic, attempt: m.attempt } : undefined;
+      });
+    });
     const intake = new OrderIntake({
       db,
       durable: sync,
@@ -88,34 +109,15 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       db,
       gateway,
       signal,
+      units,
       cache,
       events,
       reportOrderFinals,
       placeOrder: (input) => intake.place(input),
-      async getProduct(sku) {
-        const cached = await cache.get(sku);
-        if (cached) return cached;
-        const product = await getProduct(db, sku);
-        await cache.set(product);
-        return product;
-      },
-      async saveProduct(input) {
-        const saved = await upsertProduct(db, input);
-        await cache.invalidate([input.sku]);
-        return saved;
-      },
-      async adjustStock(sku, adjustment) {
-        const product = await adjustStock(db, sku, adjustment);
-        await cache.invalidate([sku]);
-        return product;
-      },
-      async cancelOrder(idOrReference) {
-        const order = await cancelOrder(db, idOrReference, Date.now(), undefined, (notes) => void reportOrderFinals(notes));
-        await cache.invalidate(order.items.map((i) => i.sku));
-        signal.wake();
-        await sync();
-        return order;
-      },
+      getProduct: (sku) => getProduct(db, sku, cache),
+      saveProduct: (input) => upsertProduct(units, input),
+      adjustStock: (sku, adjustment) => adjustStock(units, sku, adjustment),
+      cancelOrder: (idOrReference) => cancelOrder(units, idOrReference),
       sync,
       async close() {
         await intake.close();

@@ -26,6 +26,14 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_REPUBLISH_AFTER_MS: Type.Integer({ default: 30_000, minimum: 100 }),
   // How long a cached product read may be served; every stock or price change also invalidates it at once.
   BUILDFLOW_CACHE_TTL_MS: Type.Integer({ default: 10_000, minimum: 0, maximum: 24 * 60 * 60_000 }),
+  // HTTP: a socket with no traffic this long is closed (Node's own default never closes it).
+  BUILDFLOW_HTTP_CONNECTION_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 100, maximum: 3_600_000 }),
+  // HTTP: a client must deliver its whole request (headers and body) within this time, or gets 408:
+  // a client that trickles its request cannot hold a connection (Node's default allows 300 s).
+  BUILDFLOW_HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
+  // HTTP: an idle keep-alive connection is closed after this long; above the 60 s idle timeout of
+  // common load balancers, so they never send on a connection the server is closing (Fastify's choice).
+  BUILDFLOW_HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 72_000, minimum: 100, maximum: 3_600_000 }),
   BUILDFLOW_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   BUILDFLOW_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   // Where the CLI's HTTP commands find the API; they read it (and the timeout) through loadClientConfig.
@@ -108,6 +116,7 @@ export interface Config {
   host: string;
   port: number;
   url: string;
+  http: { connectionTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   adminKey: string | undefined;
   payment: { declineRate: number; latencyMs: number };
   logLevel: string;
@@ -183,6 +192,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     },
     host: raw.BUILDFLOW_HOST,
     port: raw.BUILDFLOW_PORT,
+    http: {
+      connectionTimeoutMs: raw.BUILDFLOW_HTTP_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: raw.BUILDFLOW_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: raw.BUILDFLOW_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     url: raw.BUILDFLOW_URL,
     adminKey: raw.BUILDFLOW_ADMIN_KEY,
     payment: { declineRate: raw.BUILDFLOW_PAYMENT_DECLINE_RATE, latencyMs: raw.BUILDFLOW_PAYMENT_LATENCY_MS },

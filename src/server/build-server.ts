@@ -80,6 +80,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   const owned = options.metrics !== undefined ? undefined : deploymentMetrics(app, { version: options.version ?? packageVersion(), ...(options.stats ? { stats: options.stats } : {}) });
   const metrics = options.metrics === undefined ? owned!.metrics : options.metrics;
   const logging = options.loggerInstance !== undefined || (options.logger !== undefined && options.logger !== false);
+  const { connectionTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = app.config.http;
   const fastify = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // One line per request, written by registerRequestLog, instead of Fastify's two.
@@ -87,6 +88,12 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
     genReqId: requestId,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...frameworkErrorOptions,
+    connectionTimeout: connectionTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    // Node enforces the request timeout on a periodic check (every 30 s by default), so a short
+    // timeout would be applied up to 30 s late; check a few times per timeout instead.
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))) },
     ajv: {
       customOptions: {
         // Unknown fields are an error (additionalProperties: false), never silently dropped.

@@ -5,6 +5,7 @@ import { claimForPublishing, unpublish, type Publication } from '../core/outbox/
 import type { Topic } from '../core/outbox/outbox.js';
 import type { TopicQueues } from '../core/transport/topic-queues.js';
 import { withTimeout } from '../core/timeout.js';
+import { DEFAULTS } from '../core/defaults.js';
 import type { Logger } from './logger.js';
 
 export interface RelayOptions {
@@ -26,6 +27,7 @@ export interface RelayOptions {
 export class OutboxRelay {
   private stopping = false;
   private loop: Promise<void> | undefined;
+  private lastStaleCheck = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -41,7 +43,14 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it handed to Redis. */
   async publishOnce(): Promise<number> {
-    const rows = await claimForPublishing(this.db, { limit: this.options.batchSize, now: Date.now(), republishAfterMs: this.options.republishAfterMs });
+    const now = Date.now();
+    const claim = { limit: this.options.batchSize, now, republishAfterMs: this.options.republishAfterMs };
+    const rows = await claimForPublishing(this.db, claim);
+    // Rows Redis may have lost: looked for a few times per republish bound, not on every pass.
+    if (rows.length < claim.limit && now - this.lastStaleCheck >= Math.min(5_000, this.options.republishAfterMs / DEFAULTS.relay.staleChecksPerRepublish)) {
+      this.lastStaleCheck = now;
+      rows.push(...(await claimForPublishing(this.db, { ...claim, limit: claim.limit - rows.length, stale: true })));
+    }
     if (rows.length === 0) return 0;
     const failed = await this.publish(rows);
     if (failed.length > 0) await unpublish(this.db, failed);
@@ -67,7 +76,7 @@ export class OutboxRelay {
         }
         const jobs = group.map((r) => queue.createJob({ orderId: r.orderId }).setId(String(r.id)).timeout(this.options.jobTimeoutMs));
         try {
-          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? 5_000, 'Redis');
+          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? DEFAULTS.relay.publishTimeoutMs, 'Redis');
           for (const [job, err] of errors) {
             failed.push(Number(job.id));
             this.logger.warn({ messageId: job.id, topic, err: err.message }, 'publish failed; will retry');

@@ -4,7 +4,8 @@ import type { Database } from '../core/db/schema.js';
 import { claimDue } from '../core/outbox/outbox.js';
 import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import type { Logger } from './logger.js';
-import type { PipelineRunner } from './pipeline-runner.js';
+import { DEFAULTS } from '../core/defaults.js';
+import type { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 
 export interface OutboxWorkerOptions {
   /** Messages claimed at once; one batch costs two commits, so bigger batches mean fewer syncs. */
@@ -55,7 +56,7 @@ export class OutboxWorker {
   }
 
   /** Stops claiming and waits for the batches in hand to finish (up to `timeoutMs`). */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  async stop(timeoutMs: number = DEFAULTS.shutdown.workerDrainMs): Promise<void> {
     this.stopping = true;
     this.signal.wake();
     let timer: NodeJS.Timeout | undefined;

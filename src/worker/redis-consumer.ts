@@ -6,7 +6,7 @@ import { claimDue } from '../core/outbox/outbox.js';
 import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import type { JobData, TopicQueues } from '../core/transport/topic-queues.js';
 import type { Logger } from './logger.js';
-import type { PipelineRunner } from './pipeline-runner.js';
+import type { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 
 export interface RedisConsumerOptions {
   /** Jobs each step queue runs at once; they are gathered into shared batches. */
@@ -18,6 +18,12 @@ export interface RedisConsumerOptions {
   parallelBatches: number;
   /** Most messages in one batch. */
   maxBatch: number;
+  /**
+   * How long a batch waits for more deliveries before it starts, unless it is full. bee-queue hands
+   * jobs over one by one, so without a wait batches stay small and each pays a transaction's fixed
+   * cost (and, on hot products, its turn at their row locks); a few ms cost little latency.
+   */
+  lingerMs?: number;
   leaseMs: number;
   /** How often this worker puts stalled jobs (of crashed or blocked workers) back on their queue. */
   stallCheckMs: number;
@@ -73,15 +79,18 @@ export class RedisConsumer {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.pending.length === 0 || this.running >= this.options.parallelBatches) return;
     this.flushScheduled = true;
-    // Let the other jobs that arrived in this tick join the batch.
-    setImmediate(() => {
+    const start = (): void => {
       this.flushScheduled = false;
       this.running++;
       this.track(this.flush().finally(() => {
         this.running--;
         this.scheduleFlush();
       }));
-    });
+    };
+    // Let the other jobs that arrive meanwhile join the batch.
+    const linger = this.options.lingerMs ?? 0;
+    if (linger > 0 && this.pending.length < this.options.maxBatch) setTimeout(start, linger);
+    else setImmediate(start);
   }
 
   private track(p: Promise<void>): void {

@@ -1,13 +1,13 @@
 import type { Buildflow } from '../core/buildflow.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
-import type { SettlingMessage } from '../core/observe/events.js';
-import type { OutboxMessage } from '../core/outbox/outbox.js';
 import { TopicQueues } from '../core/transport/topic-queues.js';
 import { WorkerHeartbeat } from '../core/stats/worker-registry.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { withTimeout } from '../core/timeout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
-import { PipelineRunner } from './pipeline-runner.js';
+import { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { SweeperLoop } from './sweeper-loop.js';
 import { startDeliveries } from './delivery-workers.js';
@@ -40,7 +40,7 @@ export interface RunningWorkers {
   roles: WorkerRoles;
   /** Resolves once the process is in the worker registry (stats, `buildflow dashboard`). */
   registered: Promise<void>;
-  /** Stop taking work, finish what is in hand, deregister, then return. */
+  /** Stop taking work, finish what is in hand (at most `timeoutMs`, default DEFAULTS.shutdown.workerDrainMs), deregister, then return. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -66,41 +66,23 @@ function startHeartbeat(app: Buildflow, id: string, roles: WorkerRoles, transpor
   };
 }
 
-// On Redis, each step queue keeps this many jobs in flight per unit of concurrency: jobs that
-// arrive together are batched, so the figure is a batch size, not a count of parallel calls.
-const JOBS_PER_CONCURRENCY = 64;
-
-/** The pipeline runner of a deployment: its gateway, its limits, and cache invalidation after stock changes. */
+/** The pipeline runner of a deployment: its gateway and its limits; its units of work carry the deployment's after-commit hooks. */
 export function createRunner(app: Buildflow, options: { logger?: Logger; gateway?: PaymentGateway } = {}): PipelineRunner {
   return new PipelineRunner({
-    db: app.db,
+    units: app.units,
     gateway: options.gateway ?? app.gateway,
     reservationTtlMs: app.config.reservationTtlMs,
     channels: { email: app.config.mail !== undefined },
     maxAttempts: app.config.maxAttempts,
     logger: options.logger ?? silentLogger,
-    onStockChanged: (skus) => void app.cache.invalidate(skus),
-    onOrdersFinal: (notes, messages) => void app.reportOrderFinals(notes, settlingMessageOf(messages)),
+    // Settled orders are reported by the deployment's units of work (src/core/buildflow.ts).
     onStepOutcomes: (outcomes) => app.events.stepOutcomes(outcomes),
   });
 }
 
-/** Which of a transaction's messages settled an order: the one for that order (a notify message never settles one). */
-function settlingMessageOf(messages: readonly OutboxMessage[]): (orderId: string) => SettlingMessage | undefined {
-  return (orderId) => {
-    const m = messages.find((x) => x.orderId === orderId && x.topic !== 'notify') ?? messages.find((x) => x.orderId === orderId);
-    return m ? { messageId: m.id, topic: m.topic, attempt: m.attempts } : undefined;
-  };
-}
-
-/** The sweeper of a deployment, dropping cached reads of the stock it releases. */
+/** The sweeper of a deployment. */
 export function createSweeper(app: Buildflow, logger: Logger = silentLogger): SweeperLoop {
-  return new SweeperLoop(app.db, app.signal, logger, {
-    intervalMs: app.config.sweepIntervalMs,
-    stuckAfterMs: app.config.stuckAfterMs,
-    onStockChanged: (skus) => void app.cache.invalidate(skus),
-    onOrdersFinal: (notes) => void app.reportOrderFinals(notes),
-  });
+  return new SweeperLoop(app.units, logger, { intervalMs: app.config.sweepIntervalMs, stuckAfterMs: app.config.stuckAfterMs });
 }
 
 /** Starts pipeline workers, the relay and the sweeper on an opened deployment, as `roles` says. */
@@ -109,10 +91,9 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   const roles: WorkerRoles = { steps: true, relay: true, sweeper: true, deliveries: true, ...options.roles };
   const concurrency = options.concurrency ?? app.config.workerConcurrency;
   const runner = createRunner(app, { logger });
-  // Never shorter than a few payment calls, or a slow batch would be taken over while still running.
-  const leaseMs = Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * 4);
-  const batchSize = options.batchSize ?? 512;
-  const pollMs = options.pollMs ?? 250;
+  const leaseMs = Math.max(app.config.workerLeaseMs, app.config.payment.latencyMs * DEFAULTS.worker.leasePaymentCalls);
+  const batchSize = options.batchSize ?? DEFAULTS.worker.batchSize;
+  const pollMs = options.pollMs ?? DEFAULTS.worker.pollMs;
   const sweeper = roles.sweeper ? createSweeper(app, logger) : undefined;
   sweeper?.start();
   const deliveries = roles.deliveries ? startDeliveries(app, { logger }) : undefined;
@@ -129,7 +110,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
       transport: 'local',
       roles: effective,
       registered: heartbeat.registered,
-      async stop(timeoutMs) {
+      async stop(timeoutMs: number = DEFAULTS.shutdown.workerDrainMs) {
         await sweeper?.stop();
         await Promise.all([worker?.stop(timeoutMs), deliveries?.stop(timeoutMs)]);
         await heartbeat.stop();
@@ -154,11 +135,12 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   relay?.start();
   const consumer = roles.steps
     ? new RedisConsumer(app.db, queues, runner, app.signal, logger, {
-        jobsPerQueue: concurrency * JOBS_PER_CONCURRENCY,
+        jobsPerQueue: concurrency * DEFAULTS.worker.jobsPerConcurrency,
         parallelBatches: concurrency,
         maxBatch: batchSize,
+        lingerMs: DEFAULTS.worker.lingerMs,
         leaseMs,
-        stallCheckMs: 2_500,
+        stallCheckMs: DEFAULTS.worker.stallCheckMs,
       })
     : undefined;
   consumer?.start();
@@ -169,12 +151,14 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     transport: 'redis',
     roles,
     registered: heartbeat.registered,
-    async stop(timeoutMs) {
+    async stop(timeoutMs: number = DEFAULTS.shutdown.workerDrainMs) {
+      const deadline = Date.now() + timeoutMs;
       await sweeper?.stop();
       await relay?.stop();
-      await queues.close(timeoutMs);
-      await consumer?.drain();
-      await deliveries?.stop(timeoutMs);
+      await queues.close(Math.max(0, deadline - Date.now()));
+      // A batch still running past the bound is left to its lease: another worker takes it over.
+      await withTimeout(consumer?.drain() ?? Promise.resolve(), Math.max(1, deadline - Date.now()), 'worker drain').catch(() => {});
+      await deliveries?.stop(Math.max(1, deadline - Date.now()));
       await heartbeat.stop();
     },
   };

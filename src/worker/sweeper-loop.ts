@@ -1,8 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../core/db/schema.js';
+import type { UnitRunner } from '../core/db/unit-of-work.js';
 import { sweep } from '../core/pipeline/sweeper.js';
-import type { WakeSignal } from '../core/outbox/wake-signal.js';
-import type { OrderFinalNote } from '../core/observe/events.js';
 import type { Logger } from './logger.js';
 
 /** Runs the sweeper every `intervalMs` until stopped. */
@@ -11,16 +8,9 @@ export class SweeperLoop {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly db: Kysely<Database>,
-    private readonly signal: WakeSignal,
+    private readonly units: UnitRunner,
     private readonly logger: Logger,
-    private readonly options: {
-      intervalMs: number;
-      stuckAfterMs: number;
-      onStockChanged?: (skus: string[]) => void;
-      /** Seam: orders the sweeper cancelled (expired reservations), once committed. */
-      onOrdersFinal?: (notes: OrderFinalNote[]) => void;
-    },
+    private readonly options: { intervalMs: number; stuckAfterMs: number },
   ) {}
 
   start(): void {
@@ -32,16 +22,9 @@ export class SweeperLoop {
 
   async tick(): Promise<void> {
     try {
-      const result = await sweep(this.db, {
-        now: Date.now(),
-        stuckAfterMs: this.options.stuckAfterMs,
-        ...(this.options.onOrdersFinal ? { onOrdersFinal: this.options.onOrdersFinal } : {}),
-      });
-      if (result.stockChanged.length > 0) this.options.onStockChanged?.(result.stockChanged);
-      if (result.expired + result.redriven > 0) {
-        this.logger.info(result, 'sweeper repaired orders');
-        this.signal.wake();
-      }
+      // Cache invalidation and wake-ups are the units of work's after-commit hooks.
+      const result = await sweep(this.units, { now: Date.now(), stuckAfterMs: this.options.stuckAfterMs });
+      if (result.expired + result.redriven > 0) this.logger.info(result, 'sweeper repaired orders');
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'sweep failed');
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, freePort, json, runCli, startCli, startServer, tempDir } from './harness.js';
 
@@ -79,4 +80,51 @@ describe('buildflow serve and worker', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
+});
+
+describe('buildflow serve shutdown', () => {
+  it('when serve gets SIGTERM with a payment in flight, then it finishes that batch and exits 0', async () => {
+    const dir = tempDir();
+    try {
+      expect((await runCli(['seed', '--data-dir', dir.dir])).code).toBe(0);
+      // Each charge takes 5 s: the pay batch is in hand when the signal comes.
+      const serve = await startServer(dir.dir, [], { BUILDFLOW_PAYMENT_LATENCY_MS: '5000', BUILDFLOW_ADMIN_KEY: 'shutdown-test-admin-key-0123' });
+      let code: number | null;
+      let id = '';
+      try {
+        const res = await fetch(`${serve.url}/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer shutdown-test-admin-key-0123', 'content-type': 'application/json' },
+          body: JSON.stringify({ items: [{ sku: 'HT-HAM-16OZ', quantity: 1 }] }),
+        });
+        expect(res.status).toBe(201);
+        id = ((await res.json()) as { id: string }).id;
+        // Wait until the charge has started: reserved, with the pending payment row written before the call.
+        const started = Date.now();
+        for (;;) {
+          const r = await fetch(`${serve.url}/v1/orders/${id}`, { headers: { authorization: 'Bearer shutdown-test-admin-key-0123' } });
+          const status = ((await r.json()) as { status: string }).status;
+          if (status === 'reserved') break;
+          if (status !== 'pending') throw new Error(`order went ${status} before the test saw the charge in flight`);
+          if (Date.now() - started > 40_000) throw new Error('order never reserved');
+          await new Promise((r2) => setTimeout(r2, 50));
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        code = await serve.stop();
+      }
+      expect(code, serve.output().stdout + serve.output().stderr).toBe(0);
+      expect(serve.output().stdout).toContain('"msg":"stopped"');
+      expect(serve.output().stdout).not.toContain('shutdown problem');
+      // The batch in hand was finished, not abandoned: the charge was applied before exit.
+      const db = new BetterSqlite3(join(dir.dir, 'buildflow.db'), { readonly: true });
+      try {
+        expect(db.prepare('select status from payments where order_id = ?').get(id)).toEqual({ status: 'captured' });
+      } finally {
+        db.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  }, 90_000);
 });

@@ -136,13 +136,13 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     expect(refunds).toEqual([{ status: 'done' }]);
 
     // Re-driving the dead letter is visible and safe: the order stays cancelled.
-    await redriveDeadLetter(app.db, dead[0]!.id);
+    await redriveDeadLetter(app.units, dead[0]!.id);
     expect(await listDeadLetters(app.db)).toHaveLength(0);
     await runUntilIdle(app);
     // The re-driven message really ran again (on Redis: was published again at once), and did nothing.
     expect(await app.db.selectFrom('outbox').select(['status', 'attempts']).where('id', '=', dead[0]!.id).executeTakeFirst()).toEqual({ status: 'done', attempts: 1 });
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'failed' });
-    await expect(redriveDeadLetter(app.db, 999_999)).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
+    await expect(redriveDeadLetter(app.units, 999_999)).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
   });
 
   it('when a message has already crashed its worker the maximum number of times, then it is dead-lettered without running', async () => {

@@ -3,7 +3,7 @@ import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { snapshot } from '../helpers/pipeline.js';
 import { claimDue, type OutboxMessage } from '../../src/core/outbox/outbox.js';
-import { PipelineRunner } from '../../src/worker/pipeline-runner.js';
+import { PipelineRunner } from '../../src/core/pipeline/pipeline-runner.js';
 import { silentLogger } from '../../src/worker/logger.js';
 import { getOrder } from '../../src/core/orders/queries.js';
 
@@ -20,7 +20,7 @@ const recordingLogger = {
 
 function runner(a: TestApp): PipelineRunner {
   problems = [];
-  return new PipelineRunner({ db: a.db, gateway: a.gateway, reservationTtlMs: 60_000, maxAttempts: 5, logger: recordingLogger });
+  return new PipelineRunner({ units: a.units, gateway: a.gateway, reservationTtlMs: 60_000, maxAttempts: 5, logger: recordingLogger });
 }
 
 /** Claims the next message and hands it back so the test can deliver it more than once. */

@@ -17,8 +17,9 @@ function requestInChild(dataDir: string, code: string): Promise<string> {
   const script = `
     const { openSqlite } = await import(${JSON.stringify(`${DIST}db/sqlite.js`)});
     const { requestShipmentUpdate } = await import(${JSON.stringify(`${DIST}shipments/shipments.js`)});
+    const { UnitRunner } = await import(${JSON.stringify(`${DIST}db/unit-of-work.js`)});
     const db = openSqlite({ dataDir: ${JSON.stringify(dataDir)} });
-    try { await requestShipmentUpdate(db, ${JSON.stringify(code)}, 'shipped'); process.stdout.write('accepted'); }
+    try { await requestShipmentUpdate(new UnitRunner(db), ${JSON.stringify(code)}, 'shipped'); process.stdout.write('accepted'); }
     catch (err) { process.stdout.write(String(err.code)); }
     finally { await db.destroy(); }`;
   return new Promise((resolve, reject) =>
@@ -54,16 +55,16 @@ describe('shipment updates', () => {
   it('when a ship message is dead-lettered, then the order stays confirmed, updates wait, and a re-drive applies it', async () => {
     app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 1 });
     const { orderId, code } = await confirmed(app);
-    await requestShipmentUpdate(app.db, code, 'shipped');
+    await requestShipmentUpdate(app.units, code, 'shipped');
     // Make the message look as if it had already crashed its worker once.
     await app.db.updateTable('outbox').set({ attempts: 1 }).where('order_id', '=', orderId).where('topic', '=', 'ship').execute();
     await runUntilIdle(app);
     const dead = await app.db.selectFrom('outbox').select(['id', 'status']).where('order_id', '=', orderId).where('topic', '=', 'ship').executeTakeFirstOrThrow();
     expect(dead.status).toBe('dead');
     expect((await getOrder(app.db, orderId)).status).toBe('confirmed');
-    await expect(requestShipmentUpdate(app.db, code, 'shipped')).rejects.toMatchObject({ code: 'SHIPMENT_TRANSITION_INVALID' });
+    await expect(requestShipmentUpdate(app.units, code, 'shipped')).rejects.toMatchObject({ code: 'SHIPMENT_TRANSITION_INVALID' });
 
-    await redriveDeadLetter(app.db, dead.id);
+    await redriveDeadLetter(app.units, dead.id);
     await makeAllDue(app);
     await runUntilIdle(app);
     expect((await getOrder(app.db, orderId)).status).toBe('shipped');

@@ -98,7 +98,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     const byCustomer = await place([{ sku: 'A', quantity: 1 }]);
     await a.cancelOrder(byCustomer.id);
     const expired = await place([{ sku: 'A', quantity: 1 }]);
-    await a.db.transaction().execute((trx) => cancelWithCompensation(trx, expired.id, { reason: 'reservation_expired', allowedFrom: ['pending', 'reserved'] }, Date.now()));
+    await a.units.run((uow) => cancelWithCompensation(uow, expired.id, { reason: 'reservation_expired', allowedFrom: ['pending', 'reserved'] }));
     await runUntilIdle(a);
 
     // Stuck: pending for two minutes with its reserve message waiting (no worker ran since).

@@ -18,8 +18,8 @@ for (const backend of BACKENDS) describe(`sweeper [${backend}]`, () => {
     await manualWorker(app).runOnce(); // reserve only; the pay message waits
     expect(await getProduct(app.db, 'A')).toMatchObject({ reserved: 3 });
 
-    expect(await sweep(app.db, { now: Date.now(), stuckAfterMs: 3_600_000 })).toEqual({ expired: 0, redriven: 0, stockChanged: [] });
-    expect(await sweep(app.db, { now: Date.now() + 2000, stuckAfterMs: 3_600_000 })).toEqual({ expired: 1, redriven: 0, stockChanged: ['A'] });
+    expect(await sweep(app.units, { now: Date.now(), stuckAfterMs: 3_600_000 })).toEqual({ expired: 0, redriven: 0, stockChanged: [] });
+    expect(await sweep(app.units, { now: Date.now() + 2000, stuckAfterMs: 3_600_000 })).toEqual({ expired: 1, redriven: 0, stockChanged: ['A'] });
 
     await runUntilIdle(app); // the late pay message finds the order cancelled and does nothing
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'reservation_expired' });
@@ -35,9 +35,9 @@ for (const backend of BACKENDS) describe(`sweeper [${backend}]`, () => {
     await manualWorker(app).runOnce(); // reserved, pay queued
     await app.db.deleteFrom('outbox').execute(); // the transport lost everything
 
-    expect((await sweep(app.db, { now: Date.now(), stuckAfterMs: 60_000 })).redriven).toBe(0); // not stuck long enough yet
-    expect((await sweep(app.db, { now: Date.now() + 61_000, stuckAfterMs: 60_000 })).redriven).toBe(1);
-    expect((await sweep(app.db, { now: Date.now() + 61_000, stuckAfterMs: 60_000 })).redriven).toBe(0); // work now queued
+    expect((await sweep(app.units, { now: Date.now(), stuckAfterMs: 60_000 })).redriven).toBe(0); // not stuck long enough yet
+    expect((await sweep(app.units, { now: Date.now() + 61_000, stuckAfterMs: 60_000 })).redriven).toBe(1);
+    expect((await sweep(app.units, { now: Date.now() + 61_000, stuckAfterMs: 60_000 })).redriven).toBe(0); // work now queued
     await makeAllDue(app); // the sweep ran a minute "ahead"; bring its message back to the present
     await runUntilIdle(app);
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'confirmed' });

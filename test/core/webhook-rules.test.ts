@@ -58,14 +58,15 @@ for (const backend of BACKENDS) {
 
         const ctx = { now: Date.now(), gateway: app.gateway, reservationTtlMs: 1000 };
         const msg = { id: 10_000, topic: 'notify' as const, orderId: placed.id, payload: { kind: 'order_confirmed' }, attempts: 1 };
-        await app.db.transaction().execute((trx) => notifyStep.apply(trx, msg, ctx, null, undefined));
+        const item = { msg, plan: null, outcome: undefined };
+        await app.units.run((uow) => notifyStep.apply(uow, [item], ctx));
         expect(await deliveries()).toHaveLength(1); // the redelivered message inserted nothing
 
         await app.db.deleteFrom('webhook_deliveries').execute();
         await app.db.deleteFrom('notifications').execute();
         await expect(
-          app.db.transaction().execute(async (trx) => {
-            await notifyStep.apply(trx, msg, ctx, null, undefined);
+          app.units.run(async (uow) => {
+            await notifyStep.apply(uow, [item], ctx);
             throw new Error('the state change did not commit');
           }),
         ).rejects.toThrow('did not commit');

@@ -50,8 +50,8 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 beforeAll(async () => {
   assertBuilt();
   const app = await openBuildflow(loadConfig({ BUILDFLOW_DATA_DIR: tmp.dir }, {}), { migrate: true });
-  await upsertProduct(app.db, { sku: 'LOTS', name: 'Plenty', category: 'test', unitPriceCents: 250, onHand: 10_000 });
-  await upsertProduct(app.db, { sku: 'FEW', name: 'Scarce', category: 'test', unitPriceCents: 990, onHand: 40 });
+  await upsertProduct(app.units, { sku: 'LOTS', name: 'Plenty', category: 'test', unitPriceCents: 250, onHand: 10_000 });
+  await upsertProduct(app.units, { sku: 'FEW', name: 'Scarce', category: 'test', unitPriceCents: 990, onHand: 40 });
   await app.close();
   server = await startServer(tmp.dir, ['--no-worker'], ENV);
 });

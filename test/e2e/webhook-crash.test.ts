@@ -54,7 +54,7 @@ beforeAll(async () => {
     return { ok: true };
   }).start();
   const app = await openBuildflow(loadConfig({ BUILDFLOW_DATA_DIR: tmp.dir }, {}), { migrate: true });
-  await upsertProduct(app.db, { sku: 'LOTS', name: 'Plenty', category: 'test', unitPriceCents: 250, onHand: 10_000 });
+  await upsertProduct(app.units, { sku: 'LOTS', name: 'Plenty', category: 'test', unitPriceCents: 250, onHand: 10_000 });
   secret = (await createEndpoint(app.db, { url: `${receiver.url}/hooks`, events: ['order.confirmed', 'order.shipped', 'order.delivered'] }, { allowPrivate: true })).secret;
   await app.close();
   server = await startServer(tmp.dir, ['--no-worker'], ENV);

@@ -1,4 +1,4 @@
-import type { PipelineRunner } from '../../src/worker/pipeline-runner.js';
+import type { PipelineRunner } from '../../src/core/pipeline/pipeline-runner.js';
 import { createRunner } from '../../src/worker/start-workers.js';
 import { OutboxWorker } from '../../src/worker/outbox-worker.js';
 import { OutboxRelay } from '../../src/worker/outbox-relay.js';

@@ -56,5 +56,5 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
 
 /** Adds a product with the given stock. */
 export async function addProduct(app: Buildflow, sku: string, onHand: number, unitPriceCents = 1000, category = 'tools'): Promise<void> {
-  await upsertProduct(app.db, { sku, name: `Product ${sku}`, category, unitPriceCents, onHand });
+  await upsertProduct(app.units, { sku, name: `Product ${sku}`, category, unitPriceCents, onHand });
 }

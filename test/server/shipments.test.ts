@@ -103,9 +103,9 @@ describe('shipment lifecycle', () => {
     expect((await update(trackingCode, 'shipped')).statusCode).toBe(202);
     const [msg] = (await claimDue(t.app.db, { workerId: 'test', limit: 100, leaseMs: 30_000, now: Date.now() })).filter((m) => m.topic === 'ship');
     const ctx = { now: Date.now(), gateway: t.app.gateway, reservationTtlMs: 1000 };
-    await t.app.db.transaction().execute((trx) => STEPS.ship.apply(trx, msg!, ctx, null, undefined));
+    await t.app.units.run((uow) => STEPS.ship.apply(uow, [{ msg: msg!, plan: null, outcome: undefined }], ctx));
     const after = await snapshot(t.app);
-    await t.app.db.transaction().execute((trx) => STEPS.ship.apply(trx, msg!, ctx, null, undefined));
+    await t.app.units.run((uow) => STEPS.ship.apply(uow, [{ msg: msg!, plan: null, outcome: undefined }], ctx));
     expect(await snapshot(t.app)).toEqual(after);
     await t.app.db.updateTable('outbox').set({ status: 'done' }).where('id', '=', msg!.id).execute();
   });

@@ -44,7 +44,7 @@ for (const backend of BACKENDS) {
       await runUntilIdle(app);
       const { tracking_code } = await app.db.selectFrom('shipments').select('tracking_code').where('order_id', '=', order.id).executeTakeFirstOrThrow();
       for (const status of ['shipped', 'delivered'] as const) {
-        await requestShipmentUpdate(app.db, tracking_code, status);
+        await requestShipmentUpdate(app.units, tracking_code, status);
         await runUntilIdle(app);
       }
       await waitFor('four emails', () => sink.mails.length === 4);

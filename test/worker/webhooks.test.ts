@@ -234,7 +234,7 @@ for (const backend of BACKENDS) {
       const orderId = await confirmedOrder();
       const { tracking_code } = await app.db.selectFrom('shipments').select('tracking_code').where('order_id', '=', orderId).executeTakeFirstOrThrow();
       for (const status of ['shipped', 'delivered'] as const) {
-        await requestShipmentUpdate(app.db, tracking_code, status);
+        await requestShipmentUpdate(app.units, tracking_code, status);
         await runUntilIdle(app);
       }
       // All three exist while the first is still failing.

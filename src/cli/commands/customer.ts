@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { CustomerView } from '../../core/customers/customers.js';
 import type { Page } from '../../core/pagination.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
@@ -64,7 +65,7 @@ Examples:
   customer
     .command('list')
     .description('list customers, newest first (admin)')
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
     .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)

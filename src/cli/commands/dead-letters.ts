@@ -1,8 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
+import { DATA_DIR_HELP } from '../setting-help.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 
-const DATA_DIR_HELP = 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)';
 
 export function registerDeadLetters(program: Command): void {
   const deadLetters = program
@@ -51,7 +51,7 @@ Examples:
     )
     .action(async (id, opts) => {
       const [{ withDatabase }, { redriveDeadLetter }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
-      await withDatabase(opts.dataDir, (db) => redriveDeadLetter(db, id));
+      await withDatabase(opts.dataDir, (_db, _applied, units) => redriveDeadLetter(units, id));
       if (opts.json) printJson({ id, status: 'pending' });
       else printLine(`dead letter ${id} is queued again`);
     });

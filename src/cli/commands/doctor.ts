@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { DATA_DIR_HELP } from '../setting-help.js';
 import type { CheckStatus } from '../../core/doctor/check.js';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
@@ -12,7 +13,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('check a deployment: database, migrations, outbox backlog, stuck orders, stock vs ledger, Redis')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--timeout <ms>', 'bound on each connection, query and Redis command (default 3000)', intArg(100, 60_000))
     .option('--json', 'print { healthy, status, checks: [{ name, status, detail, data }] } as JSON')
     .addHelpText(

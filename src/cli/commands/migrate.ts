@@ -1,11 +1,12 @@
 import type { Command } from '@commander-js/extra-typings';
+import { DATA_DIR_HELP } from '../setting-help.js';
 import { printJson, printLine } from '../output.js';
 
 export function registerMigrate(program: Command): void {
   program
     .command('migrate')
     .description('apply pending database migrations (serve and worker also do this on start)')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--json', 'print { "applied": [names] } as JSON')
     .addHelpText(
       'after',

@@ -1,4 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
+import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import { ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { RequestedItem } from '../../core/domain/pricing.js';
 import type { OrderView } from '../../core/orders/order-view.js';
@@ -107,7 +108,7 @@ Examples:
     .command('list')
     .description('list orders, newest first')
     .addOption(new Option('--status <status>', 'only orders in this status').choices(ORDER_STATUSES))
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
     .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)

@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { ProductView } from '../../core/catalog/products.js';
 import type { Page } from '../../core/pagination.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
@@ -23,7 +24,7 @@ Examples:
     .command('list')
     .description('list products by sku, a page at a time')
     .option('--category <category>', 'only products of this category')
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
     .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { DATA_DIR_HELP } from '../setting-help.js';
 import { join, resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { CliError } from '../cli-error.js';
@@ -10,7 +11,7 @@ export function registerSeed(program: Command): void {
     .command('seed')
     .description('load a product catalog into the database (safe to run again: stock is kept)')
     .argument('[file]', 'catalog JSON: [{ sku, name, category, unitPriceCents, onHand }] (default: the bundled home-center catalog)')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--json', 'print { file, products, created, updated } as JSON')
     .addHelpText(
       'after',
@@ -27,11 +28,7 @@ Examples:
       const path = file ? resolve(file) : join(packageRoot(), 'fixtures', 'products.json');
       const [{ withDatabase }, { parseCatalog, seedCatalog }] = await Promise.all([import('../database.js'), import('../../core/catalog/seed.js')]);
       const products = parseCatalog(await readCatalog(path));
-      const { created, updated } = await withDatabase(opts.dataDir, async (db, _applied, productCache) => {
-        const counts = await seedCatalog(db, products);
-        await productCache().invalidate(products.map((p) => p.sku));
-        return counts;
-      });
+      const { created, updated } = await withDatabase(opts.dataDir, (_db, _applied, units) => seedCatalog(units, products));
       if (opts.json) printJson({ file: path, products: products.length, created, updated });
       else printLine(`seeded ${products.length} products (${created} created, ${updated} updated)`);
     });

@@ -1,16 +1,19 @@
 import type { Command } from '@commander-js/extra-typings';
+import { DATA_DIR_HELP, envDefault } from '../setting-help.js';
 import type { FastifyInstance } from 'fastify';
 import { resolveAdminKey, type AdminKey } from '../../core/admin-key.js';
 import { CliError } from '../cli-error.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { withTimeout } from '../../core/timeout.js';
 import { intArg } from '../parse.js';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the HTTP API, with the pipeline workers in the same process')
-    .option('--port <port>', 'port to listen on (env BUILDFLOW_PORT, default 3000)', intArg(0, 65535))
-    .option('--host <host>', 'address to listen on (env BUILDFLOW_HOST, default 127.0.0.1)')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
+    .option('--port <port>', `port to listen on (${envDefault('BUILDFLOW_PORT')})`, intArg(0, 65535))
+    .option('--host <host>', `address to listen on (${envDefault('BUILDFLOW_HOST')})`)
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--no-worker', 'do not run pipeline workers here (run `buildflow worker` separately)')
     .addHelpText(
       'after',
@@ -75,8 +78,9 @@ Examples:
 
       const running = server;
       await untilShutdown(log, async () => {
-        await running.close(); // stops accepting, drains in-flight requests
-        await workers?.stop();
+        // Stops accepting and drains in-flight requests, each bound nested in the shutdown grace.
+        await withTimeout(running.close(), DEFAULTS.shutdown.httpDrainMs, 'HTTP drain').catch((err: Error) => log.warn({ err: err.message }, 'requests still open; closing anyway'));
+        await workers?.stop(DEFAULTS.shutdown.workerDrainMs);
         await observed.close();
         await app.close();
       });

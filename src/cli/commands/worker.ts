@@ -1,5 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { FastifyInstance } from 'fastify';
+import { DATA_DIR_HELP, envDefault } from '../setting-help.js';
+import { DEFAULTS } from '../../core/defaults.js';
 import { CliError } from '../cli-error.js';
 import { intArg } from '../parse.js';
 
@@ -7,8 +9,8 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run pipeline workers, the outbox relay and the sweeper (for `serve --no-worker` deployments)')
-    .option('--data-dir <dir>', 'directory of the database (env BUILDFLOW_DATA_DIR, default .buildflow)')
-    .option('--concurrency <n>', 'parallel batches (env BUILDFLOW_WORKER_CONCURRENCY, default 2); on Redis each step queue holds n×64 jobs in flight', intArg(1, 64))
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .option('--concurrency <n>', `parallel batches (${envDefault('BUILDFLOW_WORKER_CONCURRENCY')}); on Redis each step queue holds n×${DEFAULTS.worker.jobsPerConcurrency} jobs in flight`, intArg(1, 64))
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
@@ -18,8 +20,8 @@ export function registerWorker(program: Command): void {
     .addHelpText(
       'after',
       `
-Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in hand (10 s at most)
-and exits 0. Any number of workers may share one database; each message is worked by one of them
+Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in hand (${DEFAULTS.shutdown.workerDrainMs / 1000} s at
+most) and exits 0. Any number of workers may share one database; each message is worked by one of them
 at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
 With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
@@ -38,7 +40,7 @@ Examples:
       if (!opts.steps && !opts.relay && !opts.sweeper && !opts.deliveries) {
         throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay, --no-sweeper and --no-deliveries together leave no role');
       }
-      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }, { observeProcess }, { buildMetricsServer }, { resolveAdminKey }] =
+      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }, { observeProcess }, { buildMetricsServer }, { resolveAdminKey }, { postgresStatementCount }] =
         await Promise.all([
           import('../../core/config.js'),
           import('../../core/buildflow.js'),
@@ -48,6 +50,7 @@ Examples:
           import('../observe-process.js'),
           import('../../server/metrics/metrics-server.js'),
           import('../../core/admin-key.js'),
+          import('../../core/db/postgres.js'),
         ]);
       const config = loadConfig({
         BUILDFLOW_DATA_DIR: opts.dataDir,
@@ -85,6 +88,8 @@ Examples:
         await metricsServer?.close();
         await observed.close();
         await app.close();
+        // What this process cost the database over its life (the pipeline benchmark reads it).
+        log.info({ worker: workers.id, postgresStatements: postgresStatementCount() }, 'buildflow worker stopped');
       });
     });
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, ProductRow } from '../db/schema.js';
 import { recordStockLevels } from '../webhooks/record-events.js';
+import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
 
@@ -47,11 +48,24 @@ export async function listProducts(db: Kysely<Database>, q: ListProductsQuery): 
   return toPage(await query.execute(), limit, (rows) => rows.map(toProductView), (r) => encodeCursor([r.sku]));
 }
 
-/** One product by sku. */
-export async function getProduct(db: Kysely<Database>, sku: string): Promise<ProductView> {
+/** What a product read needs of a cache (product-cache.ts's ProductCache has this shape). */
+export interface ProductReadCache {
+  get(sku: string): Promise<ProductView | undefined>;
+  set(product: ProductView): Promise<void>;
+}
+
+/**
+ * One product by sku; with a cache, read from it when it holds the product and filled on a miss
+ * (cache-aside: every committed stock or price change drops the entry, see deployment-units.ts).
+ */
+export async function getProduct(db: Kysely<Database>, sku: string, cache?: ProductReadCache): Promise<ProductView> {
+  const cached = await cache?.get(sku);
+  if (cached) return cached;
   const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
   if (!row) throw new BuildflowError('PRODUCT_NOT_FOUND', `product ${sku} not found`);
-  return toProductView(row);
+  const product = toProductView(row);
+  await cache?.set(product);
+  return product;
 }
 
 export interface ProductInput {
@@ -67,30 +81,32 @@ export interface ProductInput {
  * Creates a product or updates its name, category and price. Stock of an existing product is left
  * alone; a new product's initial stock is written to the ledger.
  */
-export async function upsertProduct(db: Kysely<Database>, input: ProductInput, now = Date.now()): Promise<{ product: ProductView; created: boolean }> {
-  return db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('products')
-      .set({ name: input.name, category: input.category, unit_price_cents: input.unitPriceCents, updated_at: now })
-      .where('sku', '=', input.sku)
-      .executeTakeFirst();
-    const created = Number(updated.numUpdatedRows) === 0;
-    if (created) {
-      const onHand = input.onHand ?? 0;
-      await trx
-        .insertInto('products')
-        .values({ sku: input.sku, name: input.name, category: input.category, unit_price_cents: input.unitPriceCents, on_hand: onHand, reserved: 0, created_at: now, updated_at: now })
-        .execute();
-      if (onHand !== 0) {
-        await trx
-          .insertInto('stock_movements')
-          .values({ sku: input.sku, order_id: null, kind: 'adjust', on_hand_delta: onHand, reserved_delta: 0, reason: 'initial stock', at: now })
-          .execute();
-      }
+export async function upsertProduct(units: UnitRunner, input: ProductInput): Promise<{ product: ProductView; created: boolean }> {
+  return units.run((uow) => saveProductIn(uow, input), { durable: true });
+}
+
+/** {@link upsertProduct} inside the caller's unit of work (the seeder writes a whole catalog in one). */
+export async function saveProductIn(uow: UnitOfWork, input: ProductInput): Promise<{ product: ProductView; created: boolean }> {
+  const { trx, now } = uow;
+  const updated = await trx
+    .updateTable('products')
+    .set({ name: input.name, category: input.category, unit_price_cents: input.unitPriceCents, updated_at: now })
+    .where('sku', '=', input.sku)
+    .executeTakeFirst();
+  const created = Number(updated.numUpdatedRows) === 0;
+  if (created) {
+    const onHand = input.onHand ?? 0;
+    await trx
+      .insertInto('products')
+      .values({ sku: input.sku, name: input.name, category: input.category, unit_price_cents: input.unitPriceCents, on_hand: onHand, reserved: 0, created_at: now, updated_at: now })
+      .execute();
+    if (onHand !== 0) {
+      uow.add('stock_movements', [{ sku: input.sku, order_id: null, kind: 'adjust', on_hand_delta: onHand, reserved_delta: 0, reason: 'initial stock', at: now }]);
     }
-    const row = await trx.selectFrom('products').selectAll().where('sku', '=', input.sku).executeTakeFirstOrThrow();
-    return { product: toProductView(row), created };
-  });
+  }
+  uow.stockChanged([input.sku]);
+  const row = await trx.selectFrom('products').selectAll().where('sku', '=', input.sku).executeTakeFirstOrThrow();
+  return { product: toProductView(row), created };
 }
 
 export type StockAdjustment = { set: number; reason?: string } | { delta: number; reason: string };
@@ -99,8 +115,9 @@ export type StockAdjustment = { set: number; reason?: string } | { delta: number
  * Changes stock on hand by a delta or to an absolute count, with a ledger row. Refuses to go below
  * zero or below what is reserved for orders in flight.
  */
-export async function adjustStock(db: Kysely<Database>, sku: string, adj: StockAdjustment, now = Date.now()): Promise<ProductView> {
-  return db.transaction().execute(async (trx) => {
+export async function adjustStock(units: UnitRunner, sku: string, adj: StockAdjustment): Promise<ProductView> {
+  return units.run(async (uow) => {
+    const { trx, now } = uow;
     const current = await trx.selectFrom('products').select(['on_hand', 'reserved']).where('sku', '=', sku).executeTakeFirst();
     if (!current) throw new BuildflowError('PRODUCT_NOT_FOUND', `product ${sku} not found`);
     const delta = 'set' in adj ? adj.set - current.on_hand : adj.delta;
@@ -124,15 +141,13 @@ export async function adjustStock(db: Kysely<Database>, sku: string, adj: StockA
       if (Number(res.numUpdatedRows) === 0) {
         throw new BuildflowError('STOCK_BELOW_RESERVED', `stock of ${sku} changed meanwhile; retry the adjustment`);
       }
-      await trx
-        .insertInto('stock_movements')
-        .values({ sku, order_id: null, kind: 'adjust', on_hand_delta: delta, reserved_delta: 0, reason: adj.reason ?? ('set' in adj ? `set to ${adj.set}` : null), at: now })
-        .execute();
+      uow.add('stock_movements', [{ sku, order_id: null, kind: 'adjust', on_hand_delta: delta, reserved_delta: 0, reason: adj.reason ?? ('set' in adj ? `set to ${adj.set}` : null), at: now }]);
+      uow.stockChanged([sku]);
       if (delta < 0) await recordStockLevels(trx, [{ sku, onHandBefore: current.on_hand }], now);
     }
     const row = await trx.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirstOrThrow();
     return toProductView(row);
-  });
+  }, { durable: true });
 }
 
 export interface MovementView {

@@ -1,16 +1,32 @@
-import type { Db } from '../outbox/outbox.js';
-import { insertOrDefer } from '../db/deferred-inserts.js';
-import { noteStockChange } from './stock-changes.js';
+import { sql } from 'kysely';
+import type { Db } from '../db/schema.js';
 import { isPostgres } from '../db/postgres.js';
+import { inSet, rowSet } from '../db/sets.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
 
-interface Line {
+/** One line of an order as stock sees it (intake merges lines of the same sku, so one per sku). */
+export interface Line {
   sku: string;
   quantity: number;
 }
 
-// In sku order: every transaction that changes stock takes product rows in the same order.
-async function orderLines(trx: Db, orderId: string): Promise<Line[]> {
-  return trx.selectFrom('order_items').select(['sku', 'quantity']).where('order_id', '=', orderId).orderBy('sku').orderBy('line_no').execute();
+/** Lines of several orders, by order id, each order's lines in sku order. */
+export async function orderLines(db: Db, orderIds: readonly string[]): Promise<Map<string, Line[]>> {
+  const out = new Map<string, Line[]>();
+  if (orderIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('order_items')
+    .select(['order_id', 'sku', 'quantity'])
+    .where(inSet(db, 'order_id', orderIds))
+    .orderBy('order_id')
+    .orderBy('sku')
+    .execute();
+  for (const r of rows) {
+    let lines = out.get(r.order_id);
+    if (!lines) out.set(r.order_id, (lines = []));
+    lines.push({ sku: r.sku, quantity: Number(r.quantity) });
+  }
+  return out;
 }
 
 /**
@@ -24,7 +40,7 @@ export async function lockStockOf(trx: Db, orderIds: readonly string[]): Promise
   await trx
     .selectFrom('products')
     .select('sku')
-    .where('sku', 'in', (eb) => eb.selectFrom('order_items').select('sku').where('order_id', 'in', orderIds))
+    .where('sku', 'in', (eb) => eb.selectFrom('order_items').select('sku').where(inSet(trx, 'order_id', orderIds)))
     .orderBy('sku')
     // The lock an UPDATE of stock takes anyway; unlike FOR UPDATE it lets intake's foreign-key
     // checks on these products through (KEY SHARE), so intake never waits for a worker batch.
@@ -32,92 +48,92 @@ export async function lockStockOf(trx: Db, orderIds: readonly string[]): Promise
     .execute();
 }
 
+/** Stock available (on hand minus reserved) of these products, read under their row locks on Postgres. */
+async function available(trx: Db, skus: readonly string[]): Promise<Map<string, number>> {
+  let q = trx
+    .selectFrom('products')
+    .select(['sku', sql<number>`on_hand - reserved`.as('available')])
+    .where(inSet(trx, 'sku', skus))
+    .orderBy('sku');
+  if (isPostgres(trx)) q = q.forNoKeyUpdate();
+  const rows = await q.execute();
+  return new Map(rows.map((r) => [r.sku, Number(r.available)]));
+}
+
+type MovementKind = 'reserve' | 'release' | 'sale';
+
+// How each kind moves the two counters, per unit of quantity.
+const SIGNS: Record<MovementKind, { onHand: number; reserved: number }> = {
+  reserve: { onHand: 0, reserved: 1 },
+  release: { onHand: 0, reserved: -1 },
+  sale: { onHand: -1, reserved: -1 },
+};
+
 /**
- * Reserves every line of an order or none. Each line is a conditional update
- * (`reserved += q WHERE on_hand - reserved >= q`), never read-then-write, so concurrent orders can
- * not oversell. On a shortfall the lines already taken are given back in the same transaction and
- * the skus that were short are returned; the ledger is written only when all lines succeed.
+ * Applies one kind of movement for many orders in one statement (`UPDATE products … FROM` the
+ * per-sku sums) and collects one ledger row per order line. A reservation is conditional
+ * (`on_hand - reserved >= q` on the summed quantity, so it holds for every order in the sum); if a
+ * product refuses, the whole call throws and the caller's transaction rolls back.
  */
-export async function reserveOrderStock(trx: Db, orderId: string, now: number): Promise<{ short: string[] }> {
-  const lines = await orderLines(trx, orderId);
-  const taken: Line[] = [];
-  for (const line of lines) {
-    const res = await trx
-      .updateTable('products')
-      .set((eb) => ({ reserved: eb('reserved', '+', line.quantity), updated_at: now }))
-      .where('sku', '=', line.sku)
-      .where((eb) => eb(eb('on_hand', '-', eb.ref('reserved')), '>=', line.quantity))
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) {
-      for (const t of taken) {
-        await trx
-          .updateTable('products')
-          .set((eb) => ({ reserved: eb('reserved', '-', t.quantity) }))
-          .where('sku', '=', t.sku)
-          .execute();
-      }
-      return { short: [line.sku] };
+async function moveStock(uow: UnitOfWork, kind: MovementKind, orders: ReadonlyMap<string, readonly Line[]>, reason: string | null): Promise<void> {
+  const sums = new Map<string, number>();
+  for (const lines of orders.values()) for (const l of lines) sums.set(l.sku, (sums.get(l.sku) ?? 0) + l.quantity);
+  if (sums.size === 0) return;
+  const { onHand, reserved } = SIGNS[kind];
+  const skus = [...sums.keys()].sort();
+  const qty = skus.map((s) => sums.get(s)!);
+  const v = rowSet(uow.trx, 'v', [
+    { name: 'sku', type: 'text', values: skus },
+    { name: 'q', type: 'bigint', values: qty },
+  ]);
+  const guard = kind === 'reserve' ? sql`and products.on_hand - products.reserved >= v.q` : sql``;
+  const res = await sql`update products set on_hand = products.on_hand + ${onHand} * v.q, reserved = products.reserved + ${reserved} * v.q, updated_at = ${uow.now} from ${v} where products.sku = v.sku ${guard}`.execute(uow.trx);
+  if (Number(res.numAffectedRows ?? 0) !== skus.length) throw new Error(`stock ${kind}: ${skus.length - Number(res.numAffectedRows ?? 0)} of ${skus.length} products refused the change`);
+  uow.stockChanged(skus);
+  const ledger = [];
+  for (const [orderId, lines] of orders) {
+    for (const l of lines) {
+      ledger.push({ sku: l.sku, order_id: orderId, kind, on_hand_delta: onHand * l.quantity, reserved_delta: reserved * l.quantity, reason, at: uow.now });
     }
-    taken.push(line);
   }
-  noteStockChange(trx, lines.map((l) => l.sku));
-  await writeLedger(trx, orderId, lines, 'reserve', 0, 1, now);
-  return { short: [] };
+  uow.add('stock_movements', ledger);
 }
 
-/** Gives an order's reserved stock back (compensation). */
-export async function releaseOrderStock(trx: Db, orderId: string, reason: string, now: number): Promise<void> {
-  const lines = await orderLines(trx, orderId);
-  for (const line of lines) {
-    await trx
-      .updateTable('products')
-      .set((eb) => ({ reserved: eb('reserved', '-', line.quantity), updated_at: now }))
-      .where('sku', '=', line.sku)
-      .execute();
+/**
+ * Decides which orders' reservations fit, all lines of an order or none, taking orders in the
+ * given order against the stock available now (read under the product locks the batch holds).
+ * Returns the orders that fit and those that fall short; nothing is written.
+ */
+export async function planReservations(trx: Db, orders: ReadonlyMap<string, readonly Line[]>): Promise<{ fit: string[]; short: string[] }> {
+  const skus = new Set<string>();
+  for (const lines of orders.values()) for (const l of lines) skus.add(l.sku);
+  const left = await available(trx, [...skus].sort());
+  const fit: string[] = [];
+  const short: string[] = [];
+  for (const [orderId, lines] of orders) {
+    if (lines.length > 0 && lines.every((l) => (left.get(l.sku) ?? 0) >= l.quantity)) {
+      for (const l of lines) left.set(l.sku, left.get(l.sku)! - l.quantity);
+      fit.push(orderId);
+    } else short.push(orderId);
   }
-  noteStockChange(trx, lines.map((l) => l.sku));
-  await writeLedger(trx, orderId, lines, 'release', 0, -1, now, reason);
+  return { fit, short };
 }
 
-/** Turns an order's reservation into a sale: stock leaves the shelf. */
-export async function sellOrderStock(trx: Db, orderId: string, now: number): Promise<void> {
-  const lines = await orderLines(trx, orderId);
-  for (const line of lines) {
-    await trx
-      .updateTable('products')
-      .set((eb) => ({
-        on_hand: eb('on_hand', '-', line.quantity),
-        reserved: eb('reserved', '-', line.quantity),
-        updated_at: now,
-      }))
-      .where('sku', '=', line.sku)
-      .execute();
-  }
-  noteStockChange(trx, lines.map((l) => l.sku));
-  await writeLedger(trx, orderId, lines, 'sale', -1, -1, now);
+/**
+ * Reserves every line of these orders, with one conditional update for all of them
+ * (`reserved += q WHERE on_hand - reserved >= q`, never read-then-write); plan with
+ * {@link planReservations} first. Throws (and so rolls back the unit) if any product refuses.
+ */
+export function reserveStock(uow: UnitOfWork, orders: ReadonlyMap<string, readonly Line[]>): Promise<void> {
+  return moveStock(uow, 'reserve', orders, null);
 }
 
-async function writeLedger(
-  trx: Db,
-  orderId: string,
-  lines: readonly Line[],
-  kind: 'reserve' | 'release' | 'sale',
-  onHandSign: number,
-  reservedSign: number,
-  now: number,
-  reason: string | null = null,
-): Promise<void> {
-  await insertOrDefer(
-    trx,
-    'stock_movements',
-    lines.map((l) => ({
-      sku: l.sku,
-      order_id: orderId,
-      kind,
-      on_hand_delta: onHandSign * l.quantity,
-      reserved_delta: reservedSign * l.quantity,
-      reason,
-      at: now,
-    })),
-  );
+/** Gives the reserved stock of these orders back (compensation). */
+export async function releaseStock(uow: UnitOfWork, orderIds: readonly string[], reason: string): Promise<void> {
+  await moveStock(uow, 'release', await orderLines(uow.trx, orderIds), reason);
+}
+
+/** Turns these orders' reservations into sales: stock leaves the shelf. */
+export async function sellStock(uow: UnitOfWork, orderIds: readonly string[]): Promise<void> {
+  await moveStock(uow, 'sale', await orderLines(uow.trx, orderIds), null);
 }

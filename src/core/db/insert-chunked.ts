@@ -1,6 +1,5 @@
 import { CompiledQuery, type Insertable } from 'kysely';
-import type { Database } from './schema.js';
-import type { Db } from '../outbox/outbox.js';
+import type { Database, Db } from './schema.js';
 import { isPostgres } from './postgres.js';
 
 // Bound on rows per INSERT: keeps parameters far below SQLite's 32766 and Postgres' 65535.
@@ -11,14 +10,14 @@ const MAX_ROWS_PER_INSERT = 256;
 // kysely's query builder cost about as much as SQLite spent executing them.
 const texts = new Map<string, string>();
 
-function insertText(postgres: boolean, table: string, columns: readonly string[], rows: number): string {
-  const cacheKey = `${postgres ? 'pg' : 'lite'} ${table} ${columns.join(',')} ${rows}`;
+function insertText(postgres: boolean, table: string, columns: readonly string[], rows: number, ignoreConflicts: boolean): string {
+  const cacheKey = `${postgres ? 'pg' : 'lite'} ${table} ${columns.join(',')} ${rows} ${ignoreConflicts}`;
   let text = texts.get(cacheKey);
   if (!text) {
     let n = 0;
     const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`;
     const tuples = Array.from({ length: rows }, tuple).join(', ');
-    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples}`;
+    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples}${ignoreConflicts ? ' on conflict do nothing' : ''}`;
     texts.set(cacheKey, text);
   }
   return text;
@@ -36,8 +35,14 @@ function chunkSize(n: number): number {
  * sees at most a handful of distinct statements and SQLite's prepared-statement cache keeps them
  * all. Rows with different columns (an optional column left out) go in separate statements, so a
  * left-out column gets its default; columns whose value is `undefined` count as left out.
+ * `ignoreConflicts` skips rows that would repeat a unique key (`on conflict do nothing`).
  */
-export async function insertChunked<T extends keyof Database & string>(trx: Db, table: T, rows: readonly Insertable<Database[T]>[]): Promise<void> {
+export async function insertChunked<T extends keyof Database & string>(
+  trx: Db,
+  table: T,
+  rows: readonly Insertable<Database[T]>[],
+  options: { ignoreConflicts?: boolean } = {},
+): Promise<void> {
   if (rows.length === 0) return;
   const groups = new Map<string, { columns: string[]; rows: Record<string, unknown>[] }>();
   for (const row of rows as readonly Record<string, unknown>[]) {
@@ -53,7 +58,7 @@ export async function insertChunked<T extends keyof Database & string>(trx: Db, 
       const size = chunkSize(grouped.length - i);
       const params: unknown[] = [];
       for (let r = i; r < i + size; r++) for (const c of columns) params.push(grouped[r]![c]);
-      await trx.executeQuery(CompiledQuery.raw(insertText(postgres, table, columns, size), params));
+      await trx.executeQuery(CompiledQuery.raw(insertText(postgres, table, columns, size, options.ignoreConflicts ?? false), params));
       i += size;
     }
   }

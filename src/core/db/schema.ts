@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 
 /** Times are integer milliseconds since the epoch in every table: portable across dialects and cheap to compare. */
@@ -280,3 +280,6 @@ export type OrderRow = Selectable<OrdersTable>;
 export type OrderItemRow = Selectable<OrderItemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutbox = Insertable<OutboxTable>;
+
+/** A connection or a transaction: what a query helper runs on. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -8,6 +8,7 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type LogConfig,
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
@@ -90,6 +91,8 @@ export interface SqliteOptions {
   synchronous?: 'full' | 'normal';
   /** Shared with the other threads of this process that write the same file (see ThreadWriteLock). */
   writeLock?: ThreadWriteLock;
+  /** kysely's query log (tests count statements with it). */
+  log?: LogConfig;
 }
 
 /** Path of the database file inside a data directory. */
@@ -105,5 +108,5 @@ export function openSqlite<DB = Database>(options: SqliteOptions): Kysely<DB> {
   raw.pragma(`synchronous = ${options.synchronous ?? 'normal'}`);
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
-  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw), options.writeLock) });
+  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw), options.writeLock), ...(options.log ? { log: options.log } : {}) });
 }

@@ -11,7 +11,8 @@ export const CANCEL_REASONS = [
 ] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
-const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+/** The only status changes there are; the transition function refuses every other pair. */
+export const NEXT = {
   pending: ['reserved', 'cancelled'],
   reserved: ['paid', 'cancelled'],
   paid: ['confirmed', 'cancelled'],
@@ -19,11 +20,14 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   shipped: ['delivered'],
   delivered: [],
   cancelled: [],
-};
+} as const satisfies Record<OrderStatus, readonly OrderStatus[]>;
+
+/** The statuses an order in `F` may move to, as a type: an illegal literal transition does not compile. */
+export type NextStatus<F extends OrderStatus> = (typeof NEXT)[F][number];
 
 /** True when the pipeline allows moving an order from `from` to `to`. */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return NEXT[from].includes(to);
+  return (NEXT[from] as readonly OrderStatus[]).includes(to);
 }
 
 /**

@@ -1,28 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { OrderStatus } from '../domain/order-status.js';
-import type { Db } from '../outbox/outbox.js';
+import type { TransitionRecord } from '../db/unit-of-work.js';
 import type { FinalOrder, OrderFinalNote, SettlingMessage } from './events.js';
 
-// Final states noted by a transaction, keyed by the transaction object like stock changes
-// (catalog/stock-changes.ts): the code that started the transaction reports them only once it
-// has committed, so a rolled-back batch reports nothing.
-const noted = new WeakMap<object, OrderFinalNote[]>();
-
-/** Records, in the caller's transaction, that an order moved to `to` (kept only when `to` is final for the pipeline). */
-export function noteOrderFinal(trx: Db, orderId: string, to: OrderStatus, reason: string | null, at: number): void {
-  if (to !== 'confirmed' && to !== 'cancelled') return;
-  let list = noted.get(trx);
-  if (!list) noted.set(trx, (list = []));
-  list.push({ orderId, status: to, reason, at });
+/**
+ * The final states among a committed unit's transitions (confirmed, or cancelled with its reason):
+ * what metrics and order logs report, taken only from work that committed.
+ */
+export function orderFinalsOf(transitions: readonly TransitionRecord[], at: number): OrderFinalNote[] {
+  const out: OrderFinalNote[] = [];
+  for (const t of transitions) {
+    if (t.to === 'confirmed' || t.to === 'cancelled') out.push({ orderId: t.orderId, status: t.to, reason: t.reason, at });
+  }
+  return out;
 }
 
-/** The final states a committed transaction made (and forgets them). */
-export function takeOrderFinals(trx: Db): OrderFinalNote[] {
-  const list = noted.get(trx);
-  noted.delete(trx);
-  return list ?? [];
-}
 
 // Bounds one lookup's IN list (SQLite allows 32,766 bound values; Postgres 65,535).
 const LOOKUP_CHUNK = 500;

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ThreadWriteLock } from '../db/thread-write-lock.js';
@@ -7,11 +9,31 @@ import { WRITER_HOLDER, type WriterData, type WriterReply, type WriterRequest } 
 import { MAX_ORDER_BATCH, type OrderOutcome, type OrderRequest } from './write-order-batch.js';
 
 // The thread runs compiled JavaScript. Under the test runner this module is TypeScript source and
-// its sibling is not runnable, so the build's copy is used (`npm test` builds first).
+// its sibling is not runnable, so the build's copy is used (`npm test` builds first) — after
+// checking that the build is not older than the source, or an edit to the order-writing code would
+// silently not be what the embedded intake runs.
 function threadEntry(): URL {
   const here = new URL('./intake-writer-thread.js', import.meta.url);
   if (!fileURLToPath(import.meta.url).endsWith('.ts')) return here;
+  assertBuildIsCurrent(fileURLToPath(new URL('../', import.meta.url)), fileURLToPath(new URL('../../../dist/src/core/', import.meta.url)));
   return new URL('../../../dist/src/core/orders/intake-writer-thread.js', import.meta.url);
+}
+
+let checkedBuild = false;
+
+/** Throws naming the first source file of core newer than its compiled copy (checked once per process). */
+function assertBuildIsCurrent(srcDir: string, distDir: string): void {
+  if (checkedBuild) return;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  for (const file of walk(srcDir)) {
+    const built = join(distDir, relative(srcDir, file)).replace(/\.ts$/, '.js');
+    const builtAt = existsSync(built) ? statSync(built).mtimeMs : -1;
+    if (builtAt < statSync(file).mtimeMs) {
+      throw new Error(`the embedded order writer runs the build in dist/, which is older than ${relative(process.cwd(), file)}: run \`npm run build\``);
+    }
+  }
+  checkedBuild = true;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { BuildflowError } from '../errors.js';
 import type { RequestedItem } from '../domain/pricing.js';
+import { LIMITS } from '../domain/limits.js';
 
 /** Largest quantity of one line: far above any real basket, far below integer overflow of totals. */
-export const MAX_QUANTITY = 10_000;
-const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const MAX_QUANTITY = LIMITS.maxQuantity;
+const SKU_PATTERN = LIMITS.skuPattern;
 
 /**
  * Checks an order request before anything is written. The HTTP schema says the same, but core

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 
 export interface DeadLetterView {
@@ -28,13 +29,18 @@ export async function listDeadLetters(db: Kysely<Database>, limit = 100): Promis
  * Puts a dead message back in the queue with a fresh attempt budget. Safe whatever happened since:
  * steps are guarded by the order's status, so re-driving work that no longer applies does nothing.
  */
-export async function redriveDeadLetter(db: Kysely<Database>, id: number, now = Date.now()): Promise<void> {
-  const res = await db
+export async function redriveDeadLetter(units: UnitRunner, id: number): Promise<void> {
+  await units.run(
+    async ({ trx, now }) => {
+      const res = await trx
     .updateTable('outbox')
     // published_at cleared too, so a relay publishes it now rather than after the republish bound.
     .set({ status: 'pending', attempts: 0, available_at: now, locked_until: null, locked_by: null, processed_at: null, published_at: null })
     .where('id', '=', id)
     .where('status', '=', 'dead')
     .executeTakeFirst();
-  if (Number(res.numUpdatedRows) === 0) throw new BuildflowError('DEAD_LETTER_NOT_FOUND', `no dead letter with id ${id}`);
+      if (Number(res.numUpdatedRows) === 0) throw new BuildflowError('DEAD_LETTER_NOT_FOUND', `no dead letter with id ${id}`);
+    },
+    { durable: true },
+  );
 }

@@ -1,13 +1,14 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, OutboxRow } from '../db/schema.js';
-import { insertOrDefer } from '../db/deferred-inserts.js';
+import { sql, type Kysely } from 'kysely';
+import type { Database, Db, OutboxRow } from '../db/schema.js';
 import { isPostgres } from '../db/postgres.js';
+import { inSet } from '../db/sets.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
 
 /** Work the pipeline knows how to do; one outbox topic per step. */
 export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund', 'ship', 'deliver'] as const;
 export type Topic = (typeof TOPICS)[number];
 
-export type Db = Kysely<Database> | Transaction<Database>;
+export type { Db } from '../db/schema.js';
 
 /** A claimed unit of work. `attempts` counts this delivery. */
 export interface OutboxMessage {
@@ -26,10 +27,10 @@ export interface NewMessage {
   availableAt?: number;
 }
 
-/** Writes messages inside the caller's transaction, so they commit with the state change that caused them. */
-export async function enqueue(trx: Db, messages: readonly NewMessage[], now: number): Promise<void> {
-  await insertOrDefer(
-    trx,
+/** Adds messages to the unit of work, so they commit with the state change that caused them. */
+export function enqueue(uow: UnitOfWork, messages: readonly NewMessage[]): void {
+  const now = uow.now;
+  uow.add(
     'outbox',
     messages.map((m) => ({
       topic: m.topic,
@@ -70,7 +71,8 @@ export function dueMessageIds(db: Kysely<Database>, now: number, limit: number, 
   const due = db
     .selectFrom('outbox')
     .select('id')
-    .where('status', '=', 'pending')
+    // A literal, not a parameter: the partial indexes (status = 'pending') must match in a prepared plan too.
+    .where(sql<boolean>`status = 'pending'`)
     .where('available_at', '<=', now)
     .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
     .orderBy('available_at')
@@ -86,16 +88,22 @@ export function dueMessageIds(db: Kysely<Database>, now: number, limit: number, 
 export async function claimDue(db: Kysely<Database>, o: ClaimOptions & { ids?: readonly number[] }): Promise<OutboxMessage[]> {
   if (o.ids?.length === 0) return [];
   // Delivered ids wait for a row another statement holds for a moment (a relay marking it
-  // published): skipping it would acknowledge a delivery that did nothing.
-  const due = dueMessageIds(db, o.now, o.limit, o.ids ? false : undefined);
-  const rows = await db
-    .updateTable('outbox')
-    .set((eb) => ({
-      locked_until: o.now + o.leaseMs,
-      locked_by: o.workerId,
-      attempts: eb('attempts', '+', 1),
-    }))
-    .where('id', 'in', o.ids ? due.where('id', 'in', o.ids) : due)
+  // published): skipping it would acknowledge a delivery that did nothing. So no SKIP LOCKED there.
+  const claim = db.updateTable('outbox').set((eb) => ({
+    locked_until: o.now + o.leaseMs,
+    locked_by: o.workerId,
+    attempts: eb('attempts', '+', 1),
+  }));
+  // Delivered ids are looked up by key: ordering them by due time would walk the whole due index.
+  const rows = await (
+    o.ids
+      ? claim
+          .where(inSet(db, 'id', o.ids))
+          .where(sql<boolean>`status = 'pending'`)
+          .where('available_at', '<=', o.now)
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', o.now)]))
+      : claim.where('id', 'in', dueMessageIds(db, o.now, o.limit))
+  )
     .returningAll()
     .execute();
   return rows.map(toMessage).sort((a, b) => a.id - b.id);
@@ -107,7 +115,7 @@ export async function markDone(trx: Db, ids: readonly number[], now: number): Pr
   await trx
     .updateTable('outbox')
     .set({ status: 'done', processed_at: now, locked_until: null, last_error: null })
-    .where('id', 'in', ids)
+    .where(inSet(trx, 'id', ids))
     .where('status', '=', 'pending')
     .execute();
 }

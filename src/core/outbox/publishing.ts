@@ -14,6 +14,12 @@ export interface PublishClaimOptions {
   now: number;
   /** A row published this long ago and still pending is published again: Redis may have lost it. */
   republishAfterMs: number;
+  /**
+   * Claim those stale rows instead of never-published ones. Kept apart because the new rows have an
+   * index of their own (the hot path), while the stale ones are the rare case a relay checks now
+   * and then.
+   */
+  stale?: boolean;
 }
 
 /**
@@ -27,7 +33,7 @@ export async function claimForPublishing(db: Kysely<Database>, o: PublishClaimOp
   const rows = await db
     .updateTable('outbox')
     .set({ published_at: o.now })
-    .where('id', 'in', dueMessageIds(db, o.now, o.limit).where((w) => w.or([w('published_at', 'is', null), w('published_at', '<', o.now - o.republishAfterMs)])))
+    .where('id', 'in', dueMessageIds(db, o.now, o.limit).where(o.stale ? (w) => w('published_at', '<', o.now - o.republishAfterMs) : (w) => w('published_at', 'is', null)))
     .returning(['id', 'topic', 'order_id'])
     .execute();
   return rows.map((r) => ({ id: r.id, topic: r.topic as Topic, orderId: r.order_id })).sort((a, b) => a.id - b.id);

@@ -1,7 +1,8 @@
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 import { HOLDS_RESERVATION } from '../domain/order-status.js';
-import { lockStockOf, releaseOrderStock } from '../catalog/stock.js';
-import { enqueue, type Db } from '../outbox/outbox.js';
+import { lockStockOf, releaseStock } from '../catalog/stock.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
+import { enqueue, type NewMessage } from '../outbox/outbox.js';
 import { currentStatus, transition } from '../orders/transition.js';
 
 export interface CancelOptions {
@@ -15,11 +16,12 @@ export interface CancelOptions {
 export type CancelOutcome = { cancelled: true; from: OrderStatus } | { cancelled: false; status: OrderStatus | undefined };
 
 /**
- * Cancels an order and undoes what the pipeline did so far, in the caller's transaction: releases
+ * Cancels an order and undoes what the pipeline did so far, in the caller's unit of work: releases
  * held stock (with ledger rows), queues a refund when a charge may exist, and queues the customer's
  * notification. Guarded like every transition, so running it twice cancels once.
  */
-export async function cancelWithCompensation(trx: Db, orderId: string, o: CancelOptions, now: number): Promise<CancelOutcome> {
+export async function cancelWithCompensation(uow: UnitOfWork, orderId: string, o: CancelOptions): Promise<CancelOutcome> {
+  const trx = uow.trx;
   // Products before the order row, as every stock-changing transaction does (see lockStockOf).
   await lockStockOf(trx, [orderId]);
   const status = await currentStatus(trx, orderId);
@@ -28,15 +30,15 @@ export async function cancelWithCompensation(trx: Db, orderId: string, o: Cancel
   const paymentStarted = payment !== undefined && payment.status !== 'declined';
   if (o.refuseIfPaymentStarted && paymentStarted) return { cancelled: false, status };
 
-  const moved = await transition(trx, orderId, status, 'cancelled', now, {
+  const moved = await transition(uow, orderId, status, 'cancelled', {
     reason: o.reason,
     patch: { cancel_reason: o.reason, reservation_expires_at: null },
   });
   if (!moved) return { cancelled: false, status: await currentStatus(trx, orderId) };
 
-  if (HOLDS_RESERVATION.includes(status)) await releaseOrderStock(trx, orderId, o.reason, now);
-  const messages: Parameters<typeof enqueue>[1][number][] = [{ topic: 'notify', orderId, payload: { kind: 'order_cancelled' } }];
+  if (HOLDS_RESERVATION.includes(status)) await releaseStock(uow, [orderId], o.reason);
+  const messages: NewMessage[] = [{ topic: 'notify', orderId, payload: { kind: 'order_cancelled' } }];
   if (paymentStarted && payment.status !== 'refunded') messages.push({ topic: 'refund', orderId });
-  await enqueue(trx, messages, now);
+  enqueue(uow, messages);
   return { cancelled: true, from: status };
 }

@@ -18,6 +18,12 @@ export interface ChargeResult {
  */
 export interface PaymentGateway {
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * Optional: many charges in one call (the results in the order of the requests), for providers
+   * with a batch API. The pipeline uses it when present and falls back to {@link charge} one by
+   * one when it fails.
+   */
+  chargeAll?(requests: readonly ChargeRequest[]): Promise<ChargeResult[]>;
   refund(idempotencyKey: string): Promise<void>;
 }
 
@@ -76,6 +82,37 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       .returning('outcome')
       .executeTakeFirstOrThrow();
     return { outcome: row.outcome, providerRef: `sim_${idempotencyKey}` };
+  }
+
+  /** Every request counts as a call; one upsert for the batch. */
+  async chargeAll(requests: readonly ChargeRequest[]): Promise<ChargeResult[]> {
+    if (requests.length === 0) return [];
+    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    const random = this.options.random ?? Math.random;
+    const byKey = new Map<string, { amountCents: number; calls: number }>();
+    for (const r of requests) {
+      const seen = byKey.get(r.idempotencyKey);
+      if (seen) seen.calls++;
+      else byKey.set(r.idempotencyKey, { amountCents: r.amountCents, calls: 1 });
+    }
+    const now = Date.now();
+    // One row per key (an upsert may not touch a row twice); a key seen before keeps its first outcome.
+    const rows = await this.db
+      .insertInto('simulated_charges')
+      .values(
+        [...byKey].map(([key, v]) => ({
+          idempotency_key: key,
+          amount_cents: v.amountCents,
+          outcome: random() < this.options.declineRate ? ('declined' as const) : ('captured' as const),
+          calls: v.calls,
+          created_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.column('idempotency_key').doUpdateSet({ calls: sql`simulated_charges.calls + excluded.calls` }))
+      .returning(['idempotency_key', 'outcome'])
+      .execute();
+    const outcomes = new Map(rows.map((r) => [r.idempotency_key, r.outcome]));
+    return requests.map((r) => ({ outcome: outcomes.get(r.idempotencyKey)!, providerRef: `sim_${r.idempotencyKey}` }));
   }
 
   async refund(idempotencyKey: string): Promise<void> {

@@ -1,43 +1,44 @@
 import { newTrackingCode } from '../ids.js';
-import { reserveOrderStock, sellOrderStock } from '../catalog/stock.js';
-import { releaseOrderStock } from '../catalog/stock.js';
-import { recordHistory } from '../orders/history.js';
-import { currentStatus, transition } from '../orders/transition.js';
-import { enqueue, type Topic } from '../outbox/outbox.js';
-import { cancelWithCompensation } from './compensate.js';
+import { orderLines, planReservations, releaseStock, reserveStock, sellStock, type Line } from '../catalog/stock.js';
+import { inSet, insertRows, rowSet } from '../db/sets.js';
+import { sql } from 'kysely';
+import { currentStatuses, transition, transitionMany } from '../orders/transition.js';
+import { enqueue, type NewMessage, type OutboxMessage, type Topic } from '../outbox/outbox.js';
 import { notificationText, type NotificationKind } from './notification-kinds.js';
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
 import type { Step } from './step.js';
 import { fanOutNotification } from '../notifications/fan-out.js';
-import { recordStockAfterSale } from '../webhooks/record-events.js';
+import { recordStockAfterSales } from '../webhooks/record-events.js';
 import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
 
-/** reserve: all lines or none; on a shortfall the order is cancelled as out of stock. */
+const orderIdsOf = (msgs: readonly { msg: OutboxMessage }[] | readonly OutboxMessage[]): string[] => [
+  ...new Set(msgs.map((m) => ('msg' in m ? m.msg.orderId : m.orderId))),
+];
+
+const notify = (orderIds: readonly string[], kind: NotificationKind): NewMessage[] => orderIds.map((orderId) => ({ topic: 'notify', orderId, payload: { kind } }));
+
+/**
+ * reserve: all lines of an order or none; an order that does not fit is cancelled as out of stock.
+ * For the whole batch: the pending orders' lines (one read), which orders fit the stock available
+ * under the batch's product locks (one read), two guarded transitions and one conditional
+ * reservation of the per-product sums.
+ */
 export const reserveStep: Step = {
   changesStock: true,
-  async apply(trx, msg, ctx) {
-    // The guarded update both checks and claims the order, so a duplicate delivery stops here.
-    const claimed = await trx
-      .updateTable('orders')
-      .set({ status: 'reserved', reservation_expires_at: ctx.now + ctx.reservationTtlMs, updated_at: ctx.now })
-      .where('id', '=', msg.orderId)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return;
-
-    const { short } = await reserveOrderStock(trx, msg.orderId, ctx.now);
-    if (short.length === 0) {
-      await recordHistory(trx, msg.orderId, 'pending', 'reserved', null, ctx.now);
-      await enqueue(trx, [{ topic: 'pay', orderId: msg.orderId }], ctx.now);
-      return;
-    }
-    await trx
-      .updateTable('orders')
-      .set({ status: 'cancelled', cancel_reason: 'out_of_stock', reservation_expires_at: null })
-      .where('id', '=', msg.orderId)
-      .execute();
-    await recordHistory(trx, msg.orderId, 'pending', 'cancelled', 'out_of_stock', ctx.now);
-    await enqueue(trx, [{ topic: 'notify', orderId: msg.orderId, payload: { kind: 'order_cancelled' } }], ctx.now);
+  async apply(uow, items, ctx) {
+    const trx = uow.trx;
+    const pending = await trx.selectFrom('orders').select('id').where(inSet(trx, 'id', orderIdsOf(items))).where('status', '=', 'pending').orderBy('id').execute();
+    if (pending.length === 0) return;
+    const lines = await orderLines(trx, pending.map((o) => o.id));
+    const wanted = new Map<string, Line[]>(pending.map((o) => [o.id, lines.get(o.id) ?? []]));
+    const { fit, short } = await planReservations(trx, wanted);
+    const reserved = await transitionMany(uow, fit, 'pending', 'reserved', { patch: { reservation_expires_at: ctx.now + ctx.reservationTtlMs } });
+    await reserveStock(uow, new Map(reserved.map((id) => [id, wanted.get(id)!])));
+    const cancelled = await transitionMany(uow, short, 'pending', 'cancelled', {
+      reason: 'out_of_stock',
+      patch: { cancel_reason: 'out_of_stock', reservation_expires_at: null },
+    });
+    enqueue(uow, [...reserved.map((orderId) => ({ topic: 'pay' as const, orderId })), ...notify(cancelled, 'order_cancelled')]);
   },
 };
 
@@ -47,106 +48,137 @@ export const reserveStep: Step = {
  */
 export const payStep: Step<ChargeRequest, ChargeResult> = {
   changesStock: true, // a decline releases the reservation
-  async prepare(trx, msg, ctx) {
-    const order = await trx.selectFrom('orders').select(['status', 'total_cents']).where('id', '=', msg.orderId).executeTakeFirst();
-    if (order?.status !== 'reserved') return null;
-    const key = paymentKey(msg.orderId);
-    await trx
-      .insertInto('payments')
-      .values({
-        order_id: msg.orderId,
-        idempotency_key: key,
-        amount_cents: order.total_cents,
-        status: 'pending',
+  async prepare(uow, msgs) {
+    const trx = uow.trx;
+    const orders = await trx.selectFrom('orders').select(['id', 'status', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).execute();
+    const reserved = new Map(orders.filter((o) => o.status === 'reserved').map((o) => [o.id, Number(o.total_cents)]));
+    // Any conflict, not just on order_id: a concurrent copy of this message may hit the
+    // idempotency_key index first (Postgres raises it unless the insert names no arbiter).
+    await insertRows(
+      trx,
+      'payments',
+      [...reserved].map(([orderId, amount]) => ({
+        order_id: orderId,
+        idempotency_key: paymentKey(orderId),
+        amount_cents: amount,
+        status: 'pending' as const,
         provider_ref: null,
-        created_at: ctx.now,
-        updated_at: ctx.now,
-      })
-      // Any conflict, not just on order_id: a concurrent copy of this message may hit the
-      // idempotency_key index first (Postgres raises it unless the insert names no arbiter).
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    return { idempotencyKey: key, amountCents: order.total_cents };
+        created_at: uow.now,
+        updated_at: uow.now,
+      })),
+      { ignoreConflicts: true },
+    );
+    return new Map(
+      msgs.map((m) => {
+        const amount = reserved.get(m.orderId);
+        return [m.id, amount === undefined ? null : { idempotencyKey: paymentKey(m.orderId), amountCents: amount }];
+      }),
+    );
   },
   perform(plan, ctx) {
     return ctx.gateway.charge(plan);
   },
-  async apply(trx, msg, ctx, plan, result) {
-    if (!plan || !result) return;
-    await trx
-      .updateTable('payments')
-      .set({ status: result.outcome, provider_ref: result.providerRef, updated_at: ctx.now })
-      .where('order_id', '=', msg.orderId)
-      .where('status', '=', 'pending')
-      .execute();
-    if (result.outcome === 'captured') {
-      if (await transition(trx, msg.orderId, 'reserved', 'paid', ctx.now)) {
-        await enqueue(trx, [{ topic: 'confirm', orderId: msg.orderId }], ctx.now);
-      } else if ((await currentStatus(trx, msg.orderId)) === 'cancelled') {
-        // Cancelled (dead-lettered) while the charge was in flight: the money goes back.
-        await enqueue(trx, [{ topic: 'refund', orderId: msg.orderId }], ctx.now);
-      }
-      return;
-    }
-    const moved = await transition(trx, msg.orderId, 'reserved', 'cancelled', ctx.now, {
-      reason: 'payment_declined',
-      patch: { cancel_reason: 'payment_declined', reservation_expires_at: null },
-    });
-    if (!moved) return;
-    await releaseOrderStock(trx, msg.orderId, 'payment_declined', ctx.now);
-    await enqueue(trx, [{ topic: 'notify', orderId: msg.orderId, payload: { kind: 'order_cancelled' } }], ctx.now);
+  performAll(plans, ctx) {
+    return ctx.gateway.chargeAll ? ctx.gateway.chargeAll(plans) : Promise.all(plans.map((p) => ctx.gateway.charge(p)));
+  },
+  async apply(uow, items) {
+    const done = new Map<string, ChargeResult>();
+    for (const { msg, plan, outcome } of items) if (plan && outcome) done.set(msg.orderId, outcome);
+    if (done.size === 0) return;
+    const trx = uow.trx;
+    const ids = [...done.keys()];
+    const v = rowSet(trx, 'v', [
+      { name: 'order_id', type: 'text', values: ids },
+      { name: 'outcome', type: 'text', values: ids.map((id) => done.get(id)!.outcome) },
+      { name: 'provider_ref', type: 'text', values: ids.map((id) => done.get(id)!.providerRef) },
+    ]);
+    await sql`update payments set status = v.outcome, provider_ref = v.provider_ref, updated_at = ${uow.now} from ${v} where payments.order_id = v.order_id and payments.status = 'pending'`.execute(trx);
+
+    const captured = ids.filter((id) => done.get(id)!.outcome === 'captured');
+    const paid = await transitionMany(uow, captured, 'reserved', 'paid');
+    const paidSet = new Set(paid);
+    const notMoved = captured.filter((id) => !paidSet.has(id));
+    // Cancelled (dead-lettered) while the charge was in flight: the money goes back.
+    const statuses = await currentStatuses(trx, notMoved);
+    const refunds = notMoved.filter((id) => statuses.get(id) === 'cancelled');
+
+    const declined = await transitionMany(
+      uow,
+      ids.filter((id) => done.get(id)!.outcome === 'declined'),
+      'reserved',
+      'cancelled',
+      { reason: 'payment_declined', patch: { cancel_reason: 'payment_declined', reservation_expires_at: null } },
+    );
+    await releaseStock(uow, declined, 'payment_declined');
+    enqueue(uow, [
+      ...paid.map((orderId) => ({ topic: 'confirm' as const, orderId })),
+      ...refunds.map((orderId) => ({ topic: 'refund' as const, orderId })),
+      ...notify(declined, 'order_cancelled'),
+    ]);
   },
 };
 
 /** confirm: the reservation becomes a sale and a shipment with a unique tracking code is created. */
 export const confirmStep: Step = {
   changesStock: true,
-  async apply(trx, msg, ctx) {
-    const moved = await transition(trx, msg.orderId, 'paid', 'confirmed', ctx.now, { patch: { reservation_expires_at: null } });
-    if (!moved) return;
-    await sellOrderStock(trx, msg.orderId, ctx.now);
-    await recordStockAfterSale(trx, msg.orderId, ctx.now);
-    await trx
-      .insertInto('shipments')
-      .values({ order_id: msg.orderId, tracking_code: newTrackingCode(), status: 'pending', created_at: ctx.now, updated_at: ctx.now })
-      .execute();
-    await enqueue(trx, [{ topic: 'notify', orderId: msg.orderId, payload: { kind: 'order_confirmed' } }], ctx.now);
+  async apply(uow, items) {
+    const confirmed = await transitionMany(uow, orderIdsOf(items), 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
+    await sellStock(uow, confirmed);
+    await recordStockAfterSales(uow.trx, confirmed, uow.now);
+    uow.add(
+      'shipments',
+      confirmed.map((orderId) => ({ order_id: orderId, tracking_code: newTrackingCode(), status: 'pending' as const, created_at: uow.now, updated_at: uow.now })),
+    );
+    enqueue(uow, notify(confirmed, 'order_confirmed'));
   },
 };
 
-/** notify: one notification per order and kind, enforced by a unique key. */
+/**
+ * notify: one notification per order and kind, enforced by a unique key. The batch's rows go in
+ * one statement written here rather than collected, because webhooks and email go out only with a
+ * row this unit actually inserted: a redelivered message inserts nothing and so sends nothing twice.
+ */
 export const notifyStep: Step = {
-  async apply(trx, msg, ctx) {
-    const kind = msg.payload.kind as NotificationKind;
-    const order = await trx.selectFrom('orders').select(['reference', 'cancel_reason']).where('id', '=', msg.orderId).executeTakeFirst();
-    if (!order) return;
-    const res = await trx
-      .insertInto('notifications')
-      .values({ order_id: msg.orderId, kind, message: notificationText(kind, order.reference, order.cancel_reason), created_at: ctx.now })
-      .onConflict((oc) => oc.columns(['order_id', 'kind']).doNothing())
-      .executeTakeFirst();
-    // Webhooks and email go out once, with the notification: a redelivered message inserted nothing.
-    if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) {
-      await fanOutNotification(trx, { orderId: msg.orderId, kind, sourceMessageId: msg.id, now: ctx.now }, ctx.channels);
+  async apply(uow, items, ctx) {
+    const trx = uow.trx;
+    const orders = await trx.selectFrom('orders').select(['id', 'reference', 'cancel_reason']).where(inSet(trx, 'id', orderIdsOf(items))).execute();
+    const byId = new Map(orders.map((o) => [o.id, o]));
+    const source = new Map<string, number>();
+    const rows = items.flatMap(({ msg }) => {
+      const order = byId.get(msg.orderId);
+      const kind = msg.payload.kind as NotificationKind;
+      const key = `${msg.orderId} ${kind}`;
+      if (!order || source.has(key)) return [];
+      source.set(key, msg.id);
+      return [{ order_id: msg.orderId, kind, message: notificationText(kind, order.reference, order.cancel_reason), created_at: uow.now }];
+    });
+    const inserted = await insertRows(trx, 'notifications', rows, { ignoreConflicts: true, returning: ['order_id', 'kind'] });
+    for (const row of inserted) {
+      const orderId = String(row.order_id);
+      const kind = row.kind as NotificationKind;
+      await fanOutNotification(trx, { orderId, kind, sourceMessageId: source.get(`${orderId} ${kind}`)!, now: uow.now }, ctx.channels);
     }
   },
 };
 
 /** refund: gives back a charge of a cancelled order; the provider refunds a key at most once. */
 export const refundStep: Step<string, void> = {
-  async prepare(trx, msg) {
-    const payment = await trx.selectFrom('payments').select(['status', 'idempotency_key']).where('order_id', '=', msg.orderId).executeTakeFirst();
-    return payment && payment.status !== 'declined' ? payment.idempotency_key : null;
+  async prepare(uow, msgs) {
+    const trx = uow.trx;
+    const payments = await trx.selectFrom('payments').select(['order_id', 'status', 'idempotency_key']).where(inSet(trx, 'order_id', orderIdsOf(msgs))).execute();
+    const keys = new Map(payments.filter((p) => p.status !== 'declined').map((p) => [p.order_id, p.idempotency_key]));
+    return new Map(msgs.map((m) => [m.id, keys.get(m.orderId) ?? null]));
   },
   perform(key, ctx) {
     return ctx.gateway.refund(key);
   },
-  async apply(trx, msg, ctx, key) {
-    if (!key) return;
-    await trx
+  async apply(uow, items) {
+    const ids = [...new Set(items.filter((i) => i.plan).map((i) => i.msg.orderId))];
+    if (ids.length === 0) return;
+    await uow.trx
       .updateTable('payments')
-      .set({ status: 'refunded', updated_at: ctx.now })
-      .where('order_id', '=', msg.orderId)
+      .set({ status: 'refunded', updated_at: uow.now })
+      .where(inSet(uow.trx, 'order_id', ids))
       .where('status', 'in', ['pending', 'captured'])
       .execute();
   },
@@ -156,14 +188,17 @@ export const refundStep: Step<string, void> = {
  * ship / deliver: applies a carrier update accepted by the API. The shipment moves only from the
  * status before it and only if this update was the one requested, so a redelivered message changes
  * nothing; the order follows (confirmed → shipped → delivered) and the customer is notified.
+ * Carrier updates are rare, so these go one message at a time within the batch.
  */
 function shipmentStep(to: ShipmentUpdateStatus): Step {
   const orderFrom = to === 'shipped' ? 'confirmed' : 'shipped';
   return {
-    async apply(trx, msg, ctx) {
-      if (!(await applyShipmentUpdate(trx, msg.orderId, to, ctx.now))) return;
-      await transition(trx, msg.orderId, orderFrom, to, ctx.now);
-      await enqueue(trx, [{ topic: 'notify', orderId: msg.orderId, payload: { kind: `order_${to}` } }], ctx.now);
+    async apply(uow, items) {
+      for (const { msg } of items) {
+        if (!(await applyShipmentUpdate(uow, msg.orderId, to))) continue;
+        await transition(uow, msg.orderId, orderFrom, to);
+        enqueue(uow, notify([msg.orderId], `order_${to}`));
+      }
     },
   };
 }
@@ -180,11 +215,3 @@ export const STEPS: Record<Topic, Step<any, any>> = {
   ship: shipStep,
   deliver: deliverStep,
 };
-
-/**
- * What a message that can no longer be delivered does to its order: if the pipeline still owes the
- * order work, the order is compensated and cancelled with reason `failed`.
- */
-export async function compensateDeadLetter(trx: Parameters<Step['apply']>[0], orderId: string, now: number): Promise<void> {
-  await cancelWithCompensation(trx, orderId, { reason: 'failed', allowedFrom: ['pending', 'reserved', 'paid'] }, now);
-}

@@ -1,17 +1,13 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import type { OrderStatus } from '../domain/order-status.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
-import { takeStockChanges } from '../catalog/stock-changes.js';
 import { lockStockOf } from '../catalog/stock.js';
-import type { OrderFinalNote } from '../observe/events.js';
-import { takeOrderFinals } from '../observe/order-finals.js';
+import { DEFAULTS } from '../defaults.js';
 
 // The step that moves an order on from each in-progress status.
 const NEXT_STEP: Partial<Record<OrderStatus, Topic>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
-// Orders handled per sweep: bounds one sweep's transaction; the next sweep takes the rest.
-const SWEEP_BATCH = 500;
+const SWEEP_BATCH = DEFAULTS.sweeper.batch;
 
 export interface SweepResult {
   expired: number;
@@ -25,10 +21,8 @@ export interface SweepResult {
  * on the shelf, order cancelled `reservation_expired`), and re-queues the next step of orders that
  * sat in a non-final state longer than `stuckAfterMs` with no queued work (lost queue data).
  */
-export async function sweep(
-  db: Kysely<Database>,
-  o: { now: number; stuckAfterMs: number; /** Called once the expiries committed, with the orders they cancelled. */ onOrdersFinal?: (notes: OrderFinalNote[]) => void },
-): Promise<SweepResult> {
+export async function sweep(units: UnitRunner, o: { now: number; stuckAfterMs: number }): Promise<SweepResult> {
+  const db = units.db;
   const expiredIds = await db
     .selectFrom('orders')
     .select('id')
@@ -39,28 +33,23 @@ export async function sweep(
     .execute();
   let expired = 0;
   let stockChanged: string[] = [];
-  let finals: OrderFinalNote[] = [];
   if (expiredIds.length > 0) {
-    await db.transaction().execute(async (trx) => {
-      await lockStockOf(trx, expiredIds.map((e) => e.id));
-      for (const { id } of expiredIds) {
-        const r = await cancelWithCompensation(
-          trx,
-          id,
-          { reason: 'reservation_expired', allowedFrom: ['reserved'], refuseIfPaymentStarted: true },
-          o.now,
-        );
-        if (r.cancelled) expired++;
-      }
-      stockChanged = takeStockChanges(trx);
-      finals = takeOrderFinals(trx);
-    });
-    if (finals.length > 0) o.onOrdersFinal?.(finals);
+    await units.run(
+      async (uow) => {
+        await lockStockOf(uow.trx, expiredIds.map((e) => e.id));
+        for (const { id } of expiredIds) {
+          const r = await cancelWithCompensation(uow, id, { reason: 'reservation_expired', allowedFrom: ['reserved'], refuseIfPaymentStarted: true });
+          if (r.cancelled) expired++;
+        }
+        uow.afterCommit(() => void (stockChanged = uow.committed().stockChanged.slice()));
+      },
+      { now: o.now },
+    );
   }
 
   let redriven = 0;
-  await db.transaction().execute(async (trx) => {
-    const stuck = await trx
+  await units.run(async (uow) => {
+    const stuck = await uow.trx
       .selectFrom('orders')
       .select(['id', 'status'])
       .where('status', 'in', ['pending', 'reserved', 'paid'])
@@ -76,8 +65,8 @@ export async function sweep(
       const topic = NEXT_STEP[s.status];
       return topic ? [{ topic, orderId: s.id, payload: { redriven: true } }] : [];
     });
-    await enqueue(trx, messages, o.now);
+    enqueue(uow, messages);
     redriven = messages.length;
-  });
+  }, { now: o.now });
   return { expired, redriven, stockChanged };
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, ShipmentStatus } from '../db/schema.js';
 import { BuildflowError } from '../errors.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
+import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 
 export { SHIPMENT_STATUSES, SHIPMENT_UPDATE_STATUSES } from '../domain/shipment-status.js';
 export type ShipmentUpdateStatus = Exclude<ShipmentStatus, 'pending'>;
@@ -32,14 +33,10 @@ export interface ShipmentUpdateAccepted {
  * skipping update, or a second copy of one already accepted, is refused here and changes nothing.
  * @throws BuildflowError SHIPMENT_NOT_FOUND, SHIPMENT_TRANSITION_INVALID
  */
-export async function requestShipmentUpdate(
-  db: Kysely<Database>,
-  trackingCode: string,
-  to: ShipmentUpdateStatus,
-  now = Date.now(),
-): Promise<ShipmentUpdateAccepted> {
+export async function requestShipmentUpdate(units: UnitRunner, trackingCode: string, to: ShipmentUpdateStatus, now = Date.now()): Promise<ShipmentUpdateAccepted> {
   const step = SHIPMENT_STEP[to];
-  return db.transaction().execute(async (trx) => {
+  return units.run(async (uow) => {
+    const trx = uow.trx;
     const claimed = await trx
       .updateTable('shipments')
       .set({ requested_status: to, updated_at: now })
@@ -57,9 +54,9 @@ export async function requestShipmentUpdate(
         `shipment ${trackingCode} cannot move to ${to} (it is ${state}; it must be ${step.from})`,
       );
     }
-    await enqueue(trx, [{ topic: step.topic, orderId: claimed.order_id, payload: { to } }], now);
+    enqueue(uow, [{ topic: step.topic, orderId: claimed.order_id, payload: { to } }]);
     return { trackingCode, status: claimed.status, requestedStatus: to };
-  });
+  }, { durable: true, now });
 }
 
 /**
@@ -68,7 +65,8 @@ export async function requestShipmentUpdate(
  * (confirmed → shipped → delivered) and queues the customer's notification. Returns false when
  * there was nothing to apply.
  */
-export async function applyShipmentUpdate(trx: Parameters<typeof enqueue>[0], orderId: string, to: ShipmentUpdateStatus, now: number): Promise<boolean> {
+export async function applyShipmentUpdate(uow: UnitOfWork, orderId: string, to: ShipmentUpdateStatus): Promise<boolean> {
+  const { trx, now } = uow;
   const from = SHIPMENT_STEP[to].from;
   const res = await trx
     .updateTable('shipments')

@@ -1,5 +1,6 @@
 import BeeQueue from 'bee-queue';
 import { TOPICS, type Topic } from '../outbox/outbox.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** What a job carries: the outbox row id is the job id; the database holds everything else. */
 export interface JobData {
@@ -55,7 +56,7 @@ export class TopicQueues {
   }
 
   /** Stops taking jobs, waits up to `timeoutMs` for those in hand, then closes the connections. */
-  async close(timeoutMs = 10_000): Promise<void> {
+  async close(timeoutMs: number = DEFAULTS.shutdown.workerDrainMs): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close(timeoutMs).catch(() => {})));
   }
 }

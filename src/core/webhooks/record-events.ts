@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../outbox/outbox.js';
+import { inSet } from '../db/sets.js';
 import { getOrder } from '../orders/queries.js';
 import type { NotificationKind } from '../pipeline/notification-kinds.js';
 import { NOTIFIED_STATUSES, ORDER_EVENT_OF, PAYLOAD_VERSION, type WebhookEventType } from './events.js';
@@ -127,16 +128,28 @@ export async function recordStockLevels(trx: Db, changes: readonly StockLevelCha
   return rows.length;
 }
 
-/** {@link recordStockLevels} after an order's sale: each line's quantity has just left the shelf. */
-export async function recordStockAfterSale(trx: Db, orderId: string, now: number): Promise<number> {
+/**
+ * {@link recordStockLevels} after a batch's sales: each line's quantity has just left the shelf.
+ * Summed per product over the batch, so a crossing made by several orders together fires once,
+ * naming the last of them that sold the product.
+ */
+export async function recordStockAfterSales(trx: Db, orderIds: readonly string[], now: number): Promise<number> {
+  if (orderIds.length === 0) return 0;
   const hasSubscribers = await trx.selectFrom('webhook_endpoints').select('id').where('enabled', '=', 1).where('events', 'like', '%stock.low%').limit(1).executeTakeFirst();
   if (!hasSubscribers) return 0;
   const lines = await trx
     .selectFrom('order_items')
     .innerJoin('products', 'products.sku', 'order_items.sku')
-    .select(['order_items.sku', 'products.on_hand', (eb) => eb.fn.sum<number>('order_items.quantity').as('quantity')])
-    .where('order_items.order_id', '=', orderId)
-    .groupBy(['order_items.sku', 'products.on_hand'])
+    .select(['order_items.order_id', 'order_items.sku', 'products.on_hand', 'order_items.quantity'])
+    .where(inSet(trx, 'order_items.order_id', orderIds))
     .execute();
-  return recordStockLevels(trx, lines.map((l) => ({ sku: l.sku, onHandBefore: l.on_hand + Number(l.quantity), orderId })), now);
+  const rank = new Map(orderIds.map((id, i) => [id, i]));
+  const bySku = new Map<string, { onHand: number; sold: number; orderId: string }>();
+  for (const l of lines) {
+    const s = bySku.get(l.sku) ?? { onHand: Number(l.on_hand), sold: 0, orderId: l.order_id };
+    s.sold += Number(l.quantity);
+    if (rank.get(l.order_id)! >= rank.get(s.orderId)!) s.orderId = l.order_id;
+    bySku.set(l.sku, s);
+  }
+  return recordStockLevels(trx, [...bySku].map(([sku, s]) => ({ sku, onHandBefore: s.onHand + s.sold, orderId: s.orderId })), now);
 }

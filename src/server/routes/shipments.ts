@@ -23,8 +23,7 @@ export const shipmentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       response: { 202: ShipmentUpdateAcceptedSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500, 503) },
     },
     handler: async (request, reply) => {
-      const accepted = await requestShipmentUpdate(app.db, request.params.trackingCode, request.body.status);
-      app.signal.wake();
+      const accepted = await requestShipmentUpdate(app.units, request.params.trackingCode, request.body.status);
       return reply.code(202).send(accepted);
     },
   });

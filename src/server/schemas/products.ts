@@ -1,13 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { MovementView, ProductView } from '../../core/catalog/products.js';
-import { SKU_PATTERN } from '../../core/orders/validate-items.js';
+import { LIMITS } from '../../core/domain/limits.js';
 import { PageQueryProperties, StrictObject, type SameShape } from './common.js';
 
-/** Largest price of one unit: keeps totals (price × 10 000 × items) far inside safe integers. */
-const MAX_UNIT_PRICE_CENTS = 100_000_000;
-const MAX_STOCK = 1_000_000_000;
+const MAX_UNIT_PRICE_CENTS = LIMITS.maxUnitPriceCents;
+const MAX_STOCK = LIMITS.maxStock;
 
-export const Sku = Type.String({ pattern: SKU_PATTERN.source, description: 'Stock keeping unit, e.g. HAM-1', examples: ['HAM-1'] });
+export const Sku = Type.String({ pattern: LIMITS.skuPattern.source, description: 'Stock keeping unit, e.g. HAM-1', examples: ['HAM-1'] });
 
 export const SkuParams = StrictObject({ sku: Sku });
 
@@ -24,18 +23,18 @@ export const ProductViewSchema = StrictObject({
 true satisfies SameShape<Static<typeof ProductViewSchema>, ProductView>;
 
 export const ListProductsQuery = StrictObject({
-  category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  category: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.categoryMaxLength })),
   ...PageQueryProperties,
 });
 
 export const ProductBody = StrictObject({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  category: Type.String({ minLength: 1, maxLength: 100 }),
+  name: Type.String({ minLength: 1, maxLength: LIMITS.nameMaxLength }),
+  category: Type.String({ minLength: 1, maxLength: LIMITS.categoryMaxLength }),
   unitPriceCents: Type.Integer({ minimum: 0, maximum: MAX_UNIT_PRICE_CENTS }),
   onHand: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_STOCK, description: 'Initial stock of a new product; ignored on update' })),
 });
 
-const Reason = Type.String({ minLength: 1, maxLength: 200 });
+const Reason = Type.String({ minLength: 1, maxLength: LIMITS.reasonMaxLength });
 
 export const StockBody = Type.Union(
   [

@@ -6,6 +6,7 @@ import * as m0004 from './0004-order-reference-numbers.js';
 import * as m0005 from './0005-drop-orders-created-index.js';
 import * as m0006 from './0006-stats-counters-and-workers.js';
 import * as m0007 from './0007-webhooks-and-email.js';
+import * as m0010 from './0010-outbox-unpublished-index.js';
 
 /** Migrations ship inside the package (no directory scan), so a bundled or installed build finds them. */
 export const migrationProvider: MigrationProvider = {
@@ -18,6 +19,7 @@ export const migrationProvider: MigrationProvider = {
       '0005-drop-orders-created-index': m0005,
       '0006-stats-counters-and-workers': m0006,
       '0007-webhooks-and-email': m0007,
+      '0010-outbox-unpublished-index': m0010,
     };
   },
 };

@@ -1,0 +1,76 @@
+import { sql, type Expression, type RawBuilder } from 'kysely';
+import type { Db } from './schema.js';
+import { isPostgres } from './postgres.js';
+
+/**
+ * Set-based SQL that reads the same on both dialects and keeps one statement text whatever the
+ * number of values: Postgres takes an array parameter (`= any($1::text[])`, `unnest(…)`), SQLite a
+ * JSON parameter (`json_each(?)`). A constant text is what lets Postgres keep one prepared
+ * statement, and SQLite one cached statement, per query however large the batch.
+ */
+
+/** `column` is one of `values` (text or integer keys). */
+export function inSet(db: Db, column: Expression<unknown> | string, values: readonly (string | number)[]): RawBuilder<boolean> {
+  const ref = typeof column === 'string' ? sql.ref(column) : column;
+  if (isPostgres(db)) {
+    const type = typeof values[0] === 'number' ? sql`bigint[]` : sql`text[]`;
+    return sql<boolean>`${ref} = any(cast(${values as unknown[]} as ${type}))`;
+  }
+  return sql<boolean>`${ref} in (select value from json_each(${JSON.stringify(values)}))`;
+}
+
+/** A column of a row set passed as one parameter per column. */
+export interface SetColumn {
+  name: string;
+  type: 'text' | 'bigint';
+  values: readonly (string | number | null)[];
+}
+
+/**
+ * A derived table `(…) as alias(col, …)` of rows given column by column, for
+ * `UPDATE … FROM` and joins: `unnest` of one array per column on Postgres, `json_each` of one JSON
+ * array of rows on SQLite.
+ */
+export function rowSet(db: Db, alias: string, columns: readonly SetColumn[]): RawBuilder<unknown> {
+  if (isPostgres(db)) {
+    const arrays = columns.map((c) => sql`cast(${c.values as unknown[]} as ${sql.raw(`${c.type}[]`)})`);
+    return sql`unnest(${sql.join(arrays)}) as ${sql.raw(`${alias}(${columns.map((c) => `"${c.name}"`).join(', ')})`)}`;
+  }
+  const n = columns[0]?.values.length ?? 0;
+  const rows: unknown[][] = [];
+  for (let i = 0; i < n; i++) rows.push(columns.map((c) => c.values[i]));
+  const picks = columns.map((c, k) => sql.raw(`json_extract(value, '$[${k}]') as "${c.name}"`));
+  return sql`(select ${sql.join(picks)} from json_each(${JSON.stringify(rows)})) as ${sql.raw(alias)}`;
+}
+
+/**
+ * Inserts any number of rows in one statement whose text depends only on the table and columns:
+ * `insert … select … from unnest($1::text[], $2::bigint[], …)` on Postgres, `… from json_each(?)`
+ * on SQLite. A column's type is taken from its values (integers → bigint, anything else → text);
+ * a column that is `undefined` or null in every row is left to its default. `ignoreConflicts` skips rows
+ * that would repeat a unique key (`on conflict do nothing`); `returning` names columns of the rows
+ * actually inserted to give back (none: an empty list).
+ */
+export async function insertRows(
+  db: Db,
+  table: string,
+  rows: readonly Record<string, unknown>[],
+  options: { ignoreConflicts?: boolean; returning?: readonly string[] } = {},
+): Promise<Record<string, unknown>[]> {
+  if (rows.length === 0) return [];
+  // A column null in every row is left out too (it gets its default, null in every collected
+  // table): with no value to tell its type, Postgres would take it for text.
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => r[k] !== undefined && r[k] !== null)))];
+  const columns: SetColumn[] = names.map((name) => {
+    const values = rows.map((r) => (r[name] === undefined ? null : (r[name] as string | number | null)));
+    const sample = values.find((v) => v !== null);
+    return { name, type: typeof sample === 'number' && Number.isInteger(sample) ? 'bigint' : 'text', values };
+  });
+  const target = sql.raw(`"${table}" (${names.map((n) => `"${n}"`).join(', ')})`);
+  const picks = sql.raw(names.map((n) => `v."${n}"`).join(', '));
+  const conflict = options.ignoreConflicts ? sql` on conflict do nothing` : sql``;
+  const returning = options.returning?.length ? sql.raw(` returning ${options.returning.map((n) => `"${n}"`).join(', ')}`) : sql``;
+  // SQLite needs a WHERE to tell `… from json_each(?) on conflict` from a join's ON clause.
+  const result = await sql<Record<string, unknown>>`insert into ${target} select ${picks} from ${rowSet(db, 'v', columns)} where true${conflict}${returning}`.execute(db);
+  return result.rows;
+}

@@ -1,0 +1,185 @@
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { OrderStatus } from '../domain/order-status.js';
+import type { Database } from './schema.js';
+import { insertRows } from './sets.js';
+
+export type { Db } from './schema.js';
+
+/** Append-only tables whose rows a unit of work collects and writes together before it commits. */
+export type CollectedTable = 'order_history' | 'stock_movements' | 'outbox' | 'shipments' | 'notifications';
+
+// Written in this order (an outbox row may name a shipment's order, never the reverse); rows that
+// would repeat a unique key are skipped where the table says so: one notification per order and kind.
+const TABLES: readonly { table: CollectedTable; ignoreConflicts: boolean }[] = [
+  { table: 'order_history', ignoreConflicts: false },
+  { table: 'stock_movements', ignoreConflicts: false },
+  { table: 'shipments', ignoreConflicts: false },
+  { table: 'notifications', ignoreConflicts: true },
+  { table: 'outbox', ignoreConflicts: false },
+];
+
+/** One order status change a unit of work made. */
+export interface TransitionRecord {
+  orderId: string;
+  from: OrderStatus | null;
+  to: OrderStatus;
+  reason: string | null;
+}
+
+/** What a committed unit of work did, for the after-commit hooks. */
+export interface CommittedWork {
+  now: number;
+  /** Products whose stock or price changed: cached reads to drop. */
+  stockChanged: readonly string[];
+  /** Outbox messages written: in-process workers and relays to wake. */
+  enqueued: number;
+  transitions: readonly TransitionRecord[];
+  /** The pipeline messages the unit ran, when a worker ran it (which message settled which order). */
+  messages: readonly UnitMessage[];
+}
+
+/** A pipeline message a unit of work ran. */
+export interface UnitMessage {
+  messageId: number;
+  topic: string;
+  orderId: string;
+  /** Its delivery attempt (1 for the first). */
+  attempt: number;
+}
+
+/**
+ * Extension point of every write use case: called once per committed unit of work, after the
+ * commit (and after the WAL sync when the unit asked for durability), never after a rollback.
+ * Cache invalidation and wake-ups are hooks; metrics, stats counters and deliveries attach here.
+ */
+export type AfterCommitHook = (work: CommittedWork) => void | Promise<void>;
+
+/**
+ * The transaction of one use case or one pipeline batch, and everything it will write and set off.
+ * Steps add rows (history, ledger, outbox, shipments, notifications) as they decide them; the unit
+ * writes each table's rows in one set-based statement just before commit,
+ * then runs its after-commit effects in one place. Rows nobody reads back within the transaction
+ * are the only ones collected; everything else goes straight through {@link trx}.
+ */
+export class UnitOfWork {
+  private readonly rows = new Map<CollectedTable, Insertable<Database[CollectedTable]>[]>();
+  private readonly skus = new Set<string>();
+  private readonly effects: (() => void | Promise<void>)[] = [];
+  private enqueuedCount = 0;
+  private readonly ran: UnitMessage[] = [];
+  readonly transitions: TransitionRecord[] = [];
+
+  constructor(
+    /** The transaction every statement of this unit runs in. */
+    readonly trx: Transaction<Database>,
+    /** The unit's clock: every row it writes carries this time. */
+    readonly now: number,
+  ) {}
+
+  /** Collects rows for `table`, written at {@link flush}. */
+  add<T extends CollectedTable>(table: T, rows: readonly Insertable<Database[T]>[]): void {
+    if (rows.length === 0) return;
+    if (table === 'outbox') this.enqueuedCount += rows.length;
+    let list = this.rows.get(table);
+    if (!list) this.rows.set(table, (list = []));
+    list.push(...(rows as Insertable<Database[CollectedTable]>[]));
+  }
+
+  /** Notes a status change (its history row is collected by the caller through {@link add}). */
+  noteTransition(t: TransitionRecord): void {
+    this.transitions.push(t);
+  }
+
+  /** Notes the pipeline messages this unit runs (reported with its transitions after commit). */
+  runs(messages: Iterable<UnitMessage>): void {
+    for (const m of messages) this.ran.push(m);
+  }
+
+  /** Notes products whose stock or price this unit changed. */
+  stockChanged(skus: Iterable<string>): void {
+    for (const sku of skus) this.skus.add(sku);
+  }
+
+  /** Runs `effect` once this unit has committed; never if it rolls back. */
+  afterCommit(effect: () => void | Promise<void>): void {
+    this.effects.push(effect);
+  }
+
+  /** Writes the collected rows, one statement per table however many rows. Runs before commit. */
+  async flush(): Promise<void> {
+    for (const { table, ignoreConflicts } of TABLES) {
+      const rows = this.rows.get(table);
+      if (!rows || rows.length === 0) continue;
+      this.rows.delete(table);
+      await insertRows(this.trx, table, rows as Record<string, unknown>[], { ignoreConflicts });
+    }
+  }
+
+  /** What the unit did, once committed. */
+  committed(): CommittedWork {
+    return { now: this.now, stockChanged: [...this.skus], enqueued: this.enqueuedCount, transitions: this.transitions, messages: this.ran };
+  }
+
+  /** The effects registered with {@link afterCommit}. */
+  pendingEffects(): readonly (() => void | Promise<void>)[] {
+    return this.effects;
+  }
+}
+
+export interface UnitOptions {
+  /** Resolve only once the commit survives power loss (the deployment's WAL sync): for writes a client waits on. */
+  durable?: boolean;
+  now?: number;
+}
+
+/**
+ * Runs units of work against one database with the deployment's after-commit hooks. Every write
+ * path (HTTP, CLI ops, workers, sweeper) goes through {@link run}, so no path can forget an effect.
+ */
+export class UnitRunner {
+  private readonly hooks: AfterCommitHook[] = [];
+
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly sync: () => Promise<void> = async () => {},
+    /** Where an after-commit hook's failure goes (the work itself has committed). */
+    private readonly onHookError: (err: unknown) => void = () => {},
+  ) {}
+
+  /** Adds an after-commit hook; returns its removal. */
+  onCommit(hook: AfterCommitHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      const i = this.hooks.indexOf(hook);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
+  }
+
+  /**
+   * `work` in one transaction; its collected rows are written before commit; after commit (and
+   * sync, if durable) the unit's own effects, then the hooks. A failure rolls everything back and
+   * runs no effect.
+   */
+  async run<T>(work: (uow: UnitOfWork) => Promise<T>, options: UnitOptions = {}): Promise<T> {
+    let unit: UnitOfWork | undefined;
+    const result = await this.db.transaction().execute(async (trx) => {
+      unit = new UnitOfWork(trx, options.now ?? Date.now());
+      const value = await work(unit);
+      await unit.flush();
+      return value;
+    });
+    if (options.durable) await this.sync();
+    const done = unit!.committed();
+    for (const effect of unit!.pendingEffects()) await this.guard(effect);
+    for (const hook of this.hooks) await this.guard(() => hook(done));
+    return result;
+  }
+
+  private async guard(effect: () => void | Promise<void>): Promise<void> {
+    try {
+      await effect();
+    } catch (err) {
+      this.onHookError(err);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Kysely, LogEvent } from 'kysely';
+import { BACKENDS } from '../helpers/backends.js';
+import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { claimDue, type OutboxMessage } from '../../src/core/outbox/outbox.js';
+import { PipelineRunner } from '../../src/core/pipeline/pipeline-runner.js';
+import { UnitRunner } from '../../src/core/db/unit-of-work.js';
+import { openPostgres } from '../../src/core/db/postgres.js';
+import { openSqlite } from '../../src/core/db/sqlite.js';
+import type { Database } from '../../src/core/db/schema.js';
+import { silentLogger } from '../../src/worker/logger.js';
+
+let app: TestApp;
+let logged: Kysely<Database> | undefined;
+afterEach(async () => {
+  await logged?.destroy();
+  logged = undefined;
+  await app?.dispose();
+});
+
+/** A second connection to the app's database that records every statement it runs. */
+function loggingDb(a: TestApp, statements: string[]): Kysely<Database> {
+  const log = (e: LogEvent): void => void statements.push(e.query.sql);
+  logged = a.config.databaseUrl ? openPostgres<Database>(a.config.databaseUrl, { log }) : openSqlite<Database>({ dataDir: a.dataDir, log });
+  return logged;
+}
+
+function runnerOn(units: UnitRunner, a: TestApp): PipelineRunner {
+  return new PipelineRunner({ units, gateway: a.gateway, reservationTtlMs: 60_000, maxAttempts: 5, logger: silentLogger });
+}
+
+async function claimAll(a: TestApp): Promise<OutboxMessage[]> {
+  return claimDue(a.db, { workerId: 't', limit: 1000, leaseMs: 60_000, now: Date.now() });
+}
+
+async function placeOrders(a: TestApp, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await a.placeOrder({ items: [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 2 }] })).id);
+  return ids;
+}
+
+const insertsInto = (statements: string[], table: string): number => statements.filter((s) => s.startsWith(`insert into "${table}"`)).length;
+
+for (const backend of BACKENDS) describe(`unit of work [${backend}]`, () => {
+  it('when several steps of one batch add history, ledger and outbox rows, then each table is written by one statement, and a batch twice as large costs the same statements', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 100);
+    await addProduct(app, 'B', 100);
+    const statements: string[] = [];
+    const runner = runnerOn(new UnitRunner(loggingDb(app, statements)), app);
+
+    const perBatch: number[] = [];
+    for (const n of [3, 6]) {
+      await placeOrders(app, n);
+      const reserves = await claimAll(app);
+      expect(reserves.map((m) => m.topic)).toEqual(Array(n).fill('reserve'));
+      statements.length = 0;
+      await runner.run(reserves);
+      // n orders reserved: n history rows, 2n ledger rows, n pay messages, each table in one statement.
+      expect(insertsInto(statements, 'order_history')).toBe(1);
+      expect(insertsInto(statements, 'stock_movements')).toBe(1);
+      expect(insertsInto(statements, 'outbox')).toBe(1);
+      perBatch.push(statements.length);
+      // Move the orders on so the next round starts with reserve messages only.
+      for (let m = await claimAll(app); m.length > 0; m = await claimAll(app)) await runner.run(m);
+    }
+    expect(perBatch[1]).toBe(perBatch[0]);
+    const history = await app.db.selectFrom('order_history').select('to_status').where('to_status', '=', 'confirmed').execute();
+    expect(history).toHaveLength(9);
+  });
+
+  it('when a unit commits, then its effects and hooks run after the commit; when it rolls back, then none runs', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5);
+    const units = new UnitRunner(app.db);
+    const seen: string[] = [];
+    units.onCommit((work) => void seen.push(`hook ${work.stockChanged.join(',')}`));
+
+    await units.run(async (uow) => {
+      await uow.trx.updateTable('products').set({ name: 'renamed' }).where('sku', '=', 'A').execute();
+      uow.stockChanged(['A']);
+      uow.afterCommit(async () => {
+        // Another connection sees the change: the effect runs after the commit, not before.
+        const row = await app.db.selectFrom('products').select('name').where('sku', '=', 'A').executeTakeFirstOrThrow();
+        seen.push(`effect saw ${row.name}`);
+      });
+    });
+    expect(seen).toEqual(['effect saw renamed', 'hook A']);
+
+    seen.length = 0;
+    await expect(
+      units.run(async (uow) => {
+        await uow.trx.updateTable('products').set({ name: 'never' }).where('sku', '=', 'A').execute();
+        uow.stockChanged(['A']);
+        uow.add('order_history', []);
+        uow.afterCommit(() => void seen.push('effect'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(seen).toEqual([]);
+    expect((await app.db.selectFrom('products').select('name').where('sku', '=', 'A').executeTakeFirstOrThrow()).name).toBe('renamed');
+  });
+
+  it('when one message makes a shared batch fail, then the batch is retried one message at a time and only that message fails', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 100);
+    await addProduct(app, 'B', 100);
+    const [first, culprit, last] = await placeOrders(app, 3);
+    const runner = runnerOn(app.units, app);
+    let batch = await claimAll(app);
+    while (batch.some((m) => m.topic !== 'confirm')) {
+      await runner.run(batch);
+      batch = await claimAll(app);
+    }
+    expect(batch).toHaveLength(3);
+    // The culprit's shipment already exists, so the batch's one multi-row shipment insert fails.
+    await app.db.insertInto('shipments').values({ order_id: culprit!, tracking_code: 'TRKCULPRIT00001', status: 'pending', created_at: 1, updated_at: 1 }).execute();
+
+    await runner.run(batch);
+
+    const rows = await app.db.selectFrom('outbox').select(['order_id', 'status', 'attempts', 'last_error']).where('topic', '=', 'confirm').execute();
+    const byOrder = new Map(rows.map((r) => [r.order_id, r]));
+    for (const id of [first!, last!]) expect(byOrder.get(id)).toMatchObject({ status: 'done', attempts: 1, last_error: null });
+    expect(byOrder.get(culprit!)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(byOrder.get(culprit!)!.last_error).toBeTruthy();
+    const statuses = await app.db.selectFrom('orders').select(['id', 'status']).execute();
+    expect(new Map(statuses.map((o) => [o.id, o.status]))).toEqual(new Map([[first!, 'confirmed'], [culprit!, 'paid'], [last!, 'confirmed']]));
+  });
+});

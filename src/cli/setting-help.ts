@@ -1,12 +1,12 @@
-import { ConfigSchema } from '../core/config.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../core/pagination.js';
+import { SETTING_DEFAULTS, type HelpSetting } from '../core/setting-defaults.js';
 
-type SettingName = keyof typeof ConfigSchema.properties;
-
-/** `env NAME, default VALUE`, read from the config schema so help never retypes a default. */
-export function envDefault(name: SettingName): string {
-  const value = (ConfigSchema.properties[name] as { default?: unknown }).default;
-  return value === undefined ? `env ${name}` : `env ${name}, default ${String(value)}`;
+/**
+ * `env NAME, default VALUE`, from the defaults the config schema itself uses, so help never
+ * retypes a default (and a command file need not load the config loader to print its help).
+ */
+export function envDefault(name: HelpSetting): string {
+  return `env ${name}, default ${String(SETTING_DEFAULTS[name])}`;
 }
 
 /** Help of the `--data-dir` option every database command takes. */

@@ -10,7 +10,7 @@ import { WakeSignal } from './outbox/wake-signal.js';
 import { BuildflowEvents, type OrderFinalNote, type SettlingMessage } from './observe/events.js';
 import { describeOrderFinals, orderFinalsOf } from './observe/order-finals.js';
 import type { Topic } from './outbox/outbox.js';
-import type { UnitRunner } from './db/unit-of-work.js';
+import type { UnitMessage, UnitRunner } from './db/unit-of-work.js';
 import { deploymentUnits } from './deployment-units.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 import { openProductCache, type ProductCache } from './catalog/product-cache.js';
@@ -88,7 +88,9 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     units.onCommit((work) => {
       const notes = orderFinalsOf(work.transitions, work.now);
       if (notes.length === 0) return;
-      const byOrder = new Map(work.messages.map((m) => [m.orderId, m]));
+      // The message that settled an order is its own step's, never a notify the same unit ran for it.
+      const byOrder = new Map<string, UnitMessage>();
+      for (const m of work.messages) if (!byOrder.has(m.orderId) || byOrder.get(m.orderId)!.topic === 'notify') byOrder.set(m.orderId, m);
       void reportOrderFinals(notes, (orderId) => {
         const m = byOrder.get(orderId);
         return m ? { messageId: m.messageId, topic: m.topic as Topic, attempt: m.attempt } : undefined;

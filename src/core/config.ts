@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import envSchema from 'env-schema';
 import { DEFAULT_API_URL, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './client-config.js';
 import { BuildflowError } from './errors.js';
+import { SETTING_DEFAULTS } from './setting-defaults.js';
 import { RETRY_SCHEDULE_PATTERN, parseRetrySchedule } from './webhooks/retry-schedule.js';
 import { parseMailFrom } from './mail/mail-address.js';
 
@@ -11,7 +12,7 @@ import { parseMailFrom } from './mail/mail-address.js';
  * overrides, so a flag beats an env var beats the default.
  */
 export const ConfigSchema = Type.Object({
-  BUILDFLOW_DATA_DIR: Type.String({ default: '.buildflow', minLength: 1 }),
+  BUILDFLOW_DATA_DIR: Type.String({ default: SETTING_DEFAULTS.BUILDFLOW_DATA_DIR, minLength: 1 }),
   // postgres://… selects Postgres instead of the embedded SQLite file.
   BUILDFLOW_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   // Connections each process keeps to Postgres; size so that (serve + worker processes) × this stays under max_connections.
@@ -34,8 +35,8 @@ export const ConfigSchema = Type.Object({
   // HTTP: an idle keep-alive connection is closed after this long; above the 60 s idle timeout of
   // common load balancers, so they never send on a connection the server is closing (Fastify's choice).
   BUILDFLOW_HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 72_000, minimum: 100, maximum: 3_600_000 }),
-  BUILDFLOW_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  BUILDFLOW_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  BUILDFLOW_HOST: Type.String({ default: SETTING_DEFAULTS.BUILDFLOW_HOST, minLength: 1 }),
+  BUILDFLOW_PORT: Type.Integer({ default: SETTING_DEFAULTS.BUILDFLOW_PORT, minimum: 0, maximum: 65535 }),
   // Where the CLI's HTTP commands find the API; they read it (and the timeout) through loadClientConfig.
   BUILDFLOW_URL: Type.String({ default: DEFAULT_API_URL, minLength: 1 }),
   // Seconds the CLI waits for each answer from the API before it says the server did not answer.
@@ -54,7 +55,7 @@ export const ConfigSchema = Type.Object({
   // An order that sits in a non-final state with no queued work this long is re-driven.
   BUILDFLOW_STUCK_AFTER_MS: Type.Integer({ default: 60_000, minimum: 100 }),
   BUILDFLOW_SWEEP_INTERVAL_MS: Type.Integer({ default: 5_000, minimum: 50 }),
-  BUILDFLOW_WORKER_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
+  BUILDFLOW_WORKER_CONCURRENCY: Type.Integer({ default: SETTING_DEFAULTS.BUILDFLOW_WORKER_CONCURRENCY, minimum: 1, maximum: 64 }),
   // How long a worker's claim on a message holds; a crashed worker's messages wait this long to be retaken.
   BUILDFLOW_WORKER_LEASE_MS: Type.Integer({ default: 30_000, minimum: 500 }),
   BUILDFLOW_MAX_ITEMS: Type.Integer({ default: 100, minimum: 1, maximum: 1000 }),

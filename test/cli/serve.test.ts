@@ -114,8 +114,9 @@ describe('buildflow serve shutdown', () => {
         code = await serve.stop();
       }
       expect(code, serve.output().stdout + serve.output().stderr).toBe(0);
-      expect(serve.output().stdout).toContain('"msg":"stopped"');
-      expect(serve.output().stdout).not.toContain('shutdown problem');
+      // Logs go to stderr (issue 14), so the shutdown lines are read there.
+      expect(serve.output().stderr).toContain('"msg":"stopped"');
+      expect(serve.output().stderr).not.toContain('shutdown problem');
       // The batch in hand was finished, not abandoned: the charge was applied before exit.
       const db = new BetterSqlite3(join(dir.dir, 'buildflow.db'), { readonly: true });
       try {

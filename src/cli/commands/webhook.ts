@@ -32,7 +32,17 @@ function printEndpoint(e: WebhookEndpointView & { secret?: string }): void {
 }
 
 export function registerWebhook(program: Command): void {
-  const webhook = program.command('webhook').description('manage webhook endpoints and their deliveries (admin)');
+  const webhook = program
+    .command('webhook')
+    .description('manage webhook endpoints and their deliveries (admin)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ buildflow webhook add https://shop.example/hooks --event order.confirmed,order.shipped
+  $ buildflow webhook list --json
+  $ buildflow webhook deliveries ep_0193… --status dead`,
+    );
   webhook
     .command('add')
     .description('register an endpoint; prints its whsec_ signing secret once')

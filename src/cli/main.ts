@@ -1,6 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { toCliError } from './cli-error.js';
 import { registerCustomer, registerLogin } from './commands/customer.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -52,6 +53,7 @@ Examples:
   registerShipment(program);
   registerDeadLetters(program);
   registerDoctor(program);
+  registerDashboard(program);
   return program;
 }
 

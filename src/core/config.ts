@@ -71,6 +71,8 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_STATS_STOCK_CHECK_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   // How often worker processes heartbeat into the registry; three missed heartbeats show a worker as gone.
   BUILDFLOW_WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100, maximum: 600_000 }),
+  // CLI: time between two polls of `buildflow dashboard` (never less than a second: the server computes once per second).
+  BUILDFLOW_DASHBOARD_INTERVAL_MS: Type.Integer({ default: 2_000, minimum: 1000, maximum: 3_600_000 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -103,6 +105,7 @@ export interface Config {
   rateLimits: { signinPerAccount: number; signinPerAddress: number; perCustomer: number };
   metrics: { key: string | undefined; port: number | undefined; host: string };
   stats: { lowStockMark: number; stockCheckIntervalMs: number; heartbeatMs: number };
+  dashboardIntervalMs: number;
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -169,5 +172,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       stockCheckIntervalMs: raw.BUILDFLOW_STATS_STOCK_CHECK_MS,
       heartbeatMs: raw.BUILDFLOW_WORKER_HEARTBEAT_MS,
     },
+    dashboardIntervalMs: raw.BUILDFLOW_DASHBOARD_INTERVAL_MS,
   };
 }

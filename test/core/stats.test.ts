@@ -6,6 +6,7 @@ import { makeAllDue, runUntilIdle } from '../helpers/pipeline.js';
 import { collectStats, type StatsSource } from '../../src/core/stats/collect-stats.js';
 import { foldGoneSlots, readCounters } from '../../src/core/stats/counters.js';
 import { StatsService } from '../../src/core/stats/stats-service.js';
+import { StockHealthMonitor } from '../../src/core/stats/stock-health.js';
 import { cancelWithCompensation } from '../../src/core/pipeline/compensate.js';
 import { startWorkers } from '../../src/worker/start-workers.js';
 import { TOPICS } from '../../src/core/outbox/outbox.js';
@@ -143,30 +144,45 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     await addProduct(a, 'NONE', 0);
     const service = new StatsService(a, { minIntervalMs: 0, version: 'test' });
     try {
-      const first = await service.snapshot();
-      expect(first.stock.reconciliation.status).toBe('pending');
       await service.settled();
-      const second = await service.snapshot();
-      expect(second.stock).toMatchObject({
+      const first = await service.snapshot();
+      expect(first.stock).toMatchObject({
         lowStockMark: 5,
         outOfStock: { count: 1, capped: false },
         lowStock: { count: 2, capped: false },
         reconciliation: { status: 'ok', drifting: 0 },
       });
-      expect(second.stock.reconciliation.ageMs).toBeGreaterThanOrEqual(0);
+      expect(first.stock.reconciliation.ageMs).toBeGreaterThanOrEqual(0);
 
-      // Stock changed behind the ledger's back: the next check (not before the interval) fails.
+      // Stock changed behind the ledger's back: a check after the interval finds it.
       await a.db.updateTable('products').set({ on_hand: 101 }).where('sku', '=', 'PLENTY').execute();
-      expect((await service.snapshot()).stock.reconciliation.status).toBe('ok');
       await new Promise((r) => setTimeout(r, 1100));
       await service.snapshot();
       await service.settled();
-      const third = await service.snapshot();
-      expect(third.stock.reconciliation).toMatchObject({ status: 'fail', drifting: 1 });
-      expect(third.stock.reconciliation.detail).toContain('PLENTY');
+      const later = await service.snapshot();
+      expect(later.stock.reconciliation).toMatchObject({ status: 'fail', drifting: 1 });
+      expect(later.stock.reconciliation.detail).toContain('PLENTY');
     } finally {
       await service.close();
     }
+  });
+
+  it('when snapshots are asked for within the interval, then the stock check does not run again', async () => {
+    const a = (app = await openTestApp({}, {}, backend));
+    await addProduct(a, 'A', 10);
+    const monitor = new StockHealthMonitor(a.db, { lowStockMark: 5, intervalMs: 10_000 });
+    const t0 = Date.now();
+    expect(monitor.current(t0).reconciliation.status).toBe('pending');
+    await monitor.settled();
+    const checkedAt = monitor.current(t0 + 1).reconciliation.checkedAt;
+    expect(checkedAt).not.toBeNull();
+    await a.db.updateTable('products').set({ on_hand: 11 }).where('sku', '=', 'A').execute();
+    monitor.current(t0 + 9_999);
+    await monitor.settled();
+    expect(monitor.current(t0 + 9_999).reconciliation).toMatchObject({ status: 'ok', checkedAt });
+    monitor.current(t0 + 10_000);
+    await monitor.settled();
+    expect(monitor.current(t0 + 10_001).reconciliation).toMatchObject({ status: 'fail', drifting: 1 });
   });
 
   it('when many clients ask at once, then one snapshot is computed and shared, and rates come from successive snapshots', async () => {

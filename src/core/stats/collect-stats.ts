@@ -29,7 +29,7 @@ export interface StatsSource {
   stuckAfterMs: number;
   /** Placed → confirmed latency is taken over the orders confirmed this long ago at most; default 60 s. */
   latencyWindowMs?: number;
-  /** Most recent orders and dead letters listed; default 10 each. */
+  /** Most recent orders listed (default 50) and dead letters (default 20). */
   recentLimit?: number;
   /** bee-queue's counts per topic (scale-out); absent or null: not shown. */
   queueCounts?: () => Promise<Map<string, QueueCounts> | null>;
@@ -52,7 +52,7 @@ const LATENCY_SAMPLES = 2_000;
 export async function collectStats(source: StatsSource, now = Date.now()): Promise<StatsSnapshot> {
   const started = performance.now();
   const { db } = source;
-  const recentLimit = source.recentLimit ?? 10;
+  const recentLimit = source.recentLimit ?? 50;
   const windowMs = source.latencyWindowMs ?? 60_000;
   const [counters, split, stuck, latency, recent, deadLetters, workers, queueCounts] = await Promise.all([
     readCounters(db),
@@ -60,7 +60,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     stuckOrders(db, now, source.stuckAfterMs),
     confirmLatency(db, now, windowMs),
     recentOrders(db, recentLimit),
-    listDeadLetters(db, recentLimit),
+    listDeadLetters(db, Math.min(recentLimit, 20)),
     listWorkers(db, now),
     source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
   ]);
@@ -124,33 +124,28 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
   };
 }
 
-/** Orders in a non-final status unchanged for longer than the bound: one index range per status. */
+/** Orders in a non-final status unchanged for longer than the bound: one index range per status, in one statement. */
 async function stuckOrders(db: Kysely<Database>, now: number, stuckAfterMs: number): Promise<StuckOrders> {
   const before = now - stuckAfterMs;
-  const perStatus = await Promise.all(
-    IN_PROGRESS_STATUSES.map(async (status) => {
-      const { rows } = await sql<{ n: number; oldest: number | null }>`
-        select count(*) as n, min(updated_at) as oldest
-        from (select updated_at from orders where status = ${status} and updated_at < ${before}
-              order by updated_at limit ${STATS_SCAN_CAP}) d`.execute(db);
-      return { status, n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
-    }),
+  const ranges = IN_PROGRESS_STATUSES.map(
+    (status) => sql`select ${status} as status, count(*) as n, min(updated_at) as oldest
+      from (select updated_at from orders where status = ${status} and updated_at < ${before}
+            order by updated_at limit ${STATS_SCAN_CAP}) ${sql.id(`s_${status}`)}`,
   );
+  const { rows } = await sql<{ status: OrderStatus; n: number; oldest: number | null }>`${sql.join(ranges, sql` union all `)}`.execute(db);
   const byStatus: Partial<Record<OrderStatus, number>> = {};
   let count = 0;
   let oldest: number | null = null;
-  for (const p of perStatus) {
-    if (p.n === 0) continue;
-    byStatus[p.status] = p.n;
-    count += p.n;
-    if (p.oldest !== null) oldest = oldest === null ? p.oldest : Math.min(oldest, p.oldest);
+  let capped = false;
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (n >= STATS_SCAN_CAP) capped = true;
+    if (n === 0) continue;
+    byStatus[r.status] = n;
+    count += n;
+    if (r.oldest !== null) oldest = oldest === null ? Number(r.oldest) : Math.min(oldest, Number(r.oldest));
   }
-  return {
-    count: { count, capped: perStatus.some((p) => p.n >= STATS_SCAN_CAP) },
-    byStatus,
-    oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
-    stuckAfterMs,
-  };
+  return { count: { count, capped }, byStatus, oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest), stuckAfterMs };
 }
 
 /**

@@ -53,6 +53,8 @@ export class StatsService {
       stock: () => this.stock.current(),
       ...(config.redis.url ? { queueCounts: () => this.queueCounts() } : {}),
     };
+    // The first check starts now, so the first snapshot a client asks for has a result to show.
+    this.stock.current();
   }
 
   /** The current snapshot: the last one if younger than the interval, else a new one. */

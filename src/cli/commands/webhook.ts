@@ -32,7 +32,21 @@ function printEndpoint(e: WebhookEndpointView & { secret?: string }): void {
 }
 
 export function registerWebhook(program: Command): void {
-  const webhook = program.command('webhook').description('manage webhook endpoints and their deliveries (admin)');
+  const webhook = program
+    .command('webhook')
+    .description('manage webhook endpoints and their deliveries (admin)')
+    .addHelpText(
+      'after',
+      `
+Needs the admin key (--token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY).
+
+Examples:
+  $ EP=$(buildflow webhook add https://erp.example.com/hooks --event order.confirmed,order.cancelled --json | jq -r .id)
+  $ buildflow webhook list
+  $ buildflow webhook deliveries "$EP" --status dead
+  $ buildflow webhook replay "$EP" --since 2026-12-04T00:00:00Z
+  $ buildflow webhook rotate "$EP"`,
+    );
   webhook
     .command('add')
     .description('register an endpoint; prints its whsec_ signing secret once')

@@ -46,7 +46,7 @@ for (const backend of BACKENDS) describe(`worker registry [${backend}]`, () => {
     const pid = worker.child.pid!;
     const first = await until('the worker to register', () => workerOf(a, pid));
     expect(first).toMatchObject({ state: 'alive', concurrency: 3, transport: usesRedis(backend) ? 'redis' : 'local', handled: 0 });
-    expect(first.roles).toEqual(usesRedis(backend) ? ['steps', 'relay', 'sweeper'] : ['steps', 'sweeper']);
+    expect(first.roles).toEqual(usesRedis(backend) ? ['steps', 'relay', 'sweeper', 'deliveries'] : ['steps', 'sweeper', 'deliveries']);
 
     const later = await until('a heartbeat', async () => {
       const w = await workerOf(a, pid);

@@ -31,8 +31,16 @@ export class ApiClient {
     this.timeoutSeconds = options.timeoutSeconds;
   }
 
-  get<T>(path: string, query: Query = {}): Promise<T> {
-    return this.send<T>('GET', path, { query });
+  /** GET; the query parameters are the command's flags of the same names, and a refusal names those flags. */
+  async get<T>(path: string, query: Query = {}): Promise<T> {
+    try {
+      return await this.send<T>('GET', path, { query });
+    } catch (err) {
+      if (!(err instanceof CliError) || err.code !== 'VALIDATION_FAILED') throw err;
+      const { inUserTerms } = await import('./user-terms.js');
+      const flags = Object.fromEntries(Object.keys(query).map((k) => [k, `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));
+      throw inUserTerms(err, { query: flags });
+    }
   }
 
   post<T>(path: string, body: unknown, headers: Record<string, string> = {}, query: Query = {}): Promise<T> {

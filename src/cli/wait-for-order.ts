@@ -12,7 +12,7 @@ const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 1000;
 
 /**
- * Polls an order until the pipeline has settled it. Progress goes to stderr, and only when stderr
+ * Polls an order until the pipeline has settled it. The reference is said on stderr first; progress goes to stderr, and only when stderr
  * is a terminal. A timeout is reported as "unavailable": the pipeline is not keeping up. Ctrl-C
  * (SIGINT) stops the waiting, not the order: it ends in INTERRUPTED (exit 130) with the order's
  * reference, its last seen status and how to follow it.
@@ -36,6 +36,8 @@ export async function waitForOrder(client: ApiClient, order: OrderView, timeoutM
   });
   interrupted.catch(() => undefined);
   process.once('SIGINT', interrupt);
+  // Said only once Ctrl-C is handled: from here on an interrupt always reports the reference.
+  process.stderr.write(`order ${order.reference} accepted (${order.status}); waiting for the pipeline (Ctrl-C stops waiting, not the order)\n`);
   try {
     let pollMs = FIRST_POLL_MS;
     while (!FINAL.includes(current.status)) {

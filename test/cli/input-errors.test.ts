@@ -48,6 +48,12 @@ describe('input errors in the user terms', () => {
     expect(r.stderr.trim()).toBe('error: --customer may have at most 64 characters');
   });
 
+  it('when a list filter is refused, then the message names its flag', async () => {
+    const r = await cli(['product', 'list', '--category', 'x'.repeat(300)]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim()).toBe('error: --category may have at most 100 characters');
+  });
+
   it('when --idempotency-key is not printable ASCII, then it exits 2 naming the flag, before contacting anyone', async () => {
     const r = await runCli(['order', 'create', '--item', 'PT-DRL-18V:1', '--idempotency-key', '3f1c…', '--url', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);

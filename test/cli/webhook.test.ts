@@ -62,7 +62,8 @@ describe('buildflow webhook', () => {
 
     expect(json(await cli('webhook', 'remove', ep.id, '--json'))).toEqual({ id: ep.id, removed: true });
     expect(json(await cli('webhook', 'list', '--json')).items).toEqual([]);
-  });
+    // Some twenty CLI processes in a row: on a loaded machine each start takes seconds.
+  }, 180_000);
 
   it('when the input is bad, then one line on stderr and a distinct exit code', async () => {
     const unknownEvent = await cli('webhook', 'add', 'https://example.com/x', '--event', 'order.exploded');

@@ -46,7 +46,6 @@ for (const backend of BACKENDS) describe(`worker registry [${backend}]`, () => {
     const pid = worker.child.pid!;
     const first = await until('the worker to register', () => workerOf(a, pid));
     expect(first).toMatchObject({ state: 'alive', concurrency: 3, transport: usesRedis(backend) ? 'redis' : 'local', handled: 0 });
-    // Every role runs by default, webhook and email deliveries among them (issue 15).
     expect(first.roles).toEqual(usesRedis(backend) ? ['steps', 'relay', 'sweeper', 'deliveries'] : ['steps', 'sweeper', 'deliveries']);
 
     const later = await until('a heartbeat', async () => {

@@ -64,6 +64,8 @@ Examples:
     )
     .action(async (opts) => {
       const client = await clientFor(opts, opts.token);
+      // Loaded before the order is placed, so no await stands between acceptance and the Ctrl-C handler.
+      const waitForOrder = opts.wait ? (await import('../wait-for-order.js')).waitForOrder : undefined;
       const body = opts.item ? { items: opts.item } : await orderFromStdin();
       const headers: Record<string, string> = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {};
       let placed: OrderView;
@@ -76,11 +78,7 @@ Examples:
       if (!opts.customer && client.credential?.admin) {
         printNote(`note: order ${placed.reference} was placed with the admin key and no --customer: it has no owner, and no customer's order list shows it`);
       }
-      if (opts.wait) {
-        printNote(`order ${placed.reference} accepted (${placed.status}); waiting for the pipeline (Ctrl-C stops waiting, not the order)`);
-        const { waitForOrder } = await import('../wait-for-order.js');
-        placed = await waitForOrder(client, placed, opts.timeoutMs);
-      }
+      if (waitForOrder) placed = await waitForOrder(client, placed, opts.timeoutMs);
       printOrder(placed, opts.json);
       if (opts.wait && placed.status === 'cancelled') {
         throw new CliError('ORDER_CANCELLED', `order ${placed.reference} was cancelled: ${placed.cancelReason ?? 'no reason given'}`, {

@@ -38,10 +38,14 @@ export function registerWebhook(program: Command): void {
     .addHelpText(
       'after',
       `
+Needs the admin key (--token, else BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY).
+
 Examples:
-  $ buildflow webhook add https://shop.example/hooks --event order.confirmed,order.shipped
-  $ buildflow webhook list --json
-  $ buildflow webhook deliveries ep_0193… --status dead`,
+  $ EP=$(buildflow webhook add https://erp.example.com/hooks --event order.confirmed,order.cancelled --json | jq -r .id)
+  $ buildflow webhook list
+  $ buildflow webhook deliveries "$EP" --status dead
+  $ buildflow webhook replay "$EP" --since 2026-12-04T00:00:00Z
+  $ buildflow webhook rotate "$EP"`,
     );
   webhook
     .command('add')

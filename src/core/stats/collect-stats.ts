@@ -54,14 +54,19 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
   const { db } = source;
   const recentLimit = source.recentLimit ?? 50;
   const windowMs = source.latencyWindowMs ?? 60_000;
-  const [counters, split, stuck, latency, recent, deadLetters, workers, queueCounts] = await Promise.all([
-    readCounters(db),
-    splitPending(db, now),
-    stuckOrders(db, now, source.stuckAfterMs),
-    confirmLatency(db, now, windowMs),
-    recentOrders(db, recentLimit),
-    listDeadLetters(db, Math.min(recentLimit, 20)),
-    listWorkers(db, now),
+  // One pooled connection, queries one after another: a snapshot must not take the connections
+  // intake is waiting for (on Postgres, parallel queries held most of the pool for the whole snapshot).
+  const fromDb = db.connection().execute(async (conn) => ({
+    counters: await readCounters(conn),
+    split: await splitPending(conn, now),
+    stuck: await stuckOrders(conn, now, source.stuckAfterMs),
+    latency: await confirmLatency(conn, now, windowMs),
+    recent: await recentOrders(conn, recentLimit),
+    deadLetters: await listDeadLetters(conn, Math.min(recentLimit, 20)),
+    workers: await listWorkers(conn, now),
+  }));
+  const [{ counters, split, stuck, latency, recent, deadLetters, workers }, queueCounts] = await Promise.all([
+    fromDb,
     source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
   ]);
   const counter = (name: string) => counters.get(name) ?? 0;

@@ -72,6 +72,17 @@ export class BuildflowMetrics {
     for (const step of TOPICS) for (const outcome of ['done', 'retry', 'dead']) this.stepAttempts.inc({ step, outcome }, 0);
   }
 
+  /** The HTTP request histogram (made by the server that measures requests into it). */
+  httpHistogram(buckets: number[]): Histogram<'method' | 'route' | 'status_code'> {
+    return new Histogram({
+      name: HTTP_DURATION_NAME,
+      help: 'HTTP requests by method, route pattern and status code, from arrival to response',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets,
+      registers: [this.registry],
+    });
+  }
+
   /** Feeds these metrics from a deployment's events; returns the function that stops it. */
   listen(events: BuildflowEvents): () => void {
     return events.add({

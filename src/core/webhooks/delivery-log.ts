@@ -107,9 +107,13 @@ const REPLAY = { status: 'pending' as const, attempts: 0, locked_until: null, lo
  * that had it already can tell). Its order's later events wait for it again.
  */
 export async function replayDelivery(db: Kysely<Database>, endpointId: string, messageId: string, now = Date.now()): Promise<DeliveryView> {
-  await getDelivery(db, endpointId, messageId);
-  await db.updateTable('webhook_deliveries').set({ ...REPLAY, next_attempt_at: now }).where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).execute();
-  return getDelivery(db, endpointId, messageId);
+  const row = await db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).executeTakeFirst();
+  if (!row) throw new BuildflowError('WEBHOOK_DELIVERY_NOT_FOUND', `no delivery ${messageId} for webhook endpoint ${endpointId}`);
+  const replay = { ...REPLAY, next_attempt_at: now };
+  await db.updateTable('webhook_deliveries').set(replay).where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).execute();
+  // The delivery as the replay left it: a pump may claim it the moment it is pending again, and
+  // the answer describes what was accepted, not how far a worker got since.
+  return (await toViews(db, [{ ...row, ...replay }]))[0]!;
 }
 
 /** Replays every dead delivery of an endpoint created at or after `since`; returns how many. */

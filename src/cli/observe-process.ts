@@ -15,6 +15,7 @@ export function observeProcess(app: Buildflow, logger: Logger): DeploymentMetric
   return {
     version,
     metrics: observed.metrics,
+    stats: observed.stats,
     async close() {
       stopLog();
       await observed.close();

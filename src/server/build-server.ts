@@ -24,6 +24,7 @@ import { productRoutes } from './routes/products.js';
 import { customerRoutes } from './routes/customers.js';
 import { shipmentRoutes } from './routes/shipments.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
+import { StatsService } from '../core/stats/stats-service.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 // Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room.
@@ -43,7 +44,7 @@ export interface ServerOptions {
    * histogram), which only the intake benchmark's baseline wants.
    */
   metrics?: BuildflowMetrics | false;
-  /** The snapshot behind the scrape-time gauges when `metrics` is not given; default a StatsService of the server's own. */
+  /** The snapshot behind GET /v1/admin/stats and the scrape-time gauges; default a StatsService of the server's own. */
   stats?: SnapshotSource;
   /** Bearer key that opens /metrics (besides the admin key); default `config.metrics.key`. */
   metricsKey?: string;
@@ -77,7 +78,11 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   const tokenSecret = configured ?? randomBytes(48).toString('base64url');
   const carrierKey = options.carrierKey ?? app.config.carrierKey;
   const metricsKey = options.metricsKey ?? app.config.metrics.key;
-  const owned = options.metrics !== undefined ? undefined : deploymentMetrics(app, { version: options.version ?? packageVersion(), ...(options.stats ? { stats: options.stats } : {}) });
+  // One snapshot per server, shared by GET /v1/admin/stats and the scrape-time gauges, so the
+  // snapshot and its background stock-vs-ledger scan are not run twice in one process.
+  const ownStats = options.stats ? undefined : new StatsService(app, { version: options.version ?? packageVersion() });
+  const stats = options.stats ?? ownStats!;
+  const owned = options.metrics !== undefined ? undefined : deploymentMetrics(app, { version: options.version ?? packageVersion(), stats });
   const metrics = options.metrics === undefined ? owned!.metrics : options.metrics;
   const logging = options.loggerInstance !== undefined || (options.logger !== undefined && options.logger !== false);
   const { connectionTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = app.config.http;
@@ -111,8 +116,10 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   fastify.removeContentTypeParser('text/plain');
   // Every answer names the server, so a client can tell buildflow from whatever else holds a URL.
   const version = packageVersion();
-  fastify.addHook('onRequest', async (_request, reply) => {
+  // Callback style: no promise per request on the intake path.
+  fastify.addHook('onRequest', (_request, reply, done) => {
     reply.header(IDENTITY_HEADER, version);
+    done();
   });
   registerRequestId(fastify);
   if (logging) registerRequestLog(fastify);
@@ -124,7 +131,10 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   registerAuth(fastify, { db: app.db, adminKey: options.adminKey, carrierKey, metricsKey, tokenSecret, perCustomerLimit: app.config.rateLimits.perCustomer });
   // Before the routes: the request histogram learns them as they are added.
   if (metrics) await registerMetrics(fastify, metrics, allow('admin', 'metrics'));
-  if (owned) fastify.addHook('onClose', () => owned.close());
+  fastify.addHook('onClose', async () => {
+    await owned?.close();
+    await ownStats?.close();
+  });
   const routeOptions = { app, adminKey: options.adminKey, tokenSecret };
   await fastify.register(healthRoutes, routeOptions);
   await fastify.register(productRoutes, routeOptions);
@@ -132,7 +142,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(notificationRoutes, routeOptions);
   await fastify.register(customerRoutes, routeOptions);
   await fastify.register(shipmentRoutes, routeOptions);
-  await fastify.register(adminStatsRoutes, routeOptions);
+  await fastify.register(adminStatsRoutes, { ...routeOptions, stats });
   await fastify.register(webhookRoutes, routeOptions);
   await fastify.register(adminRoutes, routeOptions);
   return fastify;

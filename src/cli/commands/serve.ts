@@ -56,7 +56,7 @@ Examples:
       const observed = observeProcess(app, logger);
       try {
         const adminKey = resolveAdminKey(config);
-        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics: observed.metrics, version: observed.version });
+        server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics: observed.metrics, stats: observed.stats, version: observed.version });
         await listen(server, config.host, config.port);
         // Only once listening: a start that fails says one line, the reason, and nothing else.
         logAdminKey(server, adminKey);

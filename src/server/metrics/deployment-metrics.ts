@@ -7,6 +7,8 @@ import { addSnapshotGauges, type SnapshotSource } from './snapshot-gauges.js';
 
 export interface DeploymentMetrics {
   metrics: BuildflowMetrics;
+  /** The snapshot behind the gauges; a server in the same process answers /v1/admin/stats from it. */
+  stats: SnapshotSource;
   /** Stops listening and closes the snapshot's resources (its Redis connections). */
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export function deploymentMetrics(app: Buildflow, options: { version: string; st
   addSnapshotGauges(metrics, stats, app.config.redis.url ? { relayLagMs: () => relayLagMs(app.db, Date.now()) } : {});
   return {
     metrics,
+    stats,
     async close() {
       stop();
       await own?.close();

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { StatsService } from '../../core/stats/stats-service.js';
 import { BEARER_SECURITY, allow } from '../auth.js';
 import { errorResponses } from '../schemas/common.js';
 import { StatsSnapshotSchema } from '../schemas/stats.js';
+import type { SnapshotSource } from '../metrics/snapshot-gauges.js';
 import type { RouteOptions } from './context.js';
 
-export const adminStatsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fastify, { app }) => {
-  const stats = new StatsService(app);
-  fastify.addHook('onClose', () => stats.close());
+/** The snapshot comes from the server's one stats source (buildServer owns and closes it). */
+export const adminStatsRoutes: FastifyPluginAsyncTypebox<RouteOptions & { stats: SnapshotSource }> = async (fastify, { stats }) => {
 
   fastify.get('/v1/admin/stats', {
     onRequest: allow('admin'),

@@ -1,7 +1,7 @@
 import type { Db } from '../outbox/outbox.js';
 import type { NotificationKind } from '../pipeline/notification-kinds.js';
 import { recordOrderEmail } from '../mail/emails.js';
-import { recordOrderEvent } from '../webhooks/record-events.js';
+import { recordOrderEvent, type EnabledEndpoint } from '../webhooks/record-events.js';
 
 /** Which channels beyond the notification row a deployment delivers on. */
 export interface DeliveryChannels {
@@ -18,7 +18,9 @@ export async function fanOutNotification(
   trx: Db,
   n: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number },
   channels: DeliveryChannels | undefined,
+  /** The enabled webhook endpoints, read once for the caller's batch (`enabledEndpoints`). */
+  endpoints: readonly EnabledEndpoint[],
 ): Promise<void> {
-  await recordOrderEvent(trx, n);
+  await recordOrderEvent(trx, n, endpoints);
   if (channels?.email) await recordOrderEmail(trx, n);
 }

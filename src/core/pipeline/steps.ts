@@ -8,7 +8,7 @@ import { notificationText, type NotificationKind } from './notification-kinds.js
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
 import type { Step } from './step.js';
 import { fanOutNotification } from '../notifications/fan-out.js';
-import { recordStockAfterSales } from '../webhooks/record-events.js';
+import { enabledEndpoints, recordStockAfterSales } from '../webhooks/record-events.js';
 import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
 
 const orderIdsOf = (msgs: readonly { msg: OutboxMessage }[] | readonly OutboxMessage[]): string[] => [
@@ -153,10 +153,12 @@ export const notifyStep: Step = {
       return [{ order_id: msg.orderId, kind, message: notificationText(kind, order.reference, order.cancel_reason), created_at: uow.now }];
     });
     const inserted = await insertRows(trx, 'notifications', rows, { ignoreConflicts: true, returning: ['order_id', 'kind'] });
+    // One read of the endpoints for the whole batch, not one per notified order.
+    const endpoints = inserted.length > 0 ? await enabledEndpoints(trx) : [];
     for (const row of inserted) {
       const orderId = String(row.order_id);
       const kind = row.kind as NotificationKind;
-      await fanOutNotification(trx, { orderId, kind, sourceMessageId: source.get(`${orderId} ${kind}`)!, now: uow.now }, ctx.channels);
+      await fanOutNotification(trx, { orderId, kind, sourceMessageId: source.get(`${orderId} ${kind}`)!, now: uow.now }, ctx.channels, endpoints);
     }
   },
 };

@@ -10,10 +10,24 @@ export function newMessageId(): string {
   return `msg_${randomUUID().replace(/-/g, '')}`;
 }
 
-async function subscribers(trx: Db, type: WebhookEventType) {
-  const rows = await trx.selectFrom('webhook_endpoints').select(['id', 'events', 'stock_low_threshold']).where('enabled', '=', 1).execute();
-  return rows.filter((r) => (JSON.parse(r.events) as string[]).includes(type));
+/** An enabled endpoint with the events it subscribes to. */
+export interface EnabledEndpoint {
+  id: string;
+  events: readonly string[];
+  stock_low_threshold: number;
 }
+
+/** Every enabled endpoint, read once for a whole batch of events. */
+export async function enabledEndpoints(trx: Db): Promise<EnabledEndpoint[]> {
+  const rows = await trx.selectFrom('webhook_endpoints').select(['id', 'events', 'stock_low_threshold']).where('enabled', '=', 1).execute();
+  return rows.map((r) => ({ id: r.id, events: JSON.parse(r.events) as string[], stock_low_threshold: r.stock_low_threshold }));
+}
+
+async function subscribers(trx: Db, type: WebhookEventType) {
+  return subscribed(await enabledEndpoints(trx), type);
+}
+
+const subscribed = (endpoints: readonly EnabledEndpoint[], type: WebhookEventType) => endpoints.filter((ep) => ep.events.includes(type));
 
 /**
  * Where an order event stands among the order's notified events (1 for the first), and when it
@@ -41,9 +55,13 @@ async function eventPosition(trx: Db, orderId: string, kind: NotificationKind, n
  * Payload: `{ type, timestamp, data: { version, sequence, order, reason? } }`; `order` is the
  * order's public view, `sequence` numbers the order's events from 1.
  */
-export async function recordOrderEvent(trx: Db, e: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number }): Promise<number> {
+export async function recordOrderEvent(
+  trx: Db,
+  e: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number },
+  enabled: readonly EnabledEndpoint[],
+): Promise<number> {
   const { type } = ORDER_EVENT_OF[e.kind];
-  const endpoints = await subscribers(trx, type);
+  const endpoints = subscribed(enabled, type);
   if (endpoints.length === 0) return 0;
   const [order, position] = await Promise.all([getOrder(trx, e.orderId), eventPosition(trx, e.orderId, e.kind, e.now)]);
   const data: Record<string, unknown> = { version: PAYLOAD_VERSION, sequence: position.sequence, order };

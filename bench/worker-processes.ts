@@ -19,7 +19,8 @@ export interface WorkerProcesses {
 interface Child {
   child: ChildProcess;
   exited: Promise<number | null>;
-  stdout: string;
+  /** The start of its log (stderr), for readiness and for errors. */
+  log: string;
   /** Warnings and errors the worker logged, by message and error text. */
   problems: Map<string, number>;
   /** From the worker's `buildflow worker stopped` line. */
@@ -79,29 +80,31 @@ export async function startWorkerProcesses(env: Record<string, string>, count: n
 
   for (let n = 0; n < count; n++) {
     const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(concurrency), ...extraArgs], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry: Child = { child, stdout: '', problems: new Map(), exited: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
+    const entry: Child = { child, log: '', problems: new Map(), exited: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
     child.on('error', (err) => console.error(`[worker ${n + 1}] ${err.message}`));
+    // Logs are pino JSON on stderr (stdout is for data): keep what readiness and the statement
+    // count need, note warnings and errors line by line, and pass anything else through.
     let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      // Keep only what readiness needs; note warnings and errors line by line.
-      if (entry.stdout.length < 64_000) entry.stdout += d;
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      if (entry.log.length < 64_000) entry.log += d;
       const lines = (partial + d).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
         if (/"level":(4|5|6)\d/.test(line)) noteProblem(entry, n, line);
         else if (line.includes('buildflow worker stopped')) entry.statements = (JSON.parse(line) as { postgresStatements?: number }).postgresStatements;
+        else if (!line.startsWith('{')) process.stderr.write(`[worker ${n + 1} stderr] ${line}\n`);
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => process.stderr.write(`[worker ${n + 1} stderr] ${d}`));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => process.stderr.write(`[worker ${n + 1} stdout] ${d}`));
     children.push(entry);
   }
 
   const deadline = Date.now() + 30_000;
   try {
     for (const [n, c] of children.entries()) {
-      while (!c.stdout.includes('buildflow worker ready')) {
-        if (c.child.exitCode !== null || c.child.signalCode !== null) throw new Error(`worker ${n + 1} exited (${c.child.exitCode ?? c.child.signalCode}) before it was ready:\n${c.stdout}`);
-        if (Date.now() > deadline) throw new Error(`worker ${n + 1} not ready within 30 s:\n${c.stdout}`);
+      while (!c.log.includes('buildflow worker ready')) {
+        if (c.child.exitCode !== null || c.child.signalCode !== null) throw new Error(`worker ${n + 1} exited (${c.child.exitCode ?? c.child.signalCode}) before it was ready:\n${c.log}`);
+        if (Date.now() > deadline) throw new Error(`worker ${n + 1} not ready within 30 s:\n${c.log}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     }

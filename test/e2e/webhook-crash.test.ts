@@ -21,7 +21,7 @@ const ENV = {
 const ORDERS = 20;
 const KILLS = 3;
 // Under vitest's 60 s per test, so a stuck cell fails here, saying what it waited for.
-const KILLS_WITHIN_MS = 20_000;
+const KILLS_WITHIN_MS = 15_000;
 const SETTLED_WITHIN_MS = 30_000;
 
 for (const backend of BACKENDS) describe(`webhook crash safety [${backend}]`, () => {

@@ -81,9 +81,8 @@ for (const backend of BACKENDS) describe(`webhook crash safety [${backend}]`, ()
   afterAll(async () => {
     try {
       await Promise.all([...workers, ...(server ? [server] : [])].map((p) => stopWithin(p, 15_000)));
-      await receiver?.close();
     } finally {
-      await storage?.remove();
+      await Promise.allSettled([receiver?.close(), storage?.remove()]);
     }
   });
 

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import { assertBuilt, startCli, startServer, tempDir, type RunningProcess } from '../cli/harness.js';
+import { assertBuilt, startCli, startServer, type RunningProcess } from '../cli/harness.js';
 import { Redis } from 'ioredis';
-import { BACKENDS, TEST_REDIS_URL, deleteRedisKeys, freshPostgresDatabase, freshRedisPrefix } from '../helpers/backends.js';
-import { loadConfig } from '../../src/core/config.js';
-import { openBuildflow } from '../../src/core/buildflow.js';
-import { openPostgres } from '../../src/core/db/postgres.js';
+import { BACKENDS, TEST_REDIS_URL, deleteRedisKeys } from '../helpers/backends.js';
+import { openCellStorage, stopWithin, type CellStorage } from '../helpers/cell-storage.js';
 import type { Database } from '../../src/core/db/schema.js';
 import { findStockDrift } from '../../src/core/catalog/reconcile.js';
 
@@ -18,40 +16,33 @@ const runs = BACKENDS.includes('postgres+redis');
  */
 class Deployment {
   // Made in open(), so a skipped suite leaves no directory behind.
-  tmp!: ReturnType<typeof tempDir>;
+  storage: CellStorage | undefined;
   servers: (RunningProcess & { url: string })[] = [];
   workers: RunningProcess[] = [];
   db!: Kysely<Database>;
   env!: Record<string, string>;
-  private dropDatabase!: () => Promise<void>;
   prefix!: string;
 
   async open(extraEnv: Record<string, string>, products: { sku: string; onHand: number; price: number }[]): Promise<void> {
-    this.tmp = tempDir('buildflow-scale-');
-    const database = await freshPostgresDatabase();
-    const redis = freshRedisPrefix();
-    this.dropDatabase = database.drop;
-    this.prefix = redis.prefix;
-    this.env = {
-      BUILDFLOW_DATABASE_URL: database.url,
-      BUILDFLOW_REDIS_URL: TEST_REDIS_URL,
-      BUILDFLOW_REDIS_PREFIX: redis.prefix,
-      BUILDFLOW_ADMIN_KEY: ADMIN_KEY,
-      BUILDFLOW_LOG_LEVEL: 'warn',
-      ...extraEnv,
-    };
-    const app = await openBuildflow(loadConfig({ ...this.env, BUILDFLOW_DATA_DIR: this.tmp.dir }, {}), { migrate: true });
-    for (const p of products) await app.saveProduct({ sku: p.sku, name: p.sku, category: 'test', unitPriceCents: p.price, onHand: p.onHand });
-    await app.close();
-    this.db = openPostgres<Database>(database.url, { max: 2 });
+    const env = { BUILDFLOW_ADMIN_KEY: ADMIN_KEY, BUILDFLOW_LOG_LEVEL: 'warn', ...extraEnv };
+    this.storage = await openCellStorage('postgres+redis', {
+      tmpPrefix: 'buildflow-scale-',
+      env,
+      async seed(app) {
+        for (const p of products) await app.saveProduct({ sku: p.sku, name: p.sku, category: 'test', unitPriceCents: p.price, onHand: p.onHand });
+      },
+    });
+    this.env = { ...this.storage.env, ...env };
+    this.prefix = this.storage.prefix!;
+    this.db = this.storage.db;
   }
 
   async startServers(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) this.servers.push(await startServer(`${this.tmp.dir}/serve-${i}`, ['--no-worker'], this.env));
+    for (let i = 0; i < n; i++) this.servers.push(await startServer(`${this.storage!.dir}/serve-${i}`, ['--no-worker'], this.env));
   }
 
   startWorker(args: string[] = []): RunningProcess {
-    const w = startCli(['worker', '--data-dir', `${this.tmp.dir}/worker`, ...args], this.env);
+    const w = startCli(['worker', '--data-dir', `${this.storage!.dir}/worker`, ...args], this.env);
     this.workers.push(w);
     return w;
   }
@@ -108,21 +99,9 @@ class Deployment {
   async close(): Promise<void> {
     try {
       await Promise.all([...this.workers, ...this.servers].map((p) => stopWithin(p, 15_000)));
-      await this.db?.destroy();
-      await this.dropDatabase?.();
-      if (this.prefix) await deleteRedisKeys(this.prefix);
     } finally {
-      this.tmp?.remove();
+      await this.storage?.remove();
     }
-  }
-}
-
-async function stopWithin(p: RunningProcess, ms: number): Promise<void> {
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), ms);
-  try {
-    await p.stop();
-  } finally {
-    clearTimeout(timer);
   }
 }
 

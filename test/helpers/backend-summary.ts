@@ -8,7 +8,7 @@ export function backendSummary(): string {
   const ran = `backend cells: ran ${BACKENDS.join(', ')}`;
   if (skipped.length === 0) return `${ran} (Postgres ${TEST_POSTGRES_URL}, Redis ${TEST_REDIS_URL})`;
   return (
-    `${ran}; skipped ${skipped.join(', ')} (their tests show as skipped). ` +
+    `${ran}; skipped ${skipped.join(', ')} (their cases are left out or show as skipped). ` +
     `Run every cell with BUILDFLOW_TEST_BACKENDS=${ALL.join(',')}, ` +
     `BUILDFLOW_TEST_POSTGRES_URL (default ${TEST_POSTGRES_URL}) and BUILDFLOW_TEST_REDIS_URL (default ${TEST_REDIS_URL}).`
   );

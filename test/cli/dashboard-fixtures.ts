@@ -34,7 +34,7 @@ export function emptySnapshot(generatedAgoMs = 0): StatsSnapshot {
       stuck: { count: { count: 0, capped: false }, byStatus: {}, oldestAgeMs: null, stuckAfterMs: 60_000 },
       recent: [],
     },
-    counters: { ordersPlaced: 0, ordersConfirmed: 0, ordersCancelled: 0 },
+    counters: { ordersPlaced: 0, ordersReserved: 0, ordersPaid: 0, ordersConfirmed: 0, ordersCancelled: 0 },
     rates: null,
     latency: { windowMs: 60_000, samples: 0, p50Ms: null, p95Ms: null, p99Ms: null },
     workers: [],
@@ -71,7 +71,8 @@ export function busySnapshot(placed = 12_480, generatedAgoMs = 0): StatsSnapshot
     totalCents: 12_999 + i * 250,
     createdAt: iso(400 + i * 900),
   }));
-  s.counters = { ordersPlaced: placed, ordersConfirmed: 11_020, ordersCancelled: placed - 11_580 };
+  // Reserved counts the 121 cancelled after their reservation (declined, expired, by the customer, failed) too.
+  s.counters = { ordersPlaced: placed, ordersReserved: 11_361, ordersPaid: 11_050, ordersConfirmed: 11_020, ordersCancelled: placed - 11_580 };
   s.rates = { placed: { '1s': 180, '10s': 175.5, '60s': 160.2 }, confirmed: { '1s': 170, '10s': 168, '60s': 150 }, cancelled: { '1s': 4, '10s': 3.2, '60s': 3 } };
   s.latency = { windowMs: 60_000, samples: 2_000, p50Ms: 480, p95Ms: 1_450, p99Ms: 2_900 };
   s.workers = [

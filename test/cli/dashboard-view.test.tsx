@@ -30,7 +30,7 @@ const POINTS: RatePoint[] = Array.from({ length: 30 }, (_, i) => ({
   placed: 100 + 80 * Math.sin(i / 4),
   confirmed: 90 + 70 * Math.sin((i - 2) / 4),
   cancelled: i % 7 === 0 ? 6 : 2,
-  p50Ms: 400,
+  p50Ms: 420 + 60 * Math.sin(i / 5),
   p99Ms: 2000 + 40 * i,
 }));
 
@@ -93,6 +93,34 @@ describe('dashboard frames', () => {
     expect(renderToString(<FrameView lines={lines} color={false} />, { columns: 80 })).not.toMatch(/\u001b\[3\dm/);
   });
 
+  it('when orders were cancelled after reaching a stage, then the funnel still counts them at that stage', () => {
+    // One order declined at payment (reserved, never paid), one cancelled after it was confirmed.
+    const s = emptySnapshot();
+    s.orders.byStatus.cancelled = 2;
+    s.counters = { ordersPlaced: 2, ordersReserved: 2, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 2 };
+    const text = frameText(buildFrame(frame({ data: { snapshot: s, receivedAt: NOW, error: null, points: [] } })));
+    expect(text).toMatch(/^funnel  placed 2 → reserved 2 → paid 1 → confirmed 1$/m);
+    expect(frameText(buildFrame(frame({ data: { snapshot: s, receivedAt: NOW, error: null, points: [] }, plain: true })))).toContain(
+      'funnel  placed 2 → reserved 2 → paid 1 → confirmed 1',
+    );
+  });
+
+  it('when latency moves, then p50 and p99 have sparklines of their own, wider at 120 columns', () => {
+    const sparkOf = (width: number, label: string) => {
+      const line = frameText(buildFrame(frame({ width, height: 40 }))).split('\n').find((l) => l.includes(label))!;
+      return line.slice(line.indexOf(label)).match(/[▁▂▃▄▅▆▇█]+/)![0];
+    };
+    // p50 falls from its peak at the 8th point to its trough at the 24th (of 30): the sparkline follows.
+    const p50at80 = sparkOf(80, 'p50 latency');
+    expect([...p50at80]).toHaveLength(19);
+    expect(p50at80).not.toMatch(/^(.)\1*$/);
+    expect([...sparkOf(80, 'p99 latency')]).toHaveLength(19);
+    // At 120 the sparklines have room for all 30 points.
+    expect([...sparkOf(120, 'p50 latency')]).toHaveLength(30);
+    expect([...sparkOf(120, 'p99 latency')]).toHaveLength(30);
+    expect(frameText(buildFrame(frame({ width: 80 })))).toMatch(/^placed\/s\s+166 \S+   p50 latency  480ms \S+$/m);
+  });
+
   it('when the deployment is busy, then the alert line names the dead letter first and counts the rest', () => {
     const text = frameText(buildFrame(frame({ width: 120, height: 40 })));
     const alert = text.split('\n')[1]!;
@@ -136,9 +164,27 @@ describe('dashboard component', () => {
     const text = await frameWhere(lastFrame, (f) => f.includes('BF-'));
     expect(text).toMatch(/^reserve\s+310\s+30\s+0\s+0\s+1s\s+12\.1k\/0/m);
     expect(text).toMatch(/^pay\s+120\s+48\s+12\s+1\s+920ms\s+11\.7k\/19/m);
-    expect(text).toContain('placed 12.5k → reserved 11.2k → paid 11.1k → confirmed 11.0k');
+    expect(text).toContain('placed 12.5k → reserved 11.4k → paid 11.1k → confirmed 11.0k');
+    expect(text).toMatch(/p50 latency\s+480ms/);
+    expect(text).toMatch(/p99 latency\s+2\.90s/);
     expect(text).toContain('! 1 dead letter(s)');
     expect(text).toContain('BF-00012480');
+  });
+
+  it('when successive snapshots report a rising p50, then its sparkline draws one point per new snapshot', async () => {
+    const at = (placed: number, agoMs: number, p50Ms: number) => {
+      const s = busySnapshot(placed, agoMs);
+      s.latency = { ...s.latency, p50Ms };
+      return s;
+    };
+    // The first snapshot only sets the baseline; the next two are points: 400 ms, then 800 ms.
+    const { lastFrame, stdin } = app(scripted([at(100, 4000, 400), at(200, 2000, 400), at(300, 0, 800)]).fetch);
+    await frameWhere(lastFrame, (f) => f.includes('BF-'));
+    stdin.write('r');
+    await frameWhere(lastFrame, (f) => /p50 latency\s+400ms\s+█/.test(f));
+    stdin.write('r');
+    const text = await frameWhere(lastFrame, (f) => f.includes('800ms'));
+    expect(text).toMatch(/p50 latency\s+800ms\s+▄█$/m);
   });
 
   it('when the server cannot be reached, then it says so and keeps the last data with its age', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
+import { migrationProvider } from '../../src/core/db/migrations/index.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { makeAllDue, runUntilIdle } from '../helpers/pipeline.js';
@@ -15,6 +16,13 @@ import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js'
 import type { StatsSnapshot } from '../../src/core/stats/snapshot-types.js';
 
 let app: TestApp | undefined;
+
+/** A migrator like the app's own (src/core/db/migrate.ts), for stepping one migration down and up. */
+async function migratorOf(a: TestApp): Promise<Migrator> {
+  if (!isPostgres(a.db)) return new Migrator({ db: a.db, provider: migrationProvider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(a.db);
+  return new Migrator({ db: a.db, provider: migrationProvider, migrationTableSchema: rows[0]!.schema });
+}
 afterEach(async () => {
   await app?.dispose();
   app = undefined;
@@ -59,18 +67,27 @@ async function countedTheSlowWay(a: TestApp) {
     .groupBy('cancel_reason')
     .execute();
   const outbox = await a.db.selectFrom('outbox').select(['topic', 'status', sql<number>`count(*)`.as('n')]).groupBy(['topic', 'status']).execute();
+  const reached = await a.db
+    .selectFrom('order_history')
+    .select(['to_status', sql<number>`count(distinct order_id)`.as('n')])
+    .where('to_status', 'in', ['reserved', 'paid', 'confirmed'])
+    .groupBy('to_status')
+    .execute();
   const byStatus: Record<string, number> = {};
   for (const r of orders) byStatus[r.status] = Number(r.n);
+  const ever = (status: string) => Number(reached.find((r) => r.to_status === status)?.n ?? 0);
   const byReason: Record<string, number> = {};
   for (const r of reasons) byReason[r.cancel_reason!] = Number(r.n);
   const perTopic = (status: string) => Object.fromEntries(TOPICS.map((t) => [t, Number(outbox.find((r) => r.topic === t && r.status === status)?.n ?? 0)]));
-  return { byStatus, byReason, pending: perTopic('pending'), done: perTopic('done'), dead: perTopic('dead') };
+  const funnel = { reserved: ever('reserved'), paid: ever('paid'), confirmed: ever('confirmed') };
+  return { byStatus, byReason, funnel, pending: perTopic('pending'), done: perTopic('done'), dead: perTopic('dead') };
 }
 
 function figures(s: StatsSnapshot) {
   const perTopic = (k: 'pending' | 'succeeded' | 'dead') => Object.fromEntries(s.topics.filter((t) => (TOPICS as readonly string[]).includes(t.topic)).map((t) => [t.topic, t[k]]));
   const nonZero = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([, n]) => n !== 0));
-  return { byStatus: nonZero(s.orders.byStatus), byReason: nonZero(s.orders.cancelledByReason), pending: perTopic('pending'), done: perTopic('succeeded'), dead: perTopic('dead') };
+  const funnel = { reserved: s.counters.ordersReserved, paid: s.counters.ordersPaid, confirmed: s.counters.ordersConfirmed };
+  return { byStatus: nonZero(s.orders.byStatus), byReason: nonZero(s.orders.cancelledByReason), funnel, pending: perTopic('pending'), done: perTopic('succeeded'), dead: perTopic('dead') };
 }
 
 for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
@@ -111,7 +128,9 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
 
     expect(s.orders.byStatus).toEqual({ pending: 1, reserved: 1, paid: 0, confirmed: 3, shipped: 0, delivered: 0, cancelled: 5 });
     expect(s.orders.cancelledByReason).toEqual({ out_of_stock: 1, payment_declined: 1, reservation_expired: 1, customer_cancelled: 1, failed: 1 });
-    expect(s.counters).toEqual({ ordersPlaced: 10, ordersConfirmed: 3, ordersCancelled: 5 });
+    // The funnel: the declined, dead-lettered and delayed orders were reserved but never paid;
+    // the out-of-stock, customer-cancelled, expired and stuck ones never reserved.
+    expect(s.counters).toEqual({ ordersPlaced: 10, ordersReserved: 6, ordersPaid: 3, ordersConfirmed: 3, ordersCancelled: 5 });
     expect(s.orders.stuck).toMatchObject({ count: { count: 1, capped: false }, byStatus: { pending: 1 }, stuckAfterMs: 60_000 });
     expect(s.orders.stuck.oldestAgeMs).toBeGreaterThanOrEqual(120_000);
 
@@ -135,6 +154,39 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     expect(s.deployment).toMatchObject({ cell: backend, version: 'test', pid: process.pid });
     expect(s.workers).toEqual([]);
     expect(s.rates).toBeNull();
+  });
+
+  it('when the funnel migration meets history already there, then it back-fills it once, and later stages stay counted after a cancel', async () => {
+    const a = (app = await openTestApp({}, { gateway: scriptedGateway() }, backend));
+    await addProduct(a, 'A', 100, 1000);
+    const place = async (quantity: number) => (await a.placeOrder({ items: [{ sku: 'A', quantity }] })).order;
+    const migrator = await migratorOf(a);
+    const reached = async () => Object.fromEntries([...(await readCounters(a.db))].filter(([k]) => k.startsWith('reached:')));
+
+    // With 0011 undone no trigger counts the funnel: one confirmed order and one declined (20.00).
+    const down = await migrator.migrateTo('0010-outbox-unpublished-index');
+    expect(down.error).toBeUndefined();
+    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([['0011-stats-funnel-counters', 'Down', 'Success']]);
+    const confirmed = await place(1);
+    await place(2);
+    await runUntilIdle(a);
+    expect(await reached()).toEqual({});
+
+    const up = await migrator.migrateToLatest();
+    expect(up.error).toBeUndefined();
+    expect(await reached()).toEqual({ 'reached:reserved': 2, 'reached:paid': 1, 'reached:confirmed': 1 });
+
+    // From here the triggers count: one more declined, and the confirmed order cancelled after all.
+    await place(2);
+    await runUntilIdle(a);
+    const undone = await a.units.run((uow) => cancelWithCompensation(uow, confirmed.id, { reason: 'failed', allowedFrom: ['confirmed'] }));
+    expect(undone).toEqual({ cancelled: true, from: 'confirmed' });
+    await runUntilIdle(a);
+
+    const s = await collectStats(sourceOf(a));
+    expect(s.counters).toEqual({ ordersPlaced: 3, ordersReserved: 3, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 3 });
+    expect(s.orders.byStatus).toMatchObject({ confirmed: 0, cancelled: 3 });
+    expect(figures(s)).toEqual(await countedTheSlowWay(a));
   });
 
   it('when the stock check runs in the background, then out-of-stock, low stock and a broken ledger are reported with their age', async () => {
@@ -233,6 +285,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     expect(s.counters.ordersConfirmed + s.counters.ordersCancelled).toBe(1000);
     expect(slow.byReason.out_of_stock).toBeGreaterThan(0);
     expect(slow.byReason.payment_declined).toBeGreaterThan(0);
+    expect(s.counters.ordersReserved).toBeGreaterThan(s.counters.ordersPaid);
 
     // Folding the slots of closed connections changes no figure.
     await foldGoneSlots(a.db);

@@ -4,26 +4,38 @@ import { Ajv } from 'ajv';
 import { openTestServer, type TestServer } from '../helpers/server.js';
 import { addProduct } from '../helpers/test-app.js';
 import { signUp } from '../helpers/customers.js';
+import { runUntilIdle } from '../helpers/pipeline.js';
+import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
 import { StatsSnapshotSchema } from '../../src/server/schemas/stats.js';
 
 let t: TestServer;
 
+/** Declines the charge of 20.00 and captures every other: tells the two orders' fates apart. */
+const gateway: PaymentGateway = {
+  async charge({ idempotencyKey, amountCents }) {
+    return { outcome: amountCents === 2000 ? 'declined' : 'captured', providerRef: `ref-${idempotencyKey}` };
+  },
+  async refund() {},
+};
+
 beforeAll(async () => {
-  t = await openTestServer();
+  t = await openTestServer({}, {}, { gateway });
   await addProduct(t.app, 'A', 10);
 });
 afterAll(async () => t?.dispose());
 
 describe('GET /v1/admin/stats', () => {
-  it('when the admin asks after two orders, then the snapshot has the schema and counts both', async () => {
+  it('when the admin asks after two orders, one confirmed and one declined, then the snapshot has the schema and the funnel counts both', async () => {
     await t.admin({ method: 'POST', url: '/v1/orders', payload: { items: [{ sku: 'A', quantity: 1 }] } });
     await t.admin({ method: 'POST', url: '/v1/orders', payload: { items: [{ sku: 'A', quantity: 2 }] } });
+    await runUntilIdle(t.app);
     await new Promise((r) => setTimeout(r, 1000)); // past the once-per-second cache of any earlier poll
     const res = await t.admin({ url: '/v1/admin/stats' });
     expect(res.statusCode).toBe(200);
     const validate = new Ajv({ strict: false, validateFormats: false }).compile(StatsSnapshotSchema);
     expect(validate(res.data), JSON.stringify(validate.errors)).toBe(true);
-    expect(res.data.counters.ordersPlaced).toBe(2);
+    // The declined order was reserved and is counted there though it is cancelled now.
+    expect(res.data.counters).toEqual({ ordersPlaced: 2, ordersReserved: 2, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 1 });
     const cell = process.env.BUILDFLOW_TEST_SERVER_BACKEND ?? 'sqlite';
     expect(res.data.deployment).toMatchObject({ cell, storage: cell === 'sqlite' ? 'sqlite' : 'postgres', pid: process.pid });
     expect(res.data.topics.map((x: { topic: string }) => x.topic)).toEqual(['reserve', 'pay', 'confirm', 'notify', 'refund', 'ship', 'deliver']);
@@ -55,6 +67,9 @@ describe('GET /v1/admin/stats', () => {
     const op = doc.paths['/v1/admin/stats'].get;
     expect(op.tags).toEqual(['admin']);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
-    expect(op.responses['200'].content['application/json'].schema.properties.topics).toBeDefined();
+    const schema = op.responses['200'].content['application/json'].schema;
+    expect(schema.properties.topics).toBeDefined();
+    expect(Object.keys(schema.properties.counters.properties)).toEqual(['ordersPlaced', 'ordersReserved', 'ordersPaid', 'ordersConfirmed', 'ordersCancelled']);
+    expect(schema.properties.counters.properties.ordersReserved.description).toContain('reached reserved');
   });
 });

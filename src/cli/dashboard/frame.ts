@@ -1,6 +1,6 @@
 import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
-import { alertsOf, type DashboardData } from './dashboard-model.js';
+import { alertsOf, type DashboardData, type RatePoint } from './dashboard-model.js';
 import { age, bar, capped, cents, count, duration, fit, sparkline } from './format.js';
 
 /** A run of text with one style; colours are dropped when colour is off. */
@@ -154,10 +154,9 @@ function pipeline(s: StatsSnapshot, width: number): Line[] {
 
 function orders(s: StatsSnapshot): Line[] {
   const by = s.orders.byStatus;
+  const c = s.counters;
   const list = (statuses: readonly (keyof typeof by)[]) => statuses.map((st) => `${st} ${count(by[st])}`).join(' · ');
   const reasons = CANCEL_REASONS.filter((r) => s.orders.cancelledByReason[r] > 0).map((r) => `${r} ${count(s.orders.cancelledByReason[r])}`);
-  // Orders now at or past each stage (cancelled ones are counted apart).
-  const paid = by.paid + by.confirmed + by.shipped + by.delivered;
   return [
     [t('orders  ', { bold: true }), t(list(['pending', 'reserved', 'paid', 'confirmed']))],
     [
@@ -166,7 +165,8 @@ function orders(s: StatsSnapshot): Line[] {
     ],
     [
       t('funnel  ', { bold: true }),
-      t(`placed ${count(s.counters.ordersPlaced)} → reserved ${count(by.reserved + paid)} → paid ${count(paid)} → confirmed ${count(s.counters.ordersConfirmed)}`),
+      // Cumulative: orders that ever reached each stage, so a later cancellation takes none away.
+      t(`placed ${count(c.ordersPlaced)} → reserved ${count(c.ordersReserved)} → paid ${count(c.ordersPaid)} → confirmed ${count(c.ordersConfirmed)}`),
     ],
   ];
 }
@@ -182,20 +182,27 @@ function rates(input: FrameInput, s: StatsSnapshot): Line[] {
     const r = s.rates;
     return [[t('rates   ', { bold: true }), t(`placed ${rate(r?.placed['10s'])}/s · confirmed ${rate(r?.confirmed['10s'])}/s · cancelled ${rate(r?.cancelled['10s'])}/s (10 s) · ${latency}`)]];
   }
+  // Two columns of label (12), value (6), a space and a sparkline, three spaces apart: rates on
+  // the left, latency on the right. The sparklines take what the width leaves (19 cells at 80).
+  // A rate needs two snapshots (the last point); a latency is the newest snapshot's.
   const points = input.data.points;
-  const w = Math.max(10, Math.floor((input.width - 66) / 2));
+  const w = Math.max(10, Math.floor((input.width - 2 * 19 - 3) / 2));
   const last = points[points.length - 1];
-  const spark = (k: 'placed' | 'confirmed' | 'cancelled' | 'p99Ms') => sparkline(points.map((p) => p[k] ?? 0), w);
+  const cell = (label: string, value: string, k: keyof Omit<RatePoint, 'at'>, color: Segment['color']): Line => [
+    t(`${fit(label, 12)}${fit(value, 6, 'right')} `),
+    t(sparkline(points.map((p) => p[k] ?? 0), w), { color }),
+  ];
+  const gap = t('   ');
+  // Under the latency sparklines, what they measure, in as many words as fit.
+  const room = input.width - 19 - w - gap.text.length;
+  const about = [
+    `placed → confirmed p95 ${duration(lat.p95Ms)} (${lat.samples} orders, last ${age(lat.windowMs)})`,
+    `p95 ${duration(lat.p95Ms)} (${lat.samples} orders, last ${age(lat.windowMs)})`,
+  ].find((text) => [...text].length <= room);
   return [
-    [
-      t(`placed/s    ${fit(rate(last?.placed), 6, 'right')} `), t(spark('placed'), { color: 'cyan' }),
-      t(`   confirmed/s ${fit(rate(last?.confirmed), 6, 'right')} `), t(spark('confirmed'), { color: 'green' }),
-    ],
-    [
-      t(`cancelled/s ${fit(rate(last?.cancelled), 6, 'right')} `), t(spark('cancelled'), { color: 'yellow' }),
-      t(`   p99         ${fit(duration(last?.p99Ms ?? null), 6, 'right')} `), t(spark('p99Ms'), { color: 'magenta' }),
-    ],
-    [t(latency, { color: 'gray' })],
+    [...cell('placed/s', rate(last?.placed), 'placed', 'cyan'), gap, ...cell('p50 latency', duration(lat.p50Ms), 'p50Ms', 'blue')],
+    [...cell('confirmed/s', rate(last?.confirmed), 'confirmed', 'green'), gap, ...cell('p99 latency', duration(lat.p99Ms), 'p99Ms', 'magenta')],
+    [...cell('cancelled/s', rate(last?.cancelled), 'cancelled', 'yellow'), gap, t(about ?? '', { color: 'gray' })],
   ];
 }
 

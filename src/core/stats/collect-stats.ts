@@ -44,7 +44,7 @@ const LATENCY_SAMPLES = 2_000;
 
 /**
  * Takes one stats snapshot of a deployment. Every figure comes from the trigger-kept counters
- * (migration 0006) or from a query bounded by an index range and {@link STATS_SCAN_CAP}; nothing
+ * (migrations 0006 and 0011) or from a query bounded by an index range and {@link STATS_SCAN_CAP}; nothing
  * counts done outbox rows or the orders table. Read-only. Callers that poll should go through
  * {@link StatsService}, which adds rates, keeps the stock check in the background and computes at
  * most once per second however many ask.
@@ -94,9 +94,8 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
 
   const byStatus = Object.fromEntries(ORDER_STATUSES.map((s) => [s, counter(`orders:${s}`)])) as Record<OrderStatus, number>;
   const cancelledByReason = Object.fromEntries(CANCEL_REASONS.map((r) => [r, counter(`cancelled:${r}`)])) as Record<CancelReason, number>;
+  // Every order is in exactly one status, so their sum is every order ever placed.
   const ordersPlaced = ORDER_STATUSES.reduce((n, s) => n + byStatus[s], 0);
-  // Shipped and delivered orders were confirmed on the way.
-  const ordersConfirmed = byStatus.confirmed + byStatus.shipped + byStatus.delivered;
   const ordersCancelled = [...counters].reduce((n, [k, v]) => (k.startsWith('cancelled:') ? n + v : n), 0);
 
   const stock: StockStats = source.stock?.() ?? {
@@ -120,7 +119,13 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     },
     topics,
     orders: { byStatus, cancelledByReason, stuck, recent },
-    counters: { ordersPlaced, ordersConfirmed, ordersCancelled },
+    counters: {
+      ordersPlaced,
+      ordersReserved: counter('reached:reserved'),
+      ordersPaid: counter('reached:paid'),
+      ordersConfirmed: counter('reached:confirmed'),
+      ordersCancelled,
+    },
     rates: null,
     latency,
     workers,

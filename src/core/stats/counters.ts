@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.js';
 import { isPostgres } from '../db/postgres.js';
 
 /**
- * Every running total the triggers of migration 0006 keep, summed over its slots. The table holds
+ * Every running total the triggers of migrations 0006 and 0011 keep, summed over its slots. The table holds
  * a few dozen names times the Postgres backends alive (or not yet folded): a small read.
  */
 export async function readCounters(db: Kysely<Database>): Promise<Map<string, number>> {

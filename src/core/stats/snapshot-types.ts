@@ -48,9 +48,15 @@ export interface TopicStats {
   redis: QueueCounts | null;
 }
 
-/** Cumulative figures: a client takes rates from the difference between two snapshots. */
+/**
+ * Cumulative figures: a client takes rates from the difference between two snapshots. Placed,
+ * reserved, paid and confirmed are the funnel: orders that ever reached that stage, whatever
+ * became of them later (a declined payment counts as reserved, not paid).
+ */
 export interface StatsCounters {
   ordersPlaced: number;
+  ordersReserved: number;
+  ordersPaid: number;
   ordersConfirmed: number;
   ordersCancelled: number;
 }

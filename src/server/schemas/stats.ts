@@ -65,7 +65,16 @@ export const StatsSnapshotSchema = StrictObject(
         }),
       ),
     }),
-    counters: StrictObject({ ordersPlaced: Count, ordersConfirmed: Count, ordersCancelled: Count }, { description: 'cumulative: rates are the difference between two snapshots' }),
+    counters: StrictObject(
+      {
+        ordersPlaced: Count,
+        ordersReserved: Type.Integer({ minimum: 0, description: 'orders that ever reached reserved, cancelled later or not' }),
+        ordersPaid: Type.Integer({ minimum: 0, description: 'orders that ever reached paid' }),
+        ordersConfirmed: Type.Integer({ minimum: 0, description: 'orders that ever reached confirmed' }),
+        ordersCancelled: Count,
+      },
+      { description: 'cumulative: the funnel placed → reserved → paid → confirmed, and cancellations; rates are the difference between two snapshots' },
+    ),
     rates: Nullable(StrictObject({ placed: RateWindows, confirmed: RateWindows, cancelled: RateWindows }, { description: 'orders per second over 1, 10 and 60 s' })),
     latency: StrictObject({ windowMs: Ms, samples: Count, p50Ms: Nullable(Ms), p95Ms: Nullable(Ms), p99Ms: Nullable(Ms) }, { description: 'placed → confirmed' }),
     workers: Type.Array(

@@ -91,11 +91,13 @@ async function sqliteTriggers(db: Kysely<any>): Promise<void> {
   for (const t of triggers) await sql.raw(t).execute(db);
 }
 
-// Statement triggers with transition tables: one upsert per statement (a batch of 256 orders
-// costs one), grouped by counter name, into the backend's own slot.
-async function postgresTriggers(db: Kysely<any>): Promise<void> {
-  const fn = (name: string, deltas: string) => `
-    create function ${name}() returns trigger language plpgsql as $$
+/**
+ * A Postgres trigger function adding `deltas` (rows of name, delta over the transition tables) to
+ * the backend's own counter slots in one upsert. Exported for 0011, which redefines the
+ * order_history one (`or replace`) and restores this migration's on the way down.
+ */
+export const statsFunction = (name: string, deltas: string, replace = false) => `
+    create ${replace ? 'or replace ' : ''}function ${name}() returns trigger language plpgsql as $$
     begin
       insert into stats_counters (name, slot, value)
       select d.name, pg_backend_pid(), sum(d.delta) from (${deltas}) d
@@ -103,14 +105,17 @@ async function postgresTriggers(db: Kysely<any>): Promise<void> {
       on conflict (name, slot) do update set value = stats_counters.value + excluded.value;
       return null;
     end $$`;
-  await sql.raw(
-    fn(
-      'buildflow_stats_order_history',
-      `select 'orders:' || to_status as name, 1 as delta from new_rows
+
+/** The order_history deltas of this migration: orders by status and cancellations by reason. */
+export const ORDER_HISTORY_DELTAS = `select 'orders:' || to_status as name, 1 as delta from new_rows
        union all select 'orders:' || from_status, -1 from new_rows where from_status is not null
-       union all select 'cancelled:' || coalesce(reason, 'unknown'), 1 from new_rows where to_status = 'cancelled'`,
-    ),
-  ).execute(db);
+       union all select 'cancelled:' || coalesce(reason, 'unknown'), 1 from new_rows where to_status = 'cancelled'`;
+
+// Statement triggers with transition tables: one upsert per statement (a batch of 256 orders
+// costs one), grouped by counter name, into the backend's own slot.
+async function postgresTriggers(db: Kysely<any>): Promise<void> {
+  const fn = (name: string, deltas: string) => statsFunction(name, deltas);
+  await sql.raw(fn('buildflow_stats_order_history', ORDER_HISTORY_DELTAS)).execute(db);
   await sql.raw(
     fn('buildflow_stats_outbox_insert', `select 'outbox:' || status || ':' || topic as name, 1 as delta from new_rows`),
   ).execute(db);

@@ -7,6 +7,7 @@ import * as m0005 from './0005-drop-orders-created-index.js';
 import * as m0006 from './0006-stats-counters-and-workers.js';
 import * as m0007 from './0007-webhooks-and-email.js';
 import * as m0010 from './0010-outbox-unpublished-index.js';
+import * as m0011 from './0011-stats-funnel-counters.js';
 
 /** Migrations ship inside the package (no directory scan), so a bundled or installed build finds them. */
 export const migrationProvider: MigrationProvider = {
@@ -20,6 +21,7 @@ export const migrationProvider: MigrationProvider = {
       '0006-stats-counters-and-workers': m0006,
       '0007-webhooks-and-email': m0007,
       '0010-outbox-unpublished-index': m0010,
+      '0011-stats-funnel-counters': m0011,
     };
   },
 };

@@ -294,6 +294,45 @@ export async function cpuSnapshot(d: BenchDeployment, workerPids: readonly numbe
   return { bench: (u.user + u.system) / 1e6, workers, postgres, redis };
 }
 
+/**
+ * CPU of the bench database's Postgres backends over a run, sampled every `everyMs`: a backend the
+ * pool closes during the run (pg's idle timeout) is counted up to its last sample instead of
+ * dropped, and one opened during the run from zero. Two snapshots alone miss the first kind, so a
+ * run that closed a connection looked cheaper than one that kept it.
+ */
+export function watchPostgresCpu(d: BenchDeployment, everyMs = 200): { stop(): Promise<number> } {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let initial = true;
+  const sample = async () => {
+    const rows = await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [d.database]);
+    for (const { pid } of rows) {
+      const s = cpuSecondsOf(pid);
+      if (s === undefined) continue;
+      if (!first.has(pid)) first.set(pid, initial ? s : 0);
+      last.set(pid, s);
+    }
+    initial = false;
+  };
+  let stopped = false;
+  const loop = (async () => {
+    await sample();
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      await sample();
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      let total = 0;
+      for (const [pid, s] of last) total += s - first.get(pid)!;
+      return total;
+    },
+  };
+}
+
 /** CPU seconds used between two snapshots; postgres counts backends seen at the end (a backend gone by then is missed). */
 export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): { bench: number; workers: number; postgres: number; redis: number | undefined } {
   let postgres = 0;

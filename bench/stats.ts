@@ -29,7 +29,7 @@ import type { Database } from '../src/core/db/schema.js';
 import { isPostgres } from '../src/core/db/postgres.js';
 import { collectStats, type StatsSource } from '../src/core/stats/collect-stats.js';
 import { StatsService } from '../src/core/stats/stats-service.js';
-import { backendsFromEnv, benchDeployment, cpuDelta, cpuSnapshot, envInt, orderBody, percentile, progress, runBench, type Backend, type BenchDeployment } from './common.js';
+import { backendsFromEnv, benchDeployment, cpuDelta, cpuSnapshot, envInt, watchPostgresCpu, orderBody, percentile, progress, runBench, type Backend, type BenchDeployment } from './common.js';
 
 const ORDERS = envInt('BENCH_ORDERS', 1_000_000);
 const SNAPSHOTS = envInt('BENCH_SNAPSHOTS', 40);
@@ -162,6 +162,7 @@ function startPoller(base: string): { stop(): Promise<number> } {
 /** BENCH_SECONDS of intake against the running server, and the CPU it took. */
 async function drive(d: BenchDeployment, base: string) {
   const before = await cpuSnapshot(d, []);
+  const postgres = d.database ? watchPostgresCpu(d) : undefined;
   const r = await autocannon({
     url: `${base}/v1/orders`,
     connections: CONNECTIONS,
@@ -171,7 +172,8 @@ async function drive(d: BenchDeployment, base: string) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
     body: JSON.stringify(orderBody(1)),
   });
-  return { r, cpu: cpuDelta(before, await cpuSnapshot(d, [])) };
+  const cpu = cpuDelta(before, await cpuSnapshot(d, []));
+  return { r, cpu: { ...cpu, postgres: (await postgres?.stop()) ?? cpu.postgres } };
 }
 
 async function intakeRun(d: BenchDeployment, base: string, poll: boolean): Promise<IntakeRun> {
@@ -255,16 +257,17 @@ async function measure(backend: Backend): Promise<void> {
             `${a.bad + b.bad > 0 ? ` (${a.bad + b.bad} failed requests)` : ''}`,
         );
       }
-      const ratio = median(withPoller.map((r) => r.rps)) / median(without.map((r) => r.rps));
+      // Paired: each round's two runs share the host's mood of those seconds, so the median of the
+      // per-round ratios is steadier than a ratio of medians taken across rounds.
       const perRound = withPoller.map((r, i) => r.rps / without[i]!.rps);
+      const ratio = median(perRound);
       console.log(
-        `[${backend}] intake with the poller / without, medians of ${ROUNDS} rounds: ${ratio.toFixed(3)} (rounds ${perRound.map((x) => x.toFixed(3)).join(', ')}) (goal >= 0.97: ${ratio >= 0.97 ? 'met' : 'NOT met'})`,
+        `[${backend}] intake with the poller / without, median of ${ROUNDS} paired rounds: ${ratio.toFixed(3)} (rounds ${perRound.map((x) => x.toFixed(3)).join(', ')}) (goal >= 0.97: ${ratio >= 0.97 ? 'met' : 'NOT met'})`,
       );
       // CPU per order rises by what the poller costs, whatever else the host ran meanwhile.
       const cpuRatio = (k: 'benchUs' | 'postgresUs') => {
-        const w = median(withPoller.map((r) => r[k] ?? NaN));
-        const wo = median(without.map((r) => r[k] ?? NaN));
-        return `${wo.toFixed(0)} → ${w.toFixed(0)} µs (×${(w / wo).toFixed(3)})`;
+        const paired = withPoller.map((r, i) => (r[k] ?? NaN) / (without[i]![k] ?? NaN));
+        return `${median(without.map((r) => r[k] ?? NaN)).toFixed(0)} → ${median(withPoller.map((r) => r[k] ?? NaN)).toFixed(0)} µs, paired ×${median(paired).toFixed(3)} (rounds ${paired.map((x) => x.toFixed(2)).join(', ')})`;
       };
       console.log(
         `[${backend}] CPU per order without → with the poller, medians of ${ROUNDS} rounds: this process ${cpuRatio('benchUs')}` +

@@ -72,6 +72,21 @@ function entryChunkModules(entry, { getModuleIds, getModuleInfo }) {
   return main;
 }
 
+/**
+ * commander requires node:child_process at load only to spawn executable subcommands, which
+ * buildflow has none of; loading it (with net, dgram, streams) costs ~5 ms of `--help`. Here it is
+ * fetched when first used instead. The build fails if commander's source no longer matches.
+ */
+const lazyChildProcess = {
+  name: 'buildflow-lazy-child-process',
+  transform(code, id) {
+    if (!id.endsWith('/node_modules/commander/lib/command.js')) return null;
+    const eager = "const childProcess = require('node:child_process');";
+    if (!code.includes(eager)) this.error(`commander's ${eager} is gone: update lazyChildProcess in rollup.config.js`);
+    return { code: code.replace(eager, "const childProcess = { spawn: (...args) => process.getBuiltinModule('node:child_process').spawn(...args) };"), map: null };
+  },
+};
+
 /** Writes which source modules went into which output file, for test/cli/lazy-start.test.ts. */
 const metafile = {
   name: 'buildflow-metafile',
@@ -96,7 +111,7 @@ export default [
     external,
     // main.js may export more than main(): the chunks import what they share with it from there.
     preserveEntrySignatures: 'allow-extension',
-    plugins: [nodeResolve({ preferBuiltins: true }), commonjs(), metafile],
+    plugins: [lazyChildProcess, nodeResolve({ preferBuiltins: true }), commonjs(), metafile],
     output: {
       dir: OUT,
       format: 'es',

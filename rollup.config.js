@@ -93,7 +93,8 @@ const metafile = {
   generateBundle(_options, bundle) {
     const chunks = {};
     for (const file of Object.values(bundle)) {
-      if (file.type === 'chunk') chunks[file.fileName] = Object.keys(file.modules).map((id) => relative(ROOT, id.replace(/^\0/, '').replace(/\?.*$/, '')));
+      // The CommonJS plugin adds proxies of a file (`\0…?commonjs-…`): named once, by the file.
+      if (file.type === 'chunk') chunks[file.fileName] = [...new Set(Object.keys(file.modules).map((id) => relative(ROOT, id.replace(/^\0/, '').replace(/\?.*$/, ''))))];
     }
     mkdirSync(OUT, { recursive: true });
     writeFileSync(`${OUT}/meta.json`, JSON.stringify(chunks, null, 2));

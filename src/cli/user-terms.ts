@@ -53,9 +53,13 @@ export function inUserTerms(err: unknown, inputs: UserInputs): unknown {
   return message === err.message ? err : new CliError(err.code, message, { exitCode: err.exitCode });
 }
 
-/** The server's limit is per path segment: the longest argument is over it, whichever the limit is. */
+/**
+ * The server's limit is on each path segment as sent (encoded): the argument that encodes longest
+ * is over it, whichever the limit is.
+ */
 function tooLong(args: PathArgs): string | undefined {
-  const longest = Object.values(args).reduce<readonly [string, string] | undefined>((a, b) => (a && a[1].length >= b[1].length ? a : b), undefined);
+  const sent = (arg: readonly [string, string]) => encodeURIComponent(arg[1]).length;
+  const longest = Object.values(args).reduce<readonly [string, string] | undefined>((a, b) => (a && sent(a) >= sent(b) ? a : b), undefined);
   return longest && `${longest[0]} is too long (${longest[1].length} characters)`;
 }
 

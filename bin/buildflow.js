@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+// The CLI as bundled by `npm run build` (rollup.config.js says why): one file for the HTTP commands.
+import { main } from '../dist/cli/main.js';
 
 // A reader that stops early (`buildflow … | head`) closes the pipe: that ends the output, not in a crash.
 for (const stream of [process.stdout, process.stderr]) {

@@ -4,8 +4,13 @@ import { IDENTITY_HEADER } from '../core/package-info.js';
 import { CliError } from './cli-error.js';
 import { bearerFor, type Credential } from './credentials.js';
 import { printNote } from './output.js';
+import type { ArgPath } from './arg-path.js';
+import type { UserInputs } from './user-terms.js';
 
 type Query = Record<string, string | number | undefined>;
+
+/** The refusals that can be about what the user typed, and so are said in the user's terms. */
+const ABOUT_INPUT = new Set(['VALIDATION_FAILED', 'URI_TOO_LONG']);
 
 interface Answer {
   status: number;
@@ -32,31 +37,41 @@ export class ApiClient {
   }
 
   /** GET; the query parameters are the command's flags of the same names, and a refusal names those flags. */
-  async get<T>(path: string, query: Query = {}): Promise<T> {
-    try {
-      return await this.send<T>('GET', path, { query });
-    } catch (err) {
-      if (!(err instanceof CliError) || err.code !== 'VALIDATION_FAILED') throw err;
-      const { inUserTerms } = await import('./user-terms.js');
-      const flags = Object.fromEntries(Object.keys(query).map((k) => [k, `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));
-      throw inUserTerms(err, { query: flags });
-    }
+  get<T>(path: string | ArgPath, query: Query = {}): Promise<T> {
+    const flags = Object.fromEntries(Object.keys(query).map((k) => [k, `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));
+    return this.send<T>('GET', path, { query, terms: { query: flags } });
   }
 
-  post<T>(path: string, body: unknown, headers: Record<string, string> = {}, query: Query = {}): Promise<T> {
+  post<T>(path: string | ArgPath, body: unknown, headers: Record<string, string> = {}, query: Query = {}): Promise<T> {
     return this.send<T>('POST', path, { body, headers, query });
   }
 
-  patch<T>(path: string, body: unknown): Promise<T> {
+  patch<T>(path: string | ArgPath, body: unknown): Promise<T> {
     return this.send<T>('PATCH', path, { body });
   }
 
   /** DELETE; resolves with nothing on 204. */
-  async delete(path: string): Promise<void> {
+  async delete(path: string | ArgPath): Promise<void> {
     await this.send<unknown>('DELETE', path, { allowEmpty: true });
   }
 
+  /** One request; a refusal of what the user typed (a flag in `terms`, an argument in the path) names it as typed. */
   private async send<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    target: string | ArgPath,
+    o: { query?: Query; body?: unknown; headers?: Record<string, string>; allowEmpty?: boolean; terms?: UserInputs },
+  ): Promise<T> {
+    const { path, args } = typeof target === 'string' ? { path: target, args: undefined } : target;
+    try {
+      return await this.request<T>(method, path, o);
+    } catch (err) {
+      if (!(err instanceof CliError) || !ABOUT_INPUT.has(err.code) || (!args && !o.terms)) throw err;
+      const { inUserTerms } = await import('./user-terms.js');
+      throw inUserTerms(err, { ...o.terms, ...(args ? { path: args } : {}) });
+    }
+  }
+
+  private async request<T>(
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     o: { query?: Query; body?: unknown; headers?: Record<string, string>; allowEmpty?: boolean },

@@ -6,9 +6,11 @@ import { ExitCode } from './exit-codes.js';
 /**
  * The commander program for a command line. Settings made before adding commands are inherited by
  * them. Start-up time is the product here (bench/cli-start.ts): only the command being run is
- * loaded in full (see COMMANDS), the others are listed by name; command files import only light
+ * registered in full (see COMMANDS), the others are listed by name; command files import only light
  * modules at the top and load the heavy ones (database, server, config loader, Ink) inside their
- * actions. test/cli/lazy-start.test.ts fails when a heavy module loads before an action needs it.
+ * actions. The build bundles this (rollup.config.js): everything reachable without a heavy module
+ * is one file, so an HTTP command loads one file; the rest are chunks loaded by those dynamic
+ * imports. test/cli/lazy-start.test.ts fails when a heavy module loads before an action needs it.
  */
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command()
@@ -63,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // commander has printed help, the version or its one-line error already.
       if (err.exitCode === 0) return ExitCode.OK;
-      // Loaded only on the way out: a command that succeeds never pays for the error path.
+      // Loaded only on the way out (unbundled: a command that succeeds never pays for the error path).
       const { printJson } = await import('./output.js');
       if (json) printJson({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } });
       return ExitCode.USAGE;

@@ -1,11 +1,5 @@
-import { createRequire } from 'node:module';
-import type Table from 'cli-table3';
 import type { CliError } from './cli-error.js';
-
-// cli-table3 (and the string-width stack under it) is loaded on the first table, not at start:
-// `--json` output and `--help` never need it.
-let TableClass: typeof Table | undefined;
-const loadTable = (): typeof Table => (TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof Table);
+import { renderTable, type TableColors } from './table.js';
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -30,24 +24,17 @@ export function printNote(text: string): void {
 
 type Cell = string | number;
 
-function newTable(options: ConstructorParameters<typeof Table>[0] = {}): Table.Table {
-  const color = useColor();
-  const Table = loadTable();
-  return new Table({ ...options, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
-}
+/** Headers cyan and borders grey, as ANSI codes, for a person at a terminal. */
+const COLORS: TableColors = { head: (t) => `\x1b[36m${t}\x1b[39m`, border: (t) => `\x1b[90m${t}\x1b[39m` };
 
 /** A table with a header row. */
 export function printTable(head: string[], rows: Cell[][]): void {
-  const table = newTable({ head });
-  table.push(...rows.map((r) => r.map(String)));
-  printLine(table.toString());
+  printLine(renderTable(rows.map((r) => r.map(String)), { head, ...(useColor() ? { colors: COLORS } : {}) }));
 }
 
 /** A two-column table of one record's fields. */
 export function printRecord(fields: [string, Cell][]): void {
-  const table = newTable();
-  table.push(...fields.map(([k, v]) => ({ [k]: String(v) })));
-  printLine(table.toString());
+  printLine(renderTable(fields.map(([k, v]) => [k, String(v)]), useColor() ? { colors: COLORS } : {}));
 }
 
 /** Cents as a decimal amount: 1250 → "12.50". */

@@ -11,8 +11,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'buildflow.js');
 
 export function assertBuilt(): void {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
-    throw new Error('dist/src/cli/main.js is missing: run `npm run build` before the CLI tests');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/cli/main.js (the bundle bin/buildflow.js runs) is missing: run `npm run build` before the CLI tests');
   }
 }
 

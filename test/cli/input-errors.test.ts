@@ -76,6 +76,42 @@ describe('input errors in the user terms', () => {
   });
 });
 
+describe('positional arguments in the user terms', () => {
+  // The server refuses a path parameter by its route name (`path.id must …`), or, past its length
+  // limit for a path segment, without naming it at all; the user typed the argument `--help` shows.
+  const long = 'x'.repeat(120);
+  const cases: { args: string[]; says: string }[] = [
+    { args: ['order', 'get', 'r'.repeat(65)], says: '<idOrReference> may have at most 64 characters' },
+    { args: ['order', 'get', long], says: '<idOrReference> is too long (120 characters)' },
+    { args: ['order', 'cancel', 'r'.repeat(65)], says: '<idOrReference> may have at most 64 characters' },
+    { args: ['order', 'history', long], says: '<idOrReference> is too long (120 characters)' },
+    { args: ['product', 'get', 'bad!sku'], says: '<sku> must be letters, digits, ".", "_" or "-" (starting with a letter or digit), at most 64 characters' },
+    { args: ['product', 'get', long], says: '<sku> is too long (120 characters)' },
+    { args: ['track', 'TRK-1'], says: '<trackingCode> may contain only letters and digits' },
+    { args: ['track', 't'.repeat(33)], says: '<trackingCode> may have at most 32 characters' },
+    { args: ['shipment', 'update', 'TRK-1', '--status', 'shipped'], says: '<trackingCode> may contain only letters and digits' },
+    { args: ['customer', 'disable', 'c'.repeat(65)], says: '<id> may have at most 64 characters' },
+    { args: ['webhook', 'get', 'e'.repeat(41)], says: '<id> may have at most 40 characters' },
+    { args: ['webhook', 'deliveries', long], says: '<id> is too long (120 characters)' },
+    { args: ['webhook', 'replay', 'ep_1', 'm'.repeat(41)], says: '[deliveryId] may have at most 40 characters' },
+    { args: ['webhook', 'replay', 'ep_1', long], says: '[deliveryId] is too long (120 characters)' },
+    { args: ['notification', 'list', '--order', 'r'.repeat(65)], says: '--order may have at most 64 characters' },
+  ];
+  for (const c of cases) {
+    it(`when \`${c.args.join(' ').slice(0, 40)}…\` is refused, then it exits 4 saying: ${c.says}`, async () => {
+      const r = await cli(c.args);
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr.trim()).toBe(`error: ${c.says}`);
+    });
+  }
+
+  it('when --json is given, then the JSON error names the argument too', async () => {
+    const r = await cli(['order', 'get', 'r'.repeat(65), '--json']);
+    expect(r.code).toBe(4);
+    expect(json(r)).toEqual({ error: { code: 'VALIDATION_FAILED', message: '<idOrReference> may have at most 64 characters' } });
+  });
+});
+
 describe('which identity acts', () => {
   it('when the admin key is exported and a login is saved, then stderr says the admin acts, and an order without --customer is said to have no owner', async () => {
     const email = `who-${Date.now()}@example.com`;

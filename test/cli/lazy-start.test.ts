@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from '@commander-js/extra-typings';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,16 +11,23 @@ import { assertBuilt, CLI_ADMIN_KEY, runCli, startServer, tempDir } from './harn
 // Start-up time is the product of what a command loads (bench/cli-start.ts measures it). These
 // tests run the built binary with a module-load tracer and fail when a heavy module loads where it
 // is not needed: at --help, when a command file is loaded, or in an HTTP command's action.
+// bin/buildflow.js runs the bundle in dist/cli/ (rollup.config.js), where a package can be inside a
+// chunk rather than in node_modules: the build's dist/cli/meta.json says which modules each chunk
+// holds, and a loaded chunk counts as loading every package in it.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'buildflow.js');
+const BUNDLE = join(ROOT, 'dist', 'cli');
 
 /** Packages only the database, server, worker or dashboard commands may load. */
 const HEAVY = [
   'fastify', '@fastify', 'kysely', 'better-sqlite3', 'pg', 'pg-pool', 'ioredis', 'bee-queue', 'redis', 'ink', 'react',
   'pino', 'pino-pretty', 'undici', 'env-schema', '@sinclair', 'typebox', 'ajv', 'close-with-grace', 'autocannon',
 ];
-/** What is only needed to print a table for people, never for --help or --json. */
-const TABLES = ['cli-table3'];
+/** What is only needed to print a table for people (string-width: non-ASCII cells), never for --help or --json. */
+const TABLES = ['cli-table3', 'string-width'];
+
+/** The package a module path belongs to: the last node_modules segment names it (scoped: two parts). */
+const packageOf = (path: string): string | undefined => /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
 
 const traceDir = mkdtempSync(join(tmpdir(), 'buildflow-trace-'));
 const hooks = join(traceDir, 'hooks.mjs');
@@ -50,8 +57,12 @@ process.on('exit', () => {
 let traceCount = 0;
 afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
 
-/** Runs `buildflow args…` under the tracer; resolves with its exit code and the packages it loaded. */
-function traced(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; packages: Set<string> }> {
+/**
+ * Runs `buildflow args…` under the tracer; resolves with its exit code, the packages it loaded
+ * (from node_modules or inside a loaded chunk) and the project files it loaded (relative to the root).
+ */
+function traced(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; packages: Set<string>; files: string[] }> {
+  const chunks = JSON.parse(readFileSync(join(BUNDLE, 'meta.json'), 'utf8')) as Record<string, string[]>;
   const file = join(traceDir, `trace-${++traceCount}.txt`);
   writeFileSync(file, '');
   return new Promise((resolve, reject) => {
@@ -65,12 +76,16 @@ function traced(args: string[], env: Record<string, string> = {}): Promise<{ cod
     child.on('error', reject);
     child.on('close', (code) => {
       const packages = new Set<string>();
+      const files = new Set<string>();
       for (const url of readFileSync(file, 'utf8').split('\n')) {
-        // The last node_modules segment names the package that owns the file (scoped: two parts).
-        const m = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-        if (m) packages.add(m[1]!);
+        if (!url.startsWith('file:')) continue;
+        const path = fileURLToPath(url);
+        const pkg = packageOf(path);
+        if (pkg) packages.add(pkg);
+        else if (path.startsWith(ROOT)) files.add(relative(ROOT, path));
+        if (dirname(path) === BUNDLE) for (const m of chunks[basename(path)] ?? []) if (packageOf(m)) packages.add(packageOf(m)!);
       }
-      resolve({ code, stderr, packages });
+      resolve({ code, stderr, packages, files: [...files].sort() });
     });
   });
 }
@@ -92,10 +107,13 @@ describe('what the CLI loads at start', () => {
     }
   });
 
-  it('when asked for --help, then no heavy module and no table library loads', async () => {
+  it('when asked for --help, then no heavy module and no table library loads, and only the bundle\'s entry file (commander inside it)', async () => {
     const r = await traced(['--help']);
     expect(r.code).toBe(0);
     expect(heavyIn(r.packages, [...HEAVY, ...TABLES])).toEqual([]);
+    // Seen through meta.json: the tracer sees what the bundle holds.
+    expect([...r.packages]).toContain('commander');
+    expect(r.files).toEqual(['bin/buildflow.js', 'dist/cli/main.js']);
   });
 
   it("when asked for each command's --help, then its command file loads no heavy module", async () => {
@@ -149,10 +167,13 @@ describe('what the HTTP commands load when they run', () => {
       const r = await traced([...args, '--url', url]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       expect(heavyIn(r.packages, [...HEAVY, ...TABLES]), args.join(' ')).toEqual([]);
+      // Each file is a resolve, a read and a link: an HTTP command is one file of the bundle.
+      expect(r.files, args.join(' ')).toEqual(['bin/buildflow.js', 'dist/cli/main.js']);
     }
-    const table = await traced(['product', 'list', '--url', url]);
-    expect(table.code).toBe(0);
-    expect(heavyIn(table.packages, HEAVY)).toEqual([]);
-    expect([...table.packages]).toContain('cli-table3');
+    for (const args of [['product', 'list'], ['product', 'get', 'PT-DRL-18V'], ['order', 'list']]) {
+      const table = await traced([...args, '--url', url]);
+      expect(table.code, `${args.join(' ')}: ${table.stderr}`).toBe(0);
+      expect(heavyIn(table.packages, [...HEAVY, 'cli-table3']), args.join(' ')).toEqual([]);
+    }
   });
 });

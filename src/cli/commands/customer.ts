@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { CustomerView } from '../../core/customers/customers.js';
 import type { Page } from '../../core/pagination.js';
+import { argPath } from '../arg-path.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
@@ -92,7 +93,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ buildflow customer disable "$CUSTOMER_ID"')
     .action(async (id, opts) => {
       const api = await apiClient(opts, { token: opts.token });
-      printCustomer(await api.post<CustomerView>(`/v1/customers/${encodeURIComponent(id)}/disable`, {}), opts.json);
+      printCustomer(await api.post<CustomerView>(argPath('/v1/customers/{id}/disable', { id: ['<id>', id] }), {}), opts.json);
     });
 }
 

@@ -4,6 +4,7 @@ import { ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { RequestedItem } from '../../core/domain/pricing.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import type { Page } from '../../core/pagination.js';
+import { argPath } from '../arg-path.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { CREDENTIAL_RULE } from '../command-index.js';
@@ -14,7 +15,7 @@ import { printJson, printLine, printNote, printTable } from '../output.js';
 import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
 
 const clientFor = (opts: ApiFlags, token: string | undefined) => apiClient(opts, { token });
-const orderPath = (id: string) => `/v1/orders/${encodeURIComponent(id)}`;
+const orderPath = (idOrReference: string, rest = '') => argPath(`/v1/orders/{id}${rest}`, { id: ['<idOrReference>', idOrReference] });
 
 export function registerOrder(program: Command): void {
   const order = program
@@ -132,7 +133,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-00000001\n  $ buildflow order cancel "$REF" --json')
     .action(async (idOrReference, opts) => {
       const api = await clientFor(opts, opts.token);
-      printOrder(await api.post<OrderView>(`${orderPath(idOrReference)}/cancel`, {}), opts.json);
+      printOrder(await api.post<OrderView>(orderPath(idOrReference, '/cancel'), {}), opts.json);
     });
 
   order
@@ -147,7 +148,7 @@ Examples:
     .action(async (idOrReference, opts) => {
       type Entry = { from: string | null; to: string; reason?: string; at: string };
       const api = await clientFor(opts, opts.token);
-      const history = await api.get<{ items: Entry[] }>(`${orderPath(idOrReference)}/history`);
+      const history = await api.get<{ items: Entry[] }>(orderPath(idOrReference, '/history'));
       if (opts.json) return printJson(history);
       printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));
     });

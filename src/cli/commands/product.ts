@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { ProductView } from '../../core/catalog/products.js';
 import type { Page } from '../../core/pagination.js';
+import { argPath } from '../arg-path.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { formatCents, printJson, printLine, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
@@ -65,7 +66,7 @@ Examples:
     )
     .action(async (sku, opts) => {
       const api = await apiClient(opts);
-      const p = await api.get<ProductView>(`/v1/products/${encodeURIComponent(sku)}`);
+      const p = await api.get<ProductView>(argPath('/v1/products/{sku}', { sku: ['<sku>', sku] }));
       if (opts.json) return printJson(p);
       printRecord([
         ['sku', p.sku],

@@ -1,6 +1,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { SHIPMENT_UPDATE_STATUSES } from '../../core/domain/shipment-status.js';
 import type { ShipmentUpdateAccepted, TrackingView } from '../../core/shipments/shipments.js';
+import { argPath } from '../arg-path.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { printJson, printLine, printRecord, printTable } from '../output.js';
 
@@ -38,7 +39,7 @@ Examples:
     )
     .action(async (code, opts) => {
       const api = await apiClient(opts, { token: opts.token });
-      const accepted = await api.post<ShipmentUpdateAccepted>(`/v1/shipments/${encodeURIComponent(code)}/status`, { status: opts.status });
+      const accepted = await api.post<ShipmentUpdateAccepted>(argPath('/v1/shipments/{trackingCode}/status', { trackingCode: ['<trackingCode>', code] }), { status: opts.status });
       if (opts.json) return printJson(accepted);
       printLine(`${accepted.trackingCode}: ${accepted.requestedStatus} accepted (currently ${accepted.status})`);
     });
@@ -55,7 +56,7 @@ export function registerTrack(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ buildflow track "$TRACKING"\n  $ buildflow track "$TRACKING" --json | jq -r .status')
     .action(async (code, opts) => {
       const api = await apiClient(opts);
-      const view = await api.get<TrackingView>(`/v1/tracking/${encodeURIComponent(code)}`);
+      const view = await api.get<TrackingView>(argPath('/v1/tracking/{code}', { code: ['<trackingCode>', code] }));
       if (opts.json) return printJson(view);
       printRecord([
         ['tracking code', view.trackingCode],

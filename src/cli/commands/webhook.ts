@@ -3,6 +3,7 @@ import type { Page } from '../../core/pagination.js';
 import type { DeliveryView } from '../../core/webhooks/delivery-log.js';
 import type { WebhookEndpointView } from '../../core/webhooks/endpoints.js';
 import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
+import { argPath } from '../arg-path.js';
 import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
@@ -10,7 +11,7 @@ import { intArg } from '../parse.js';
 
 const api = (opts: { url?: string | undefined; timeout?: number | undefined; token?: string | undefined }) => apiClient(opts, { token: opts.token });
 const TOKEN_HELP = 'admin key (env BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY)';
-const path = (id: string, rest = '') => `/v1/webhooks/${encodeURIComponent(id)}${rest}`;
+const path = (id: string, rest = '') => argPath(`/v1/webhooks/{id}${rest}`, { id: ['<id>', id] });
 
 function eventsArg(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((e) => e.trim()).filter(Boolean)];
@@ -201,7 +202,7 @@ Examples:
       if ((deliveryId === undefined) === (opts.since === undefined)) throw new CliError('USAGE', 'give either a delivery id or --since <time>');
       const client = await api(opts);
       if (deliveryId !== undefined) {
-        const d = await client.post<DeliveryView>(path(id, `/deliveries/${encodeURIComponent(deliveryId)}/replay`), undefined);
+        const d = await client.post<DeliveryView>(argPath('/v1/webhooks/{id}/deliveries/{deliveryId}/replay', { id: ['<id>', id], deliveryId: ['[deliveryId]', deliveryId] }), undefined);
         if (opts.json) return printJson(d);
         return printLine(`${d.id} queued again`);
       }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The CLI as bundled by `npm run build` (rollup.config.js says why): one file for the HTTP commands.
-import { main } from '../dist/cli/main.js';
+// The CLI as bundled by `npm run build` (rollup.config.js says why), CommonJS like this file
+// (bin/package.json): one file for the HTTP commands.
+const { main } = require('../dist/cli/main.js');
 
 // A reader that stops early (`buildflow … | head`) closes the pipe: that ends the output, not in a crash.
 for (const stream of [process.stdout, process.stderr]) {

@@ -23,18 +23,23 @@ const flush = setInterval(() => {
   if (records.length > 0) post({ type: 'records', records });
 }, FLUSH_MS);
 const elu = performance.eventLoopUtilization();
-try {
-  post({ type: 'started' });
-  const o = { connections: config.model.connections, durationMs: config.durationMs, orders: config.orders, stopped: () => stopped };
-  const result = config.model.kind === 'open' ? await runOpenLoop(gen, { ...o, rate: config.model.rate }) : await runClosedLoop(gen, o);
-  const busy = performance.eventLoopUtilization(elu).utilization;
-  clearInterval(flush);
-  const records = gen.take();
-  if (records.length > 0) post({ type: 'records', records });
-  post({ type: 'done', busy, ...result });
-} catch (err) {
-  clearInterval(flush);
-  post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-} finally {
-  await gen.close();
+// No top-level await: the CLI bundle this thread is built into is CommonJS (rollup.config.js).
+async function run(): Promise<void> {
+  try {
+    post({ type: 'started' });
+    const o = { connections: config.model.connections, durationMs: config.durationMs, orders: config.orders, stopped: () => stopped };
+    const result = config.model.kind === 'open' ? await runOpenLoop(gen, { ...o, rate: config.model.rate }) : await runClosedLoop(gen, o);
+    const busy = performance.eventLoopUtilization(elu).utilization;
+    clearInterval(flush);
+    const records = gen.take();
+    if (records.length > 0) post({ type: 'records', records });
+    post({ type: 'done', busy, ...result });
+  } catch (err) {
+    clearInterval(flush);
+    post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    await gen.close();
+  }
 }
+
+void run();

@@ -1,13 +1,19 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { renderToString } from 'ink';
 import { cleanup, render } from 'ink-testing-library';
 import { DashboardApp } from '../../src/cli/dashboard/dashboard-app.js';
 import { FrameView } from '../../src/cli/dashboard/frame-view.js';
+import { loadInk } from '../../src/cli/dashboard/ink.js';
 import { buildFrame, frameText, lineLength, type FrameInput } from '../../src/cli/dashboard/frame.js';
 import type { DashboardData, RatePoint } from '../../src/cli/dashboard/dashboard-model.js';
 import type { StatsSnapshot } from '../../src/core/stats/snapshot-types.js';
 import { NOW, busySnapshot, emptySnapshot } from './dashboard-fixtures.js';
+
+// The components take Ink from the module the CLI loads it into before it renders.
+beforeAll(async () => {
+  await loadInk();
+});
 
 afterEach(() => cleanup());
 

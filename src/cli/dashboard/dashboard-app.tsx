@@ -1,8 +1,8 @@
-import { useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { EMPTY_DATA, withError, withSnapshot, type DashboardData } from './dashboard-model.js';
 import { buildFrame, type FrameInput, type HistoryItem, type Tab } from './frame.js';
 import { FrameView } from './frame-view.js';
+import { ink } from './ink.js';
 import { StatsPoller, type FetchSnapshot } from './stats-poller.js';
 
 export interface DashboardAppProps {
@@ -19,6 +19,7 @@ const FATAL = new Set(['UNAUTHORIZED', 'FORBIDDEN']);
 
 /** The live dashboard: polls, redraws within the terminal, and answers keys (read-only). */
 export function DashboardApp(props: DashboardAppProps) {
+  const { useApp, useInput, useStdout } = ink();
   const { exit } = useApp();
   const { stdout } = useStdout();
   const [size, setSize] = useState({ width: stdout.columns ?? 80, height: stdout.rows ?? 24 });

@@ -1,8 +1,9 @@
-import { Box, Text } from 'ink';
 import type { Line } from './frame.js';
+import { ink } from './ink.js';
 
 /** Draws frame lines with Ink; `color` false (NO_COLOR, not a terminal) drops every colour and style. */
 export function FrameView({ lines, color }: { lines: Line[]; color: boolean }) {
+  const { Box, Text } = ink();
   return (
     <Box flexDirection="column">
       {lines.map((line, i) => (

@@ -1,4 +1,3 @@
-import { render } from 'ink';
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
 import { CliError } from '../cli-error.js';
 import type { ApiClient } from '../http-client.js';
@@ -6,6 +5,7 @@ import { printJson, printLine, useColor } from '../output.js';
 import { DashboardApp } from './dashboard-app.js';
 import { withSnapshot, EMPTY_DATA } from './dashboard-model.js';
 import { buildFrame, frameText, type HistoryItem } from './frame.js';
+import { loadInk } from './ink.js';
 
 export interface DashboardOptions {
   client: ApiClient;
@@ -31,6 +31,7 @@ export async function runDashboard(o: DashboardOptions): Promise<void> {
     return;
   }
 
+  const { render } = await loadInk();
   let fatal: { code: string; message: string } | undefined;
   const app = render(
     <DashboardApp

@@ -6,8 +6,9 @@
 // The bundle is CommonJS (dist/cli/package.json says so, as bin/package.json does for the bin):
 // on Node 20 a process whose first module is ES pays for the ES loader's start, ≈ 10–20 ms of an
 // HTTP command's ≈ 140 ms, measured interleaved on 2026-12-06. Packages stay ES or CommonJS as
-// they are: the chunks load them with import() (rollup keeps dynamic imports of externals), and
-// main.js's own requires reach only node's built-ins and the bundled commander.
+// they are. A chunk's static import of a package becomes a require, which Node ≥ 20.19 (see
+// engines) also serves for an ES package, except one with top-level await: Ink is such a package,
+// so the dashboard loads it with import() (src/cli/dashboard/ink.ts), which rollup keeps.
 //
 // Only commander is bundled from node_modules. Every other package stays external, so the server,
 // the worker, the dashboard and the database load fastify, kysely, better-sqlite3, pg, ink … from

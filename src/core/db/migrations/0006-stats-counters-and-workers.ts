@@ -94,7 +94,7 @@ async function sqliteTriggers(db: Kysely<any>): Promise<void> {
 /**
  * A Postgres trigger function adding `deltas` (rows of name, delta over the transition tables) to
  * the backend's own counter slots in one upsert. Exported for 0011, which redefines the
- * order_history one (`or replace`) and restores this migration's on the way down.
+ * order_history one (`or replace`) and restores this migration's on the way down, and for 0012.
  */
 export const statsFunction = (name: string, deltas: string, replace = false) => `
     create ${replace ? 'or replace ' : ''}function ${name}() returns trigger language plpgsql as $$
@@ -111,6 +111,15 @@ export const ORDER_HISTORY_DELTAS = `select 'orders:' || to_status as name, 1 as
        union all select 'orders:' || from_status, -1 from new_rows where from_status is not null
        union all select 'cancelled:' || coalesce(reason, 'unknown'), 1 from new_rows where to_status = 'cancelled'`;
 
+/** The outbox update deltas of this migration (0012 replaces them with a row trigger and restores them on the way down). */
+export const OUTBOX_UPDATE_DELTAS = `select 'outbox:' || n.status || ':' || n.topic as name, 1 as delta
+         from old_rows o join new_rows n on n.id = o.id where o.status <> n.status
+       union all select 'outbox:' || o.status || ':' || o.topic, -1
+         from old_rows o join new_rows n on n.id = o.id where o.status <> n.status and o.status <> 'done'
+       union all select 'failed:' || n.topic, 1
+         from old_rows o join new_rows n on n.id = o.id
+         where o.status = 'pending' and (n.status = 'dead' or (n.status = 'pending' and o.locked_by is not null and n.locked_by is null))`;
+
 // Statement triggers with transition tables: one upsert per statement (a batch of 256 orders
 // costs one), grouped by counter name, into the backend's own slot.
 async function postgresTriggers(db: Kysely<any>): Promise<void> {
@@ -120,16 +129,7 @@ async function postgresTriggers(db: Kysely<any>): Promise<void> {
     fn('buildflow_stats_outbox_insert', `select 'outbox:' || status || ':' || topic as name, 1 as delta from new_rows`),
   ).execute(db);
   await sql.raw(
-    fn(
-      'buildflow_stats_outbox_update',
-      `select 'outbox:' || n.status || ':' || n.topic as name, 1 as delta
-         from old_rows o join new_rows n on n.id = o.id where o.status <> n.status
-       union all select 'outbox:' || o.status || ':' || o.topic, -1
-         from old_rows o join new_rows n on n.id = o.id where o.status <> n.status and o.status <> 'done'
-       union all select 'failed:' || n.topic, 1
-         from old_rows o join new_rows n on n.id = o.id
-         where o.status = 'pending' and (n.status = 'dead' or (n.status = 'pending' and o.locked_by is not null and n.locked_by is null))`,
-    ),
+    fn('buildflow_stats_outbox_update', OUTBOX_UPDATE_DELTAS),
   ).execute(db);
   await sql`create trigger order_history_stats after insert on order_history referencing new table as new_rows
     for each statement execute function buildflow_stats_order_history()`.execute(db);

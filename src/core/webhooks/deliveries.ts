@@ -36,6 +36,22 @@ export async function planAttempt(db: Kysely<Database>, d: DeliveryRow, now: num
     return { send: false, why: 'endpoint-disabled' };
   }
   if (d.order_id !== null && d.sequence !== null) {
+    // The outbox first: an earlier notify message's step writes its deliveries and marks the
+    // message done in one transaction, so once this read finds it no longer pending, the read of
+    // deliveries below sees them. The other way round, a step committing between the two reads
+    // was seen by neither, and event k+1 went out before event k (caught on postgres+redis by the
+    // crash test).
+    const unworkedNotify =
+      d.source_message_id !== null &&
+      (await db
+        .selectFrom('outbox')
+        .select('id')
+        .where('order_id', '=', d.order_id)
+        .where('topic', '=', 'notify')
+        .where('status', '=', 'pending')
+        .where('id', '<', d.source_message_id)
+        .limit(1)
+        .executeTakeFirst());
     const earlier = await db
       .selectFrom('webhook_deliveries')
       .select('next_attempt_at')
@@ -46,18 +62,7 @@ export async function planAttempt(db: Kysely<Database>, d: DeliveryRow, now: num
       .orderBy('next_attempt_at')
       .limit(1)
       .executeTakeFirst();
-    const unworked =
-      earlier ||
-      (d.source_message_id !== null &&
-        (await db
-          .selectFrom('outbox')
-          .select('id')
-          .where('order_id', '=', d.order_id)
-          .where('topic', '=', 'notify')
-          .where('status', '=', 'pending')
-          .where('id', '<', d.source_message_id)
-          .limit(1)
-          .executeTakeFirst()));
+    const unworked = earlier || unworkedNotify;
     if (unworked) {
       const at = Math.min(Math.max(earlier?.next_attempt_at ?? 0, now + 250), now + BLOCKED_RECHECK_MS);
       await db

@@ -42,8 +42,9 @@ export class ApiClient {
     return this.send<T>('GET', path, { query, terms: { query: flags } });
   }
 
-  post<T>(path: string | ArgPath, body: unknown, headers: Record<string, string> = {}, query: Query = {}): Promise<T> {
-    return this.send<T>('POST', path, { body, headers, query });
+  /** POST; `terms` says which flag set each body field, query parameter or header, so a refusal names it. */
+  post<T>(path: string | ArgPath, body: unknown, headers: Record<string, string> = {}, query: Query = {}, terms?: UserInputs): Promise<T> {
+    return this.send<T>('POST', path, { body, headers, query, ...(terms ? { terms } : {}) });
   }
 
   patch<T>(path: string | ArgPath, body: unknown): Promise<T> {

@@ -53,13 +53,9 @@ Examples:
     .action(async (opts) => {
       const password = await readPassword();
       const api = await apiClient(opts);
-      let created: CustomerView;
-      try {
-        created = await api.post<CustomerView>('/v1/customers', { email: opts.email, name: opts.name, password });
-      } catch (err) {
-        const { inUserTerms } = await import('../user-terms.js');
-        throw inUserTerms(err, { fields: { email: '--email', name: '--name', password: 'the password' } });
-      }
+      const created = await api.post<CustomerView>('/v1/customers', { email: opts.email, name: opts.name, password }, {}, {}, {
+        fields: { email: '--email', name: '--name', password: 'the password' },
+      });
       printCustomer(created, opts.json);
     });
 

@@ -69,13 +69,11 @@ Examples:
       const waitForOrder = opts.wait ? (await import('../wait-for-order.js')).waitForOrder : undefined;
       const body = opts.item ? { items: opts.item } : await orderFromStdin();
       const headers: Record<string, string> = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {};
-      let placed: OrderView;
-      try {
-        placed = await client.post<OrderView>('/v1/orders', body, headers, { customerId: opts.customer });
-      } catch (err) {
-        const { inUserTerms } = await import('../user-terms.js');
-        throw inUserTerms(err, { items: opts.item, query: { customerId: '--customer' }, headers: { 'idempotency-key': '--idempotency-key' } });
-      }
+      let placed = await client.post<OrderView>('/v1/orders', body, headers, { customerId: opts.customer }, {
+        ...(opts.item ? { items: opts.item } : {}),
+        query: { customerId: '--customer' },
+        headers: { 'idempotency-key': '--idempotency-key' },
+      });
       if (!opts.customer && client.credential?.admin) {
         printNote(`note: order ${placed.reference} was placed with the admin key and no --customer: it has no owner, and no customer's order list shows it`);
       }

@@ -260,25 +260,15 @@ export function cpuSecondsOf(pid: number): number | undefined {
   }
 }
 
-export interface CpuSnapshot {
+interface CpuSnapshot {
   bench: number;
   workers: number;
-  /** Per backend pid connected to the bench database. */
-  postgres: Map<number, number>;
   redis: number | undefined;
 }
 
-/** CPU used so far by this process, the given worker processes, the bench database's backends and the local Redis server. */
-export async function cpuSnapshot(d: BenchDeployment, workerPids: readonly number[]): Promise<CpuSnapshot> {
+/** CPU used so far by this process, the given worker processes and the local Redis server. */
+async function cpuSnapshot(d: BenchDeployment, workerPids: readonly number[]): Promise<CpuSnapshot> {
   const u = process.cpuUsage();
-  const postgres = new Map<number, number>();
-  if (d.database) {
-    const rows = await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [d.database]);
-    for (const { pid } of rows) {
-      const s = cpuSecondsOf(pid);
-      if (s !== undefined) postgres.set(pid, s);
-    }
-  }
   let redis: number | undefined;
   if (d.env.BUILDFLOW_REDIS_URL) {
     const client = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -291,21 +281,46 @@ export async function cpuSnapshot(d: BenchDeployment, workerPids: readonly numbe
     }
   }
   const workers = workerPids.map(cpuSecondsOf).reduce<number>((a, b) => a + (b ?? 0), 0);
-  return { bench: (u.user + u.system) / 1e6, workers, postgres, redis };
+  return { bench: (u.user + u.system) / 1e6, workers, redis };
+}
+
+/** CPU seconds a run used, by process kind. */
+export interface CpuUsed {
+  bench: number;
+  workers: number;
+  postgres: number;
+  redis: number | undefined;
 }
 
 /**
- * CPU of the bench database's Postgres backends over a run, sampled every `everyMs`: a backend the
- * pool closes during the run (pg's idle timeout) is counted up to its last sample instead of
- * dropped, and one opened during the run from zero. Two snapshots alone miss the first kind, so a
- * run that closed a connection looked cheaper than one that kept it.
+ * Starts measuring the CPU of this process, the given worker processes, the bench database's
+ * Postgres backends and the local Redis server; `stop` says what the run used. The backends are
+ * sampled every 200 ms through the run: a backend the pool closes during the run (pg's 10 s idle
+ * timeout) counts up to its last sample, one opened during the run from zero. Read only at the
+ * start and the end, a run that lost a connection looked cheaper than one that kept it.
  */
-export function watchPostgresCpu(d: BenchDeployment, everyMs = 200): { stop(): Promise<number> } {
+export async function startCpu(d: BenchDeployment, workerPids: readonly number[]): Promise<{ stop(): Promise<CpuUsed> }> {
+  const before = await cpuSnapshot(d, workerPids);
+  const postgres = d.database ? samplePostgresCpu(d.database) : undefined;
+  return {
+    async stop() {
+      const after = await cpuSnapshot(d, workerPids);
+      return {
+        bench: after.bench - before.bench,
+        workers: after.workers - before.workers,
+        postgres: (await postgres?.stop()) ?? 0,
+        redis: before.redis === undefined || after.redis === undefined ? undefined : after.redis - before.redis,
+      };
+    },
+  };
+}
+
+function samplePostgresCpu(database: string, everyMs = 200): { stop(): Promise<number> } {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   let initial = true;
   const sample = async () => {
-    const rows = await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [d.database]);
+    const rows = await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]);
     for (const { pid } of rows) {
       const s = cpuSecondsOf(pid);
       if (s === undefined) continue;
@@ -331,13 +346,6 @@ export function watchPostgresCpu(d: BenchDeployment, everyMs = 200): { stop(): P
       return total;
     },
   };
-}
-
-/** CPU seconds used between two snapshots; postgres counts backends seen at the end (a backend gone by then is missed). */
-export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): { bench: number; workers: number; postgres: number; redis: number | undefined } {
-  let postgres = 0;
-  for (const [pid, s] of b.postgres) postgres += s - (a.postgres.get(pid) ?? 0);
-  return { bench: b.bench - a.bench, workers: b.workers - a.workers, postgres, redis: a.redis === undefined || b.redis === undefined ? undefined : b.redis - a.redis };
 }
 
 // ---- small helpers ----

@@ -28,7 +28,7 @@ import { buildServer } from '../src/server/build-server.js';
 import { OrderIntake } from '../src/core/orders/intake.js';
 import { CreateOrderBody } from '../src/server/schemas/orders.js';
 import { ALREADY_DURABLE } from '../src/server/durable-writes.js';
-import { backendsFromEnv, benchApp, benchDeployment, cpuDelta, cpuSnapshot, envInt, orderBody, percentile, progress, runBench, type Backend } from './common.js';
+import { backendsFromEnv, benchApp, benchDeployment, envInt, startCpu, orderBody, percentile, progress, runBench, type Backend } from './common.js';
 
 const seconds = envInt('BENCH_SECONDS', 10);
 // Orders are placed as the admin (no customer): the same headers go to the echo route.
@@ -125,11 +125,11 @@ async function ordersRun(backend: Backend, metrics: boolean): Promise<Run> {
   const d = await benchDeployment(backend);
   try {
     const server = await buildServer(d.app, { adminKey: ADMIN_KEY, logger: false, ...(metrics ? {} : { metrics: false }) });
-    const before = await cpuSnapshot(d, []);
+    const meter = await startCpu(d, []);
     const stopScraping = metrics ? scrapeEvery(server) : undefined;
     const run = await driveServer(server, '/v1/orders');
     await stopScraping?.();
-    const cpu = cpuDelta(before, await cpuSnapshot(d, []));
+    const cpu = await meter.stop();
     return { ...run, cpu: `CPU s: bench process ${cpu.bench.toFixed(1)}${d.database ? `, postgres backends ${cpu.postgres.toFixed(1)}` : ''}` };
   } finally {
     await d.dispose();

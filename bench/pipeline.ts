@@ -41,8 +41,6 @@ import {
   backendsFromEnv,
   benchDeployment,
   benchProducts,
-  cpuDelta,
-  cpuSnapshot,
   envInt,
   envInts,
   orderBody,
@@ -51,9 +49,11 @@ import {
   progress,
   redisCommandCount,
   runBench,
+  startCpu,
   tuningEnv,
   type Backend,
   type BenchDeployment,
+  type CpuUsed,
 } from './common.js';
 import { startWorkerProcesses } from './worker-processes.js';
 
@@ -92,7 +92,7 @@ interface CellResult {
   elapsedMs: number;
   /** Worker processes (0: workers in the bench process). */
   processes: number;
-  cpu?: ReturnType<typeof cpuDelta>;
+  cpu?: CpuUsed;
   pg?: { commits: number; rollbacks: number; deadlocks: number };
   /** Postgres statements sent by the bench process and the workers during the cell. */
   statements?: number;
@@ -236,16 +236,16 @@ async function cell(backend: Backend, processes: number): Promise<CellResult> {
       };
     }
     let run: Awaited<ReturnType<typeof drive>>;
-    let cpu: ReturnType<typeof cpuDelta>;
+    let cpu: CpuUsed;
     const scaleOut = backend === 'postgres+redis';
     let statementsInBench = 0;
     let redisCommands: number | undefined;
     try {
-      const before = await cpuSnapshot(d, pids);
+      const meter = await startCpu(d, pids);
       const statementsBefore = postgresStatementCount();
       const redisBefore = scaleOut ? await redisCommandCount() : 0;
       run = rate > 0 ? await driveAtRate(name, d) : await drive(name, d);
-      cpu = cpuDelta(before, await cpuSnapshot(d, pids));
+      cpu = await meter.stop();
       statementsInBench = postgresStatementCount() - statementsBefore;
       if (scaleOut) redisCommands = (await redisCommandCount()) - redisBefore;
     } finally {

@@ -29,7 +29,7 @@ import type { Database } from '../src/core/db/schema.js';
 import { isPostgres } from '../src/core/db/postgres.js';
 import { collectStats, type StatsSource } from '../src/core/stats/collect-stats.js';
 import { StatsService } from '../src/core/stats/stats-service.js';
-import { backendsFromEnv, benchDeployment, cpuDelta, cpuSnapshot, envInt, watchPostgresCpu, orderBody, percentile, progress, runBench, type Backend, type BenchDeployment } from './common.js';
+import { backendsFromEnv, benchDeployment, envInt, startCpu, orderBody, percentile, progress, runBench, type Backend, type BenchDeployment } from './common.js';
 
 const ORDERS = envInt('BENCH_ORDERS', 1_000_000);
 const SNAPSHOTS = envInt('BENCH_SNAPSHOTS', 40);
@@ -161,8 +161,7 @@ function startPoller(base: string): { stop(): Promise<number> } {
 
 /** BENCH_SECONDS of intake against the running server, and the CPU it took. */
 async function drive(d: BenchDeployment, base: string) {
-  const before = await cpuSnapshot(d, []);
-  const postgres = d.database ? watchPostgresCpu(d) : undefined;
+  const meter = await startCpu(d, []);
   const r = await autocannon({
     url: `${base}/v1/orders`,
     connections: CONNECTIONS,
@@ -172,8 +171,7 @@ async function drive(d: BenchDeployment, base: string) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
     body: JSON.stringify(orderBody(1)),
   });
-  const cpu = cpuDelta(before, await cpuSnapshot(d, []));
-  return { r, cpu: { ...cpu, postgres: (await postgres?.stop()) ?? cpu.postgres } };
+  return { r, cpu: await meter.stop() };
 }
 
 async function intakeRun(d: BenchDeployment, base: string, poll: boolean): Promise<IntakeRun> {

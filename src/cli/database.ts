@@ -22,7 +22,7 @@ export async function withDatabase<T>(
   // Catalog writes from here (seed) drop the API's cached reads through the units' hooks, as the
   // API's own writes do; opened on first use, so commands that write no catalog never connect to Redis.
   let cache: ProductCache | undefined;
-  const units = deploymentUnits(storage.db, { sync: storage.sync, cache: () => (cache ??= openProductCache(config)) });
+  const units = deploymentUnits(storage.db, { sync: storage.sync, cache: () => (cache ??= openProductCache(config)), sendsEmail: config.mail !== undefined });
   try {
     const applied = await migrateToLatest(storage.db);
     // Ops writes are acknowledged like API writes: their units ask for durability.

@@ -82,7 +82,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       if (notes.length === 0 || !events.wantsFinalOrders()) return;
       events.ordersFinal(await describeOrderFinals(db, notes, messageOf));
     };
-    const units = deploymentUnits(db, { sync, cache: () => cache, signal });
+    const units = deploymentUnits(db, { sync, cache: () => cache, signal, sendsEmail: config.mail !== undefined });
     // Settled orders are reported from every committed unit (pipeline, sweeper, customer cancel,
     // dead-letter compensation): a rolled-back unit runs no hook, so nothing is counted on attempt.
     units.onCommit((work) => {

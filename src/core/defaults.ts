@@ -13,27 +13,28 @@ export const DEFAULTS = {
     batchSize: 512,
     /** Embedded transport: poll when no in-process wake-up came (work from other processes, retries coming due). */
     pollMs: 250,
-    /**
-     * Redis transport: jobs each step queue keeps in flight per unit of concurrency. Jobs that arrive
-     * together are batched, so this is a batch size, not a count of parallel calls.
-     */
-    jobsPerConcurrency: 64,
-    /**
-     * Redis transport: how long a batch waits for more deliveries before it starts. bee-queue hands
-     * jobs over one at a time; without a wait, batches stay small and each pays a transaction's
-     * fixed cost and its turn at hot products' row locks. A few ms cost little latency.
-     */
-    lingerMs: 5,
     /** How often each worker puts stalled jobs (of crashed or blocked workers) back; half bee-queue's stall interval. */
     stallCheckMs: 2_500,
     /** A lease is never shorter than this many payment calls, or a slow batch would be taken over while still running. */
     leasePaymentCalls: 4,
   },
   relay: {
+    /**
+     * Most outbox ids in one bee-queue job. A job costs ≈ 12 Redis commands whatever it carries, so
+     * big jobs make a backlog cheap; 128 still splits a full pass (the worker batch size) into four
+     * jobs that parallel batches and worker processes can share.
+     */
+    idsPerJob: 128,
     /** A publish Redis does not confirm in this time is given up and retried on the next pass. */
     publishTimeoutMs: 5_000,
     /** Stale published rows (Redis may have lost them) are looked for this many times per republish bound. */
     staleChecksPerRepublish: 4,
+  },
+  pause: {
+    /** Workers read the paused steps at most this often: a pause or resume binds every process within it (plus one batch). */
+    readMaxAgeMs: 1_000,
+    /** A message held at a paused step looks again after this long; resume makes it due at once, so this only bounds a missed resume. */
+    holdMs: 60_000,
   },
   sweeper: {
     /** Orders handled per sweep: bounds one sweep's transaction; the next sweep takes the rest. */

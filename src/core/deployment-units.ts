@@ -11,6 +11,8 @@ export interface DeploymentEffects {
   cache: () => ProductCache;
   /** In-process workers and relays to wake when a unit wrote outbox messages (none in ops commands). */
   signal?: WakeSignal;
+  /** SMTP is configured: notifications written by any unit also write the customer's email. */
+  sendsEmail?: boolean;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface DeploymentEffects {
  * the workers and the ops commands all build theirs here, so no path can forget one.
  */
 export function deploymentUnits(db: Kysely<Database>, effects: DeploymentEffects): UnitRunner {
-  const units = new UnitRunner(db, effects.sync);
+  const units = new UnitRunner(db, effects.sync, undefined, effects.sendsEmail ?? false);
   units.onCommit(async (work) => {
     if (work.enqueued > 0) effects.signal?.wake();
     // Awaited so that a client told "done" reads fresh stock; a cache that fails is bounded by its TTL.

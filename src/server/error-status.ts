@@ -32,6 +32,7 @@ export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   [ErrorCodes.PRODUCT_NOT_FOUND]: 404,
   [ErrorCodes.ORDER_NOT_FOUND]: 404,
   [ErrorCodes.DEAD_LETTER_NOT_FOUND]: 404,
+  [ErrorCodes.STEP_UNKNOWN]: 404,
   [ErrorCodes.ORDER_NOT_CANCELLABLE]: 409,
   [ErrorCodes.STOCK_BELOW_RESERVED]: 409,
   [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: 422,

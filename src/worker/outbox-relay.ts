@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.js';
 import type { WakeSignal } from '../core/outbox/wake-signal.js';
 import { claimForPublishing, unpublish, type Publication } from '../core/outbox/publishing.js';
-import type { Topic } from '../core/outbox/outbox.js';
-import type { TopicQueues } from '../core/transport/topic-queues.js';
+import type { OutboxQueue } from '../core/transport/outbox-queue.js';
 import { withTimeout } from '../core/timeout.js';
 import { DEFAULTS } from '../core/defaults.js';
 import type { Logger } from './logger.js';
@@ -11,6 +10,8 @@ import type { Logger } from './logger.js';
 export interface RelayOptions {
   /** Rows published per statement. */
   batchSize: number;
+  /** Most outbox ids one job carries: a claimed batch is split so that parallel workers share it. */
+  idsPerJob?: number;
   /** Fallback poll when nothing in this process woke the relay (orders taken by other processes). */
   pollMs: number;
   republishAfterMs: number;
@@ -21,8 +22,8 @@ export interface RelayOptions {
 }
 
 /**
- * The scale-out dispatch: hands unpublished outbox rows to the bee-queue queue of their topic,
- * with the outbox id as the job id. Any number of relays may run; see claimForPublishing.
+ * The scale-out dispatch: claims unpublished outbox rows and hands them to the bee-queue queue in
+ * batches, a job naming many outbox ids. Any number of relays may run; see claimForPublishing.
  */
 export class OutboxRelay {
   private stopping = false;
@@ -31,7 +32,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly queues: TopicQueues,
+    private readonly queues: OutboxQueue,
     private readonly signal: WakeSignal,
     private readonly logger: Logger,
     private readonly options: RelayOptions,
@@ -58,35 +59,22 @@ export class OutboxRelay {
   }
 
   private async publish(rows: readonly Publication[]): Promise<number[]> {
-    const byTopic = new Map<Topic, Publication[]>();
-    for (const r of rows) {
-      const group = byTopic.get(r.topic);
-      if (group) group.push(r);
-      else byTopic.set(r.topic, [r]);
+    const size = Math.max(1, this.options.idsPerJob ?? DEFAULTS.relay.idsPerJob);
+    const jobs = [];
+    for (let i = 0; i < rows.length; i += size) {
+      jobs.push(this.queues.queue.createJob({ ids: rows.slice(i, i + size).map((r) => r.id) }).timeout(this.options.jobTimeoutMs));
     }
     const failed: number[] = [];
-    await Promise.all(
-      [...byTopic].map(async ([topic, group]) => {
-        const queue = this.queues.find(topic);
-        if (!queue) {
-          // A topic this version does not know (written by a newer one?): leave the rows for the
-          // republish bound rather than lose them or spin on them.
-          this.logger.error({ topic, count: group.length }, 'no queue for this topic; not published');
-          return;
-        }
-        const jobs = group.map((r) => queue.createJob({ orderId: r.orderId }).setId(String(r.id)).timeout(this.options.jobTimeoutMs));
-        try {
-          const errors = await withTimeout(queue.saveAll(jobs), this.options.publishTimeoutMs ?? DEFAULTS.relay.publishTimeoutMs, 'Redis');
-          for (const [job, err] of errors) {
-            failed.push(Number(job.id));
-            this.logger.warn({ messageId: job.id, topic, err: err.message }, 'publish failed; will retry');
-          }
-        } catch (err) {
-          failed.push(...group.map((r) => r.id));
-          this.logger.warn({ topic, count: group.length, err: (err as Error).message }, 'publish failed; will retry');
-        }
-      }),
-    );
+    try {
+      const errors = await withTimeout(this.queues.queue.saveAll(jobs), this.options.publishTimeoutMs ?? DEFAULTS.relay.publishTimeoutMs, 'Redis');
+      for (const [job, err] of errors) {
+        failed.push(...job.data.ids);
+        this.logger.warn({ count: job.data.ids.length, err: err.message }, 'publish failed; will retry');
+      }
+    } catch (err) {
+      failed.push(...rows.map((r) => r.id));
+      this.logger.warn({ count: rows.length, err: (err as Error).message }, 'publish failed; will retry');
+    }
     return failed;
   }
 

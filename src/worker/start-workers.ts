@@ -1,6 +1,6 @@
 import type { Buildflow } from '../core/buildflow.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
-import { TopicQueues } from '../core/transport/topic-queues.js';
+import { OutboxQueue } from '../core/transport/outbox-queue.js';
 import { WorkerHeartbeat } from '../core/stats/worker-registry.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { withTimeout } from '../core/timeout.js';
@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
+import { PauseReader } from '../core/pipeline/pauses.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { SweeperLoop } from './sweeper-loop.js';
 import { startDeliveries } from './delivery-workers.js';
@@ -72,8 +73,8 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     units: app.units,
     gateway: options.gateway ?? app.gateway,
     reservationTtlMs: app.config.reservationTtlMs,
-    channels: { email: app.config.mail !== undefined },
     maxAttempts: app.config.maxAttempts,
+    pauses: new PauseReader(app.db, DEFAULTS.pause.readMaxAgeMs),
     logger: options.logger ?? silentLogger,
     // Settled orders are reported by the deployment's units of work (src/core/buildflow.ts).
     onStepOutcomes: (outcomes) => app.events.stepOutcomes(outcomes),
@@ -118,11 +119,11 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
     };
   }
 
-  const queues = new TopicQueues({
+  const queues = new OutboxQueue({
     url: redisUrl,
     prefix: app.config.redis.prefix,
     worker: roles.steps,
-    onError: (err, topic) => logger.warn({ topic, err: err.message }, 'redis queue error'),
+    onError: (err) => logger.warn({ err: err.message }, 'redis queue error'),
   });
   const relay = roles.relay
     ? new OutboxRelay(app.db, queues, app.signal, logger, {
@@ -135,10 +136,7 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   relay?.start();
   const consumer = roles.steps
     ? new RedisConsumer(app.db, queues, runner, app.signal, logger, {
-        jobsPerQueue: concurrency * DEFAULTS.worker.jobsPerConcurrency,
         parallelBatches: concurrency,
-        maxBatch: batchSize,
-        lingerMs: DEFAULTS.worker.lingerMs,
         leaseMs,
         stallCheckMs: DEFAULTS.worker.stallCheckMs,
       })

@@ -36,6 +36,7 @@ export function emptySnapshot(generatedAgoMs = 0): StatsSnapshot {
     },
     counters: { ordersPlaced: 0, ordersReserved: 0, ordersPaid: 0, ordersConfirmed: 0, ordersCancelled: 0 },
     rates: null,
+    queue: null,
     latency: { windowMs: 60_000, samples: 0, p50Ms: null, p95Ms: null, p99Ms: null },
     workers: [],
     stock: {

@@ -7,6 +7,7 @@ import { getProduct } from '../../src/core/catalog/products.js';
 import { findStockDrift } from '../../src/core/catalog/reconcile.js';
 import { listDeadLetters, redriveDeadLetter } from '../../src/core/outbox/dead-letters.js';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
+import { pauseStep, resumeStep } from '../../src/core/pipeline/pauses.js';
 
 let app: TestApp;
 afterEach(async () => app?.dispose());
@@ -72,11 +73,14 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 3);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
-    await manualWorker(app).runOnce(); // reserve only
+    await pauseStep(app.units, 'pay', 'test');
+    await runUntilIdle(app); // reserve; the order's message waits at the paused pay step
     expect(await getProduct(app.db, 'A')).toMatchObject({ reserved: 2 });
+    expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'reserved' });
     const cancelled = await app.cancelOrder(order.reference);
     expect(cancelled).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
-    await runUntilIdle(app); // the queued pay message must now do nothing
+    await resumeStep(app.units, 'pay');
+    await runUntilIdle(app); // the order's message resumes, finds it cancelled and ends without a charge
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled' });
     expect(await getProduct(app.db, 'A')).toMatchObject({ onHand: 3, reserved: 0 });
     expect(await countRows(app, 'payments')).toBe(0);
@@ -97,8 +101,7 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     await addProduct(app, 'A', 3);
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
     const worker = manualWorker(app, { gateway: slowGateway });
-    await worker.runOnce(); // reserve
-    const paying = worker.runOnce(); // pay: writes the pending payment, then waits on the gateway
+    const paying = worker.runOnce(); // reserve, then pay: writes the pending payment, then waits on the gateway
     for (let i = 0; i < 100 && (await countRows(app, 'payments')) === 0; i++) await new Promise((r) => setTimeout(r, 5));
     await expect(app.cancelOrder(order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
     release();
@@ -131,16 +134,17 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     const dead = await listDeadLetters(app.db);
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ topic: 'pay', orderId: order.id, attempts: 3, lastError: 'provider unreachable' });
-    // The payment row was written before the provider failed, so a refund is queued: it must be harmless.
-    const refunds = await app.db.selectFrom('outbox').select('status').where('topic', '=', 'refund').execute();
-    expect(refunds).toEqual([{ status: 'done' }]);
+    // The payment row was written before the provider failed, so a refund was queued and ran
+    // harmlessly: its message is done, so deleted, and nothing is left pending.
+    expect(await app.db.selectFrom('outbox').select(['topic', 'status']).where('status', '<>', 'dead').execute()).toEqual([]);
+    expect(await app.db.selectFrom('payments').select('status').where('order_id', '=', order.id).execute()).toEqual([{ status: 'refunded' }]);
 
     // Re-driving the dead letter is visible and safe: the order stays cancelled.
     await redriveDeadLetter(app.units, dead[0]!.id);
     expect(await listDeadLetters(app.db)).toHaveLength(0);
     await runUntilIdle(app);
-    // The re-driven message really ran again (on Redis: was published again at once), and did nothing.
-    expect(await app.db.selectFrom('outbox').select(['status', 'attempts']).where('id', '=', dead[0]!.id).executeTakeFirst()).toEqual({ status: 'done', attempts: 1 });
+    // The re-driven message really ran again (on Redis: was published again at once), did nothing and is gone.
+    expect(await app.db.selectFrom('outbox').select(['status', 'attempts']).where('id', '=', dead[0]!.id).executeTakeFirst()).toBeUndefined();
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'failed' });
     await expect(redriveDeadLetter(app.units, 999_999)).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
   });

@@ -4,7 +4,7 @@ import { OutboxWorker } from '../../src/worker/outbox-worker.js';
 import { OutboxRelay } from '../../src/worker/outbox-relay.js';
 import { RedisConsumer } from '../../src/worker/redis-consumer.js';
 import { silentLogger } from '../../src/worker/logger.js';
-import { TopicQueues } from '../../src/core/transport/topic-queues.js';
+import { OutboxQueue } from '../../src/core/transport/outbox-queue.js';
 import { WakeSignal } from '../../src/core/outbox/wake-signal.js';
 import type { Buildflow } from '../../src/core/buildflow.js';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
@@ -31,13 +31,13 @@ function runnerFor(app: Buildflow, options: ManualWorkerOptions): PipelineRunner
  * claimed and its batch has finished.
  */
 class RedisManualWorker implements ManualWorker {
-  private readonly queues: TopicQueues;
+  private readonly queues: OutboxQueue;
   private readonly relay: OutboxRelay;
   private readonly consumer: RedisConsumer;
 
   constructor(private readonly app: Buildflow, options: ManualWorkerOptions) {
     const { url, prefix } = app.config.redis;
-    this.queues = new TopicQueues({ url: url!, prefix, worker: true, onError: () => {} });
+    this.queues = new OutboxQueue({ url: url!, prefix, worker: true, onError: () => {} });
     // A private signal: the consumer's wake-ups must not make the relay publish behind the test's back.
     const signal = new WakeSignal();
     this.relay = new OutboxRelay(app.db, this.queues, signal, silentLogger, {
@@ -47,9 +47,7 @@ class RedisManualWorker implements ManualWorker {
       jobTimeoutMs: 30_000,
     });
     this.consumer = new RedisConsumer(app.db, this.queues, runnerFor(app, options), signal, silentLogger, {
-      jobsPerQueue: options.batchSize ?? 64,
       parallelBatches: 2,
-      maxBatch: options.batchSize ?? 64,
       leaseMs: 30_000,
       stallCheckMs: 2_500,
     });

@@ -10,7 +10,7 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run pipeline workers, the outbox relay and the sweeper (for `serve --no-worker` deployments)')
     .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--concurrency <n>', `parallel batches (${envDefault('BUILDFLOW_WORKER_CONCURRENCY')}); on Redis each step queue holds n×${DEFAULTS.worker.jobsPerConcurrency} jobs in flight`, intArg(1, 64))
+    .option('--concurrency <n>', `parallel batches (${envDefault('BUILDFLOW_WORKER_CONCURRENCY')}); on Redis, jobs in flight (each a batch of up to ${DEFAULTS.relay.idsPerJob} messages)`, intArg(1, 64))
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
@@ -22,7 +22,7 @@ export function registerWorker(program: Command): void {
       `
 Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in hand (${DEFAULTS.shutdown.workerDrainMs / 1000} s at
 most) and exits 0. Any number of workers may share one database; each message is worked by one of them
-at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that the relay fills from
+at a time. With BUILDFLOW_REDIS_URL set, batches come from a bee-queue queue that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
 With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
 or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8.

@@ -124,11 +124,12 @@ function alertLine(input: FrameInput): Line {
 
 function pipeline(s: StatsSnapshot, width: number): Line[] {
   const redis = s.deployment.transport === 'redis';
-  // The columns before the bar take 57 characters (71 with Redis's counts), and two of space.
+  // The columns before the bar take 57 characters (71 with Redis's column), and two of space.
+  // One bee-queue queue carries every step in batches, so its jobs are one figure in the header.
   const barWidth = Math.max(5, width - 59 - (redis ? 14 : 0));
   const scale = Math.max(1, ...s.topics.map((x) => x.waiting + x.active + x.delayed + x.dead));
   const head: Line = [
-    t(`${fit('step', 8)}${fit('waiting', 8, 'right')}${fit('active', 7, 'right')}${fit('delayed', 8, 'right')}${fit('dead', 6, 'right')}${fit('oldest', 8, 'right')}${fit('ok/fail', 12, 'right')}${redis ? fit('redis w/a/d', 14, 'right') : ''}  `, { bold: true }),
+    t(`${fit('step', 8)}${fit('waiting', 8, 'right')}${fit('active', 7, 'right')}${fit('delayed', 8, 'right')}${fit('dead', 6, 'right')}${fit('oldest', 8, 'right')}${fit('ok/fail', 12, 'right')}${redis ? fit(s.queue ? `jobs ${count(s.queue.waiting)}/${count(s.queue.active)}/${count(s.queue.delayed)}` : 'jobs –', 14, 'right') : ''}  `, { bold: true }),
     t(barWidth >= 31 ? '■waiting ▶active ·delayed ✗dead' : barWidth >= 21 ? '■wait ▶act ·dly ✗dead' : '■▶·✗', { color: 'gray' }),
   ];
   return [
@@ -146,7 +147,7 @@ function pipeline(s: StatsSnapshot, width: number): Line[] {
         barWidth,
       );
       const nums = `${fit(x.topic, 8)}${fit(count(x.waiting), 8, 'right')}${fit(ge + count(x.active), 7, 'right')}${fit(ge + count(x.delayed), 8, 'right')}${fit(count(x.dead), 6, 'right')}${fit(age(x.oldestWaitingMs), 8, 'right')}${fit(`${count(x.succeeded)}/${count(x.failed)}`, 12, 'right')}`;
-      const queue = redis ? fit(x.redis ? `${count(x.redis.waiting)}/${count(x.redis.active)}/${count(x.redis.delayed)}` : '–', 14, 'right') : '';
+      const queue = redis ? fit('', 14) : '';
       return [t(nums), t(queue, { color: 'magenta' }), t('  '), t(w!, { color: 'cyan' }), t(a!, { color: 'green' }), t(d!, { color: 'gray' }), t(dd!, { color: 'red' })];
     }),
   ];

@@ -234,6 +234,13 @@ export interface StatsCountersTable {
   value: number;
 }
 
+/** A pipeline step an operator paused (`buildflow pipeline pause`): orders wait at it until resumed. */
+export interface PipelinePausesTable {
+  step: string;
+  reason: string | null;
+  paused_at: Millis;
+}
+
 /** One registered worker process and its last heartbeat. */
 export interface WorkersTable {
   id: string;
@@ -269,6 +276,7 @@ export interface Database {
   counters: CountersTable;
   stats_counters: StatsCountersTable;
   workers: WorkersTable;
+  pipeline_pauses: PipelinePausesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

@@ -74,6 +74,8 @@ export class UnitOfWork {
     readonly trx: Transaction<Database>,
     /** The unit's clock: every row it writes carries this time. */
     readonly now: number,
+    /** The deployment sends customer emails (SMTP is configured): a notification also writes its email. */
+    readonly sendsEmail = false,
   ) {}
 
   /** Collects rows for `table`, written at {@link flush}. */
@@ -88,6 +90,11 @@ export class UnitOfWork {
   /** Notes a status change (its history row is collected by the caller through {@link add}). */
   noteTransition(t: TransitionRecord): void {
     this.transitions.push(t);
+  }
+
+  /** Notes that this unit made queued work due (without writing it): in-process workers are woken after commit. */
+  noteWorkDue(): void {
+    this.enqueuedCount++;
   }
 
   /** Notes the pipeline messages this unit runs (reported with its transitions after commit). */
@@ -144,6 +151,8 @@ export class UnitRunner {
     private readonly sync: () => Promise<void> = async () => {},
     /** Where an after-commit hook's failure goes (the work itself has committed). */
     private readonly onHookError: (err: unknown) => void = () => {},
+    /** The deployment sends customer emails: every unit's notifications write theirs. */
+    readonly sendsEmail = false,
   ) {}
 
   /** Adds an after-commit hook; returns its removal. */
@@ -163,7 +172,7 @@ export class UnitRunner {
   async run<T>(work: (uow: UnitOfWork) => Promise<T>, options: UnitOptions = {}): Promise<T> {
     let unit: UnitOfWork | undefined;
     const result = await this.db.transaction().execute(async (trx) => {
-      unit = new UnitOfWork(trx, options.now ?? Date.now());
+      unit = new UnitOfWork(trx, options.now ?? Date.now(), this.sendsEmail);
       const value = await work(unit);
       await unit.flush();
       return value;

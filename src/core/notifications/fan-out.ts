@@ -3,12 +3,6 @@ import type { NotificationKind } from '../pipeline/notification-kinds.js';
 import { recordOrderEmail } from '../mail/emails.js';
 import { recordOrderEvent, type EnabledEndpoint } from '../webhooks/record-events.js';
 
-/** Which channels beyond the notification row a deployment delivers on. */
-export interface DeliveryChannels {
-  /** SMTP is configured: customers get an email per notification. */
-  email: boolean;
-}
-
 /**
  * Everything a new notification sends: webhook deliveries to subscribed endpoints and, with SMTP,
  * the customer's email. Called in the transaction that wrote the notification row, so they exist
@@ -16,11 +10,12 @@ export interface DeliveryChannels {
  */
 export async function fanOutNotification(
   trx: Db,
-  n: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number },
-  channels: DeliveryChannels | undefined,
+  n: { orderId: string; kind: NotificationKind; sourceMessageId: number | null; now: number },
+  /** The deployment sends customer emails (SMTP is configured). */
+  email: boolean,
   /** The enabled webhook endpoints, read once for the caller's batch (`enabledEndpoints`). */
   endpoints: readonly EnabledEndpoint[],
 ): Promise<void> {
   await recordOrderEvent(trx, n, endpoints);
-  if (channels?.email) await recordOrderEmail(trx, n);
+  if (email) await recordOrderEmail(trx, n);
 }

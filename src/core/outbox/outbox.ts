@@ -4,9 +4,25 @@ import { isPostgres } from '../db/postgres.js';
 import { inSet } from '../db/sets.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 
-/** Work the pipeline knows how to do; one outbox topic per step. */
+/**
+ * Work the pipeline knows how to do, one topic per step. An order's pipeline run is one message
+ * whose topic names the step it is at (`reserve`, `pay` or `confirm`): the claim moves it to the
+ * step the order's status names, so a redelivered message resumes where the order stands. `notify`
+ * is only drained: notifications are written with the transition that causes them; messages of
+ * that topic come from before that change.
+ */
 export const TOPICS = ['reserve', 'pay', 'confirm', 'notify', 'refund', 'ship', 'deliver'] as const;
 export type Topic = (typeof TOPICS)[number];
+
+/** The steps of an order's pipeline run, in order: one message carries the order through them. */
+export const ORDER_STEPS = ['reserve', 'pay', 'confirm'] as const;
+export type OrderStep = (typeof ORDER_STEPS)[number];
+
+/** The step that moves an order on from each in-progress status. */
+export const STEP_OF_STATUS: Readonly<Record<string, OrderStep>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
+
+/** True for the topics of an order's pipeline run. */
+export const isOrderStep = (topic: string): topic is OrderStep => (ORDER_STEPS as readonly string[]).includes(topic);
 
 export type { Db } from '../db/schema.js';
 
@@ -89,10 +105,15 @@ export async function claimDue(db: Kysely<Database>, o: ClaimOptions & { ids?: r
   if (o.ids?.length === 0) return [];
   // Delivered ids wait for a row another statement holds for a moment (a relay marking it
   // published): skipping it would acknowledge a delivery that did nothing. So no SKIP LOCKED there.
-  const claim = db.updateTable('outbox').set((eb) => ({
+  // An order's message moves to the step its order's status names, and its attempts count that
+  // step's deliveries: a step it has not been at starts from 1. Same statement, no extra write;
+  // none of these columns is indexed, so on Postgres the update can stay on its page (HOT).
+  const step = stepOfOrderSql();
+  const claim = db.updateTable('outbox').set(() => ({
     locked_until: o.now + o.leaseMs,
     locked_by: o.workerId,
-    attempts: eb('attempts', '+', 1),
+    topic: step,
+    attempts: sql<number>`case when ${step} = topic then attempts + 1 else 1 end`,
   }));
   // Delivered ids are looked up by key: ordering them by due time would walk the whole due index.
   const rows = await (
@@ -109,33 +130,46 @@ export async function claimDue(db: Kysely<Database>, o: ClaimOptions & { ids?: r
   return rows.map(toMessage).sort((a, b) => a.id - b.id);
 }
 
-/** Marks messages handled, in the transaction that applied their effect. */
-export async function markDone(trx: Db, ids: readonly number[], now: number): Promise<void> {
-  if (ids.length === 0) return;
-  await trx
-    .updateTable('outbox')
-    .set({ status: 'done', processed_at: now, locked_until: null, last_error: null })
-    .where(inSet(trx, 'id', ids))
-    .where('status', '=', 'pending')
-    .execute();
+/** The topic an outbox row's claim gives it: for an order's run, the step its order's status names; else its own. */
+function stepOfOrderSql() {
+  const steps = Object.entries(STEP_OF_STATUS).map(([status, step]) => sql`when ${sql.lit(status)} then ${sql.lit(step)}`);
+  return sql<string>`case when topic in (${sql.join(ORDER_STEPS.map((t) => sql.lit(t)))})
+    then coalesce((select case o.status ${sql.join(steps, sql` `)} end from orders o where o.id = outbox.order_id), topic)
+    else topic end`;
 }
 
-/** Releases a failed message for another attempt after `delayMs` (a relay publishes it again then). */
-export async function scheduleRetry(db: Db, id: number, error: string, delayMs: number, now: number): Promise<void> {
+/** Deletes handled messages, in the transaction that applied their effect (a done message is not kept). */
+export async function deleteDone(trx: Db, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await trx.deleteFrom('outbox').where(inSet(trx, 'id', ids)).where('status', '=', 'pending').execute();
+}
+
+/** Where a failed message stands: the step it failed at and that step's attempts so far. */
+export interface FailedAt {
+  id: number;
+  topic: Topic;
+  attempts: number;
+}
+
+/**
+ * Releases a failed message for another attempt after `delayMs` (a relay publishes it again then).
+ * It keeps the step it failed at and that step's attempts, so the next claim counts on from them.
+ */
+export async function scheduleRetry(db: Db, m: FailedAt, error: string, delayMs: number, now: number): Promise<void> {
   await db
     .updateTable('outbox')
-    .set({ available_at: now + delayMs, locked_until: null, locked_by: null, published_at: null, last_error: error.slice(0, 1000) })
-    .where('id', '=', id)
+    .set({ topic: m.topic, attempts: m.attempts, available_at: now + delayMs, locked_until: null, locked_by: null, published_at: null, last_error: error.slice(0, 1000) })
+    .where('id', '=', m.id)
     .where('status', '=', 'pending')
     .execute();
 }
 
-/** Moves a message to the dead letters; returns false if it was no longer pending. */
-export async function markDead(trx: Db, id: number, error: string, now: number): Promise<boolean> {
+/** Moves a message to the dead letters at the step it failed at; returns false if it was no longer pending. */
+export async function markDead(trx: Db, m: FailedAt, error: string, now: number): Promise<boolean> {
   const res = await trx
     .updateTable('outbox')
-    .set({ status: 'dead', processed_at: now, locked_until: null, last_error: error.slice(0, 1000) })
-    .where('id', '=', id)
+    .set({ topic: m.topic, attempts: m.attempts, status: 'dead', processed_at: now, locked_until: null, last_error: error.slice(0, 1000) })
+    .where('id', '=', m.id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;

@@ -2,7 +2,8 @@ import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 import { HOLDS_RESERVATION } from '../domain/order-status.js';
 import { lockStockOf, releaseStock } from '../catalog/stock.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
-import { enqueue, type NewMessage } from '../outbox/outbox.js';
+import { enqueue } from '../outbox/outbox.js';
+import { notifyOrders } from '../notifications/notify-orders.js';
 import { currentStatus, transition } from '../orders/transition.js';
 
 export interface CancelOptions {
@@ -17,8 +18,9 @@ export type CancelOutcome = { cancelled: true; from: OrderStatus } | { cancelled
 
 /**
  * Cancels an order and undoes what the pipeline did so far, in the caller's unit of work: releases
- * held stock (with ledger rows), queues a refund when a charge may exist, and queues the customer's
- * notification. Guarded like every transition, so running it twice cancels once.
+ * held stock (with ledger rows), queues a refund when a charge may exist, and writes the customer's
+ * notification (with its webhooks and email). Guarded like every transition, so running it twice
+ * cancels once.
  */
 export async function cancelWithCompensation(uow: UnitOfWork, orderId: string, o: CancelOptions): Promise<CancelOutcome> {
   const trx = uow.trx;
@@ -37,8 +39,7 @@ export async function cancelWithCompensation(uow: UnitOfWork, orderId: string, o
   if (!moved) return { cancelled: false, status: await currentStatus(trx, orderId) };
 
   if (HOLDS_RESERVATION.includes(status)) await releaseStock(uow, [orderId], o.reason);
-  const messages: NewMessage[] = [{ topic: 'notify', orderId, payload: { kind: 'order_cancelled' } }];
-  if (paymentStarted && payment.status !== 'refunded') messages.push({ topic: 'refund', orderId });
-  enqueue(uow, messages);
+  if (paymentStarted && payment.status !== 'refunded') enqueue(uow, [{ topic: 'refund', orderId }]);
+  await notifyOrders(uow, [orderId], 'order_cancelled');
   return { cancelled: true, from: status };
 }

@@ -1,11 +1,13 @@
 import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
-import { lockStockOf } from '../catalog/stock.js';
-import { markDead, markDone, retryDelayMs, scheduleRetry, TOPICS, type OutboxMessage } from '../outbox/outbox.js';
+import { isSettled, type OrderStatus } from '../domain/order-status.js';
+import { currentStatuses } from '../orders/transition.js';
+import { deleteDone, isOrderStep, markDead, ORDER_STEPS, retryDelayMs, scheduleRetry, STEP_OF_STATUS, TOPICS, type OutboxMessage, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
 import type { PaymentGateway } from './payment-gateway.js';
-import type { StepContext, StepItem } from './step.js';
+import type { Moved, StepContext, StepItem } from './step.js';
 import { STEPS } from './steps.js';
-import type { DeliveryChannels } from '../notifications/fan-out.js';
+import { holdAtPause, type PauseReader } from './pauses.js';
+import { DEFAULTS } from '../defaults.js';
 import type { StepOutcome, StepOutcomeKind } from '../observe/events.js';
 
 /** Where the runner reports retries and dead letters (pino's shape; core itself never prints). */
@@ -19,12 +21,14 @@ export interface RunnerDeps {
   units: UnitRunner;
   gateway: PaymentGateway;
   reservationTtlMs: number;
-  /** Deliveries of a message before it is dead-lettered. */
+  /** Deliveries of a message at one step before it is dead-lettered there. */
   maxAttempts: number;
   logger: PipelineLogger;
-  /** Channels a notification is also delivered on (webhooks always; email with SMTP). */
-  channels?: DeliveryChannels;
-  /** Seam: called once per batch with each message's committed outcome (done, retry, dead). */
+  /** The steps an operator paused; absent: none ever is. */
+  pauses?: PauseReader;
+  /** How long a message that reached a paused step waits before it looks again (resume makes it due at once). */
+  pauseHoldMs?: number;
+  /** Seam: called once per batch with each step's committed outcome (done, retry, dead). */
   onStepOutcomes?: (outcomes: StepOutcome[]) => void;
 }
 
@@ -47,12 +51,19 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Passes over an order batch: one per step, and one more for orders whose status moved under them. */
+const MAX_PASSES = ORDER_STEPS.length + 1;
+
 /**
- * Pipeline policy: runs a batch of claimed messages through their steps. The batch shares one
- * `prepare` unit of work and one `apply` unit of work (with the outbox rows marked done in it), so
- * a batch costs two commits and a fixed number of statements however large it is. If a shared
- * unit fails, its messages are retried one by one so that only the failing one is charged an
- * attempt; a message out of attempts is dead-lettered and its order compensated and cancelled.
+ * Pipeline policy: runs a batch of claimed messages. One message carries an order through
+ * reserve → pay → confirm: the batch's orders go through the steps together, each step its own
+ * unit of work guarded by the orders' status (the status is the checkpoint), and an order's
+ * message is deleted in the unit that ends its run (confirmed, or cancelled with its compensation).
+ * A step's units cost a fixed number of statements however large the batch. If a shared unit fails,
+ * its messages are retried one by one so that only the failing one is charged; a message that fails
+ * a step is released for a retry at that step, and one out of attempts there is dead-lettered with
+ * the step named and its order compensated and cancelled. Later work (refunds, carrier updates) is
+ * a message of its own, run by its step and deleted in the same unit.
  * Transports (the outbox loop, the Redis consumer) only claim messages and call {@link run}.
  */
 export class PipelineRunner {
@@ -62,110 +73,190 @@ export class PipelineRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
   private ctx(): StepContext {
-    return { now: Date.now(), gateway: this.deps.gateway, reservationTtlMs: this.deps.reservationTtlMs, channels: this.deps.channels };
+    return { now: Date.now(), gateway: this.deps.gateway, reservationTtlMs: this.deps.reservationTtlMs };
   }
 
   async run(messages: readonly OutboxMessage[]): Promise<void> {
     this.handled += messages.length;
     const outcomes = new Outcomes();
     try {
-      await this.runSteps(messages, outcomes);
+      const live: OutboxMessage[] = [];
+      for (const m of messages) {
+        if (!STEPS[m.topic]) await this.deadLetter(m, `unknown topic ${m.topic}`, outcomes);
+        // Attempts are counted at claim time, so a message whose step keeps killing its worker ends here.
+        else if (m.attempts > this.deps.maxAttempts) await this.deadLetter(m, `gave up after ${m.attempts - 1} attempts at ${m.topic}`, outcomes);
+        else live.push({ ...m });
+      }
+      await this.runOrders(live.filter((m) => isOrderStep(m.topic)), outcomes);
+      for (const [topic, group] of byTopic(live.filter((m) => !isOrderStep(m.topic)))) {
+        // The message is done with its step: deleted in the unit that applied it.
+        await this.runStep(topic, group, outcomes, (_moved, g) => g);
+      }
     } finally {
       // Seam: the one place a batch's committed outcomes are known.
       if (outcomes.list.length > 0) this.deps.onStepOutcomes?.(outcomes.list);
     }
   }
 
-  private async runSteps(messages: readonly OutboxMessage[], collected: Outcomes): Promise<void> {
-    const live: OutboxMessage[] = [];
-    for (const m of messages) {
-      if (!STEPS[m.topic]) await this.deadLetter(m, `unknown topic ${m.topic}`, collected);
-      // Attempts are counted at claim time, so a message whose handler keeps killing its worker ends here.
-      else if (m.attempts > this.deps.maxAttempts) await this.deadLetter(m, `gave up after ${m.attempts - 1} attempts`, collected);
-      else live.push(m);
-    }
-
-    const plans = new Map<number, unknown>();
-    const prepared = await this.inUnits(
-      collected,
-      live.filter((m) => STEPS[m.topic].prepare),
-      async (uow, group) => {
-        const ctx = this.ctx();
-        for (const [topic, msgs] of byTopic(group)) {
-          for (const [id, plan] of await STEPS[topic].prepare!(uow, msgs, ctx)) plans.set(id, plan);
+  /**
+   * Takes order messages through their steps, in the pipeline's order: those a step moved on join
+   * the next step's group; those it ended are deleted with the step's unit. An order the step did
+   * not move (its status changed under the message: a customer cancel, another worker after a
+   * lease ran out) is looked up again and resumes where its status says, or its message is
+   * deleted if its run is over.
+   */
+  private async runOrders(messages: OutboxMessage[], collected: Outcomes): Promise<void> {
+    let todo = messages;
+    const paused = todo.length > 0 && this.deps.pauses ? await this.deps.pauses.paused() : new Set<string>();
+    for (let pass = 0; pass < MAX_PASSES && todo.length > 0; pass++) {
+      const unsure: OutboxMessage[] = [];
+      // Grouped before any step runs: a message moved on below changes its topic.
+      const atStep = new Map(ORDER_STEPS.map((step) => [step, todo.filter((m) => m.topic === step)]));
+      let carried: OutboxMessage[] = [];
+      for (const step of ORDER_STEPS) {
+        const group = [...carried, ...atStep.get(step)!];
+        carried = [];
+        if (group.length === 0) continue;
+        if (paused.has(step)) {
+          // Orders wait at a paused step with their status as it is: nothing is charged to them.
+          await holdAtPause(this.deps.units.db, group, this.deps.pauseHoldMs ?? DEFAULTS.pause.holdMs, Date.now());
+          continue;
         }
-      },
-    );
-
-    const outcomes = new Map<number, unknown>();
-    const performed = new Set<number>();
-    const toPerform: OutboxMessage[] = [];
-    for (const m of live) {
-      if (STEPS[m.topic].prepare && !prepared.has(m.id)) continue;
-      const plan = plans.get(m.id);
-      if (plan === null || plan === undefined || !STEPS[m.topic].perform) performed.add(m.id);
-      else toPerform.push(m);
-    }
-    await Promise.all([...byTopic(toPerform)].map(([topic, msgs]) => this.perform(topic, msgs, plans, outcomes, performed, collected)));
-
-    const applied = await this.inUnits(
-      collected,
-      live.filter((m) => performed.has(m.id)),
-      async (uow, group) => {
-        // Products first, in sku order, as every stock-changing transaction takes them (see lockStockOf).
-        await lockStockOf(uow.trx, group.filter((m) => STEPS[m.topic].changesStock).map((m) => m.orderId));
-        const ctx = this.ctx();
-        for (const [topic, msgs] of byTopic(group)) {
-          const items: StepItem[] = msgs.map((msg) => ({ msg, plan: plans.get(msg.id) ?? null, outcome: outcomes.get(msg.id) }));
-          await STEPS[topic].apply(uow, items, ctx);
+        const moved = await this.runStep(step, group, collected, (mv, g) => g.filter((m) => isFinal(mv.get(m.orderId))));
+        for (const m of group) {
+          if (!moved.has(m.id)) continue; // failed: retried or dead-lettered at this step
+          const to = moved.get(m.id);
+          if (to === undefined) unsure.push(m);
+          else if (!isFinal(to)) {
+            // On to the next step within this run: its attempts start there.
+            m.topic = STEP_OF_STATUS[to]!;
+            m.attempts = 1;
+            carried.push(m);
+          }
         }
-        await markDone(uow.trx, group.map((m) => m.id), uow.now);
-      },
-    );
-    for (const m of live) if (applied.has(m.id)) collected.add(m, 'done');
+      }
+      todo = await this.resumeOrEnd(unsure, collected);
+    }
+    for (const m of todo) await this.fail(m, new Error(`order status kept changing under the ${m.topic} step`), collected);
   }
 
-  /** The external calls of one topic's messages: all at once where the step can, else one by one; a failed call fails only its message. */
-  private async perform(topic: OutboxMessage['topic'], msgs: readonly OutboxMessage[], plans: Map<number, unknown>, outcomes: Map<number, unknown>, performed: Set<number>, collected: Outcomes): Promise<void> {
+  /** Orders a step left where they were: those whose run is over lose their message; the rest go round again at their status's step. */
+  private async resumeOrEnd(messages: readonly OutboxMessage[], collected: Outcomes): Promise<OutboxMessage[]> {
+    if (messages.length === 0) return [];
+    const statuses = await currentStatuses(this.deps.units.db, messages.map((m) => m.orderId));
+    const over = messages.filter((m) => !STEP_OF_STATUS[statuses.get(m.orderId) ?? 'cancelled']);
+    if (over.length > 0) {
+      try {
+        await this.deps.units.run(async (uow) => {
+          uow.runs(unitMessages(over));
+          await deleteDone(uow.trx, over.map((m) => m.id));
+        });
+        for (const m of over) collected.add(m, 'done');
+      } catch (err) {
+        for (const m of over) await this.fail(m, err, collected);
+      }
+    }
+    const again: OutboxMessage[] = [];
+    for (const m of messages) {
+      const step = STEP_OF_STATUS[statuses.get(m.orderId) ?? 'cancelled'];
+      if (!step) continue;
+      if (step !== m.topic) m.attempts = 1;
+      m.topic = step;
+      again.push(m);
+    }
+    return again;
+  }
+
+  /**
+   * Runs one step for `msgs` (all of that step): prepare, perform, apply. `ending` picks, inside
+   * the apply unit, the messages whose run the step ended; they are deleted there. Returns, for
+   * every message that got through the step, the status its order moved to (undefined: not moved);
+   * a message that failed is absent (its retry or dead letter is already written).
+   */
+  private async runStep(
+    topic: Topic,
+    msgs: readonly OutboxMessage[],
+    collected: Outcomes,
+    ending: (moved: Moved, group: readonly OutboxMessage[]) => readonly OutboxMessage[],
+  ): Promise<Map<number, OrderStatus | undefined>> {
+    const step = STEPS[topic];
+    const plans = new Map<number, unknown>();
+    const prepared = step.prepare
+      ? await this.inUnits(collected, msgs, async (uow, group) => {
+          for (const [id, plan] of await step.prepare!(uow, group, this.ctx())) plans.set(id, plan);
+          return new Map();
+        })
+      : new Map(msgs.map((m) => [m.id, undefined]));
+
+    const outcomes = new Map<number, unknown>();
+    const performed: OutboxMessage[] = [];
+    const toPerform: OutboxMessage[] = [];
+    for (const m of msgs) {
+      if (!prepared.has(m.id)) continue;
+      const plan = plans.get(m.id);
+      if (plan === null || plan === undefined || !step.perform) performed.push(m);
+      else toPerform.push(m);
+    }
+    if (toPerform.length > 0) performed.push(...(await this.perform(topic, toPerform, plans, outcomes, collected)));
+
+    const applied = await this.inUnits(collected, performed, async (uow, group) => {
+      const items: StepItem[] = group.map((msg) => ({ msg, plan: plans.get(msg.id) ?? null, outcome: outcomes.get(msg.id) }));
+      const moved = (await step.apply(uow, items, this.ctx())) ?? new Map<string, OrderStatus>();
+      await deleteDone(uow.trx, ending(moved, group).map((m) => m.id));
+      return moved;
+    });
+    for (const m of msgs) if (applied.has(m.id)) collected.add(m, 'done');
+    return applied;
+  }
+
+  /** The external calls of one step's messages: all at once where the step can, else one by one; a failed call fails only its message. */
+  private async perform(topic: Topic, msgs: readonly OutboxMessage[], plans: Map<number, unknown>, outcomes: Map<number, unknown>, collected: Outcomes): Promise<OutboxMessage[]> {
     const step = STEPS[topic];
     const ctx = this.ctx();
     if (step.performAll && msgs.length > 1) {
       try {
         const results = await step.performAll(msgs.map((m) => plans.get(m.id)), ctx);
-        msgs.forEach((m, i) => {
-          outcomes.set(m.id, results[i]);
-          performed.add(m.id);
-        });
-        return;
+        msgs.forEach((m, i) => outcomes.set(m.id, results[i]));
+        return [...msgs];
       } catch {
         // One call at a time below, so only the failing calls fail their messages.
       }
     }
+    const ok: OutboxMessage[] = [];
     await Promise.all(
       msgs.map(async (m) => {
         try {
           outcomes.set(m.id, await step.perform!(plans.get(m.id), ctx));
-          performed.add(m.id);
+          ok.push(m);
         } catch (err) {
           await this.fail(m, err, collected);
         }
       }),
     );
+    return msgs.filter((m) => ok.includes(m));
   }
 
   /**
-   * Runs `work` for all `messages` in one unit of work; if that fails, once per message. Returns
-   * the ids that succeeded; failures are charged an attempt.
+   * Runs `work` for all `messages` in one unit of work; if that fails, once per message. Returns,
+   * for each message whose unit committed, the status its order moved to in that unit (undefined
+   * when it did not move); failures are charged an attempt.
    */
-  private async inUnits(collected: Outcomes, messages: readonly OutboxMessage[], work: (uow: UnitOfWork, group: readonly OutboxMessage[]) => Promise<void>): Promise<Set<number>> {
-    const ok = new Set<number>();
+  private async inUnits(
+    collected: Outcomes,
+    messages: readonly OutboxMessage[],
+    work: (uow: UnitOfWork, group: readonly OutboxMessage[]) => Promise<Moved>,
+  ): Promise<Map<number, OrderStatus | undefined>> {
+    const ok = new Map<number, OrderStatus | undefined>();
     if (messages.length === 0) return ok;
-    try {
-      await this.deps.units.run((uow) => {
-        uow.runs(unitMessages(messages));
-        return work(uow, messages);
+    const attempt = async (group: readonly OutboxMessage[]) => {
+      const moved = await this.deps.units.run((uow) => {
+        uow.runs(unitMessages(group));
+        return work(uow, group);
       });
-      for (const m of messages) ok.add(m.id);
+      for (const m of group) ok.set(m.id, moved.get(m.orderId));
+    };
+    try {
+      await attempt(messages);
       return ok;
     } catch (batchErr) {
       if (messages.length === 1) {
@@ -175,11 +266,7 @@ export class PipelineRunner {
     }
     for (const m of messages) {
       try {
-        await this.deps.units.run((uow) => {
-          uow.runs(unitMessages([m]));
-          return work(uow, [m]);
-        });
-        ok.add(m.id);
+        await attempt([m]);
       } catch (err) {
         await this.fail(m, err, collected);
       }
@@ -194,17 +281,17 @@ export class PipelineRunner {
       return;
     }
     const delayMs = retryDelayMs(m.attempts);
-    await scheduleRetry(this.deps.units.db, m.id, text, delayMs, Date.now());
+    await scheduleRetry(this.deps.units.db, m, text, delayMs, Date.now());
     collected.add(m, 'retry', text);
     this.deps.logger.warn({ orderId: m.orderId, topic: m.topic, messageId: m.id, attempt: m.attempts, retryInMs: delayMs, err: text }, 'step failed; will retry');
   }
 
-  /** Dead-letters a message and, in the same unit of work, compensates and cancels its order. */
+  /** Dead-letters a message at its step and, in the same unit of work, compensates and cancels its order. */
   private async deadLetter(m: OutboxMessage, reason: string, collected: Outcomes): Promise<void> {
     let dead = false;
     await this.deps.units.run(async (uow) => {
       uow.runs(unitMessages([m]));
-      dead = await markDead(uow.trx, m.id, reason, uow.now);
+      dead = await markDead(uow.trx, m, reason, uow.now);
       if (dead) await compensateDeadLetter(uow, m.orderId);
     });
     if (!dead) return; // another worker got there first
@@ -212,6 +299,8 @@ export class PipelineRunner {
     this.deps.logger.warn({ orderId: m.orderId, topic: m.topic, messageId: m.id, attempt: m.attempts, reason }, 'message dead-lettered; its order is compensated if the pipeline still owed it work');
   }
 }
+
+const isFinal = (status: OrderStatus | undefined): boolean => status !== undefined && isSettled(status);
 
 /**
  * What a message that can no longer be delivered does to its order: if the pipeline still owes the
@@ -222,8 +311,8 @@ export async function compensateDeadLetter(uow: UnitOfWork, orderId: string): Pr
 }
 
 /** Messages grouped by topic, in the pipeline's order of topics. */
-function byTopic(msgs: readonly OutboxMessage[]): Map<OutboxMessage['topic'], OutboxMessage[]> {
-  const out = new Map<OutboxMessage['topic'], OutboxMessage[]>();
+function byTopic(msgs: readonly OutboxMessage[]): Map<Topic, OutboxMessage[]> {
+  const out = new Map<Topic, OutboxMessage[]>();
   for (const topic of TOPICS) {
     const group = msgs.filter((m) => m.topic === topic);
     if (group.length > 0) out.set(topic, group);

@@ -1,30 +1,34 @@
 import { newTrackingCode } from '../ids.js';
-import { orderLines, planReservations, releaseStock, reserveStock, sellStock, type Line } from '../catalog/stock.js';
+import { lockStockOf, orderLines, planReservations, releaseStock, reserveStock, sellStock, type Line } from '../catalog/stock.js';
 import { inSet, insertRows, rowSet } from '../db/sets.js';
 import { sql } from 'kysely';
+import type { OrderStatus } from '../domain/order-status.js';
 import { currentStatuses, transition, transitionMany } from '../orders/transition.js';
-import { enqueue, type NewMessage, type OutboxMessage, type Topic } from '../outbox/outbox.js';
-import { notificationText, type NotificationKind } from './notification-kinds.js';
+import { enqueue, type OutboxMessage, type Topic } from '../outbox/outbox.js';
+import type { NotificationKind } from './notification-kinds.js';
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
-import type { Step } from './step.js';
-import { fanOutNotification } from '../notifications/fan-out.js';
-import { enabledEndpoints, recordStockAfterSales } from '../webhooks/record-events.js';
+import type { Moved, Step } from './step.js';
+import { notifyOrders } from '../notifications/notify-orders.js';
+import { recordStockAfterSales } from '../webhooks/record-events.js';
 import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
 
 const orderIdsOf = (msgs: readonly { msg: OutboxMessage }[] | readonly OutboxMessage[]): string[] => [
   ...new Set(msgs.map((m) => ('msg' in m ? m.msg.orderId : m.orderId))),
 ];
 
-const notify = (orderIds: readonly string[], kind: NotificationKind): NewMessage[] => orderIds.map((orderId) => ({ topic: 'notify', orderId, payload: { kind } }));
+function moved(...groups: [readonly string[], OrderStatus][]): Moved {
+  const out: Moved = new Map();
+  for (const [ids, status] of groups) for (const id of ids) out.set(id, status);
+  return out;
+}
 
 /**
- * reserve: all lines of an order or none; an order that does not fit is cancelled as out of stock.
- * For the whole batch: the pending orders' lines (one read), which orders fit the stock available
- * under the batch's product locks (one read), two guarded transitions and one conditional
- * reservation of the per-product sums.
+ * reserve: all lines of an order or none; an order that does not fit is cancelled as out of stock
+ * (and told so in the same unit). For the whole batch: the pending orders' lines (one read), which
+ * orders fit the stock available under the products' row locks (one read, which takes them in sku
+ * order), two guarded transitions and one conditional reservation of the per-product sums.
  */
 export const reserveStep: Step = {
-  changesStock: true,
   async apply(uow, items, ctx) {
     const trx = uow.trx;
     const pending = await trx.selectFrom('orders').select('id').where(inSet(trx, 'id', orderIdsOf(items))).where('status', '=', 'pending').orderBy('id').execute();
@@ -38,16 +42,17 @@ export const reserveStep: Step = {
       reason: 'out_of_stock',
       patch: { cancel_reason: 'out_of_stock', reservation_expires_at: null },
     });
-    enqueue(uow, [...reserved.map((orderId) => ({ topic: 'pay' as const, orderId })), ...notify(cancelled, 'order_cancelled')]);
+    await notifyOrders(uow, cancelled, 'order_cancelled');
+    return moved([reserved, 'reserved'], [cancelled, 'cancelled']);
   },
 };
 
 /**
  * pay: a pending payment row is written before the provider is called, so a customer cancel or a
- * reservation expiry can see that a charge may exist and leave the order alone.
+ * reservation expiry can see that a charge may exist and leave the order alone. No product is
+ * locked unless a payment was declined (then its reservation goes back).
  */
 export const payStep: Step<ChargeRequest, ChargeResult> = {
-  changesStock: true, // a decline releases the reservation
   async prepare(uow, msgs) {
     const trx = uow.trx;
     const orders = await trx.selectFrom('orders').select(['id', 'status', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).execute();
@@ -87,6 +92,9 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
     if (done.size === 0) return;
     const trx = uow.trx;
     const ids = [...done.keys()];
+    const declinedIds = ids.filter((id) => done.get(id)!.outcome === 'declined');
+    // Products before any order row, as every stock-changing transaction takes them.
+    await lockStockOf(trx, declinedIds);
     const v = rowSet(trx, 'v', [
       { name: 'order_id', type: 'text', values: ids },
       { name: 'outcome', type: 'text', values: ids.map((id) => done.get(id)!.outcome) },
@@ -102,63 +110,48 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
     const statuses = await currentStatuses(trx, notMoved);
     const refunds = notMoved.filter((id) => statuses.get(id) === 'cancelled');
 
-    const declined = await transitionMany(
-      uow,
-      ids.filter((id) => done.get(id)!.outcome === 'declined'),
-      'reserved',
-      'cancelled',
-      { reason: 'payment_declined', patch: { cancel_reason: 'payment_declined', reservation_expires_at: null } },
-    );
+    const declined = await transitionMany(uow, declinedIds, 'reserved', 'cancelled', {
+      reason: 'payment_declined',
+      patch: { cancel_reason: 'payment_declined', reservation_expires_at: null },
+    });
     await releaseStock(uow, declined, 'payment_declined');
-    enqueue(uow, [
-      ...paid.map((orderId) => ({ topic: 'confirm' as const, orderId })),
-      ...refunds.map((orderId) => ({ topic: 'refund' as const, orderId })),
-      ...notify(declined, 'order_cancelled'),
-    ]);
+    enqueue(uow, refunds.map((orderId) => ({ topic: 'refund' as const, orderId })));
+    await notifyOrders(uow, declined, 'order_cancelled');
+    return moved([paid, 'paid'], [declined, 'cancelled']);
   },
 };
 
-/** confirm: the reservation becomes a sale and a shipment with a unique tracking code is created. */
+/** confirm: the reservation becomes a sale, a shipment with a unique tracking code is created and the customer told. */
 export const confirmStep: Step = {
-  changesStock: true,
   async apply(uow, items) {
-    const confirmed = await transitionMany(uow, orderIdsOf(items), 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
+    const ids = orderIdsOf(items);
+    await lockStockOf(uow.trx, ids);
+    const confirmed = await transitionMany(uow, ids, 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
     await sellStock(uow, confirmed);
     await recordStockAfterSales(uow.trx, confirmed, uow.now);
     uow.add(
       'shipments',
       confirmed.map((orderId) => ({ order_id: orderId, tracking_code: newTrackingCode(), status: 'pending' as const, created_at: uow.now, updated_at: uow.now })),
     );
-    enqueue(uow, notify(confirmed, 'order_confirmed'));
+    await notifyOrders(uow, confirmed, 'order_confirmed');
+    return moved([confirmed, 'confirmed']);
   },
 };
 
 /**
- * notify: one notification per order and kind, enforced by a unique key. The batch's rows go in
- * one statement written here rather than collected, because webhooks and email go out only with a
- * row this unit actually inserted: a redelivered message inserts nothing and so sends nothing twice.
+ * notify: drains messages written before notifications moved into the transitions that cause them.
+ * One notification per order and kind (a unique key), so a message whose transition has since
+ * written it sends nothing twice.
  */
 export const notifyStep: Step = {
-  async apply(uow, items, ctx) {
-    const trx = uow.trx;
-    const orders = await trx.selectFrom('orders').select(['id', 'reference', 'cancel_reason']).where(inSet(trx, 'id', orderIdsOf(items))).execute();
-    const byId = new Map(orders.map((o) => [o.id, o]));
-    const source = new Map<string, number>();
-    const rows = items.flatMap(({ msg }) => {
-      const order = byId.get(msg.orderId);
+  async apply(uow, items) {
+    const byKind = new Map<NotificationKind, OutboxMessage[]>();
+    for (const { msg } of items) {
       const kind = msg.payload.kind as NotificationKind;
-      const key = `${msg.orderId} ${kind}`;
-      if (!order || source.has(key)) return [];
-      source.set(key, msg.id);
-      return [{ order_id: msg.orderId, kind, message: notificationText(kind, order.reference, order.cancel_reason), created_at: uow.now }];
-    });
-    const inserted = await insertRows(trx, 'notifications', rows, { ignoreConflicts: true, returning: ['order_id', 'kind'] });
-    // One read of the endpoints for the whole batch, not one per notified order.
-    const endpoints = inserted.length > 0 ? await enabledEndpoints(trx) : [];
-    for (const row of inserted) {
-      const orderId = String(row.order_id);
-      const kind = row.kind as NotificationKind;
-      await fanOutNotification(trx, { orderId, kind, sourceMessageId: source.get(`${orderId} ${kind}`)!, now: uow.now }, ctx.channels, endpoints);
+      byKind.set(kind, [...(byKind.get(kind) ?? []), msg]);
+    }
+    for (const [kind, msgs] of byKind) {
+      for (const m of msgs) await notifyOrders(uow, [m.orderId], kind, { messageId: m.id });
     }
   },
 };
@@ -189,8 +182,8 @@ export const refundStep: Step<string, void> = {
 /**
  * ship / deliver: applies a carrier update accepted by the API. The shipment moves only from the
  * status before it and only if this update was the one requested, so a redelivered message changes
- * nothing; the order follows (confirmed → shipped → delivered) and the customer is notified.
- * Carrier updates are rare, so these go one message at a time within the batch.
+ * nothing; the order follows (confirmed → shipped → delivered) and the customer is notified in the
+ * same unit. Carrier updates are rare, so these go one message at a time within the batch.
  */
 function shipmentStep(to: ShipmentUpdateStatus): Step {
   const orderFrom = to === 'shipped' ? 'confirmed' : 'shipped';
@@ -198,8 +191,7 @@ function shipmentStep(to: ShipmentUpdateStatus): Step {
     async apply(uow, items) {
       for (const { msg } of items) {
         if (!(await applyShipmentUpdate(uow, msg.orderId, to))) continue;
-        await transition(uow, msg.orderId, orderFrom, to);
-        enqueue(uow, notify([msg.orderId], `order_${to}`));
+        if (await transition(uow, msg.orderId, orderFrom, to)) await notifyOrders(uow, [msg.orderId], `order_${to}`);
       }
     },
   };

@@ -4,6 +4,7 @@ import { enqueue, type Topic } from '../outbox/outbox.js';
 import { cancelWithCompensation } from './compensate.js';
 import { lockStockOf } from '../catalog/stock.js';
 import { DEFAULTS } from '../defaults.js';
+import { listPauses } from './pauses.js';
 
 // The step that moves an order on from each in-progress status.
 const NEXT_STEP: Partial<Record<OrderStatus, Topic>> = { pending: 'reserve', reserved: 'pay', paid: 'confirm' };
@@ -18,12 +19,14 @@ export interface SweepResult {
 
 /**
  * Repairs what transport can lose. Expires reservations whose payment never started (stock back
- * on the shelf, order cancelled `reservation_expired`), and re-queues the next step of orders that
+ * on the shelf, order cancelled `reservation_expired`) unless pay is paused, and re-queues the next step of orders that
  * sat in a non-final state longer than `stuckAfterMs` with no queued work (lost queue data).
  */
 export async function sweep(units: UnitRunner, o: { now: number; stuckAfterMs: number }): Promise<SweepResult> {
   const db = units.db;
-  const expiredIds = await db
+  // While pay is paused the wait is the shop's doing: reservations held for it do not expire.
+  const payPaused = (await listPauses(db)).some((p) => p.step === 'pay');
+  const expiredIds = payPaused ? [] : await db
     .selectFrom('orders')
     .select('id')
     .where('status', '=', 'reserved')

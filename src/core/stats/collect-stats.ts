@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { CANCEL_REASONS, IN_PROGRESS_STATUSES, ORDER_STATUSES, type CancelReason, type OrderStatus } from '../domain/order-status.js';
 import { listDeadLetters } from '../outbox/dead-letters.js';
-import { TOPICS } from '../outbox/outbox.js';
+import { STEP_OF_STATUS, TOPICS } from '../outbox/outbox.js';
 import { readCounters } from './counters.js';
 import { splitPending } from './outbox-depths.js';
 import {
@@ -71,9 +71,14 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
   ]);
   const counter = (name: string) => counters.get(name) ?? 0;
 
+  // An order's run is one message, so the work waiting at an order step is the orders in the
+  // status that step moves on; the outbox split (by the step each message was last claimed at)
+  // tells how many of them are delayed for a retry or leased right now.
+  const statusOfStep = new Map(Object.entries(STEP_OF_STATUS).map(([status, step]) => [step as string, status]));
   const topicNames = [...TOPICS, ...[...counters.keys()].flatMap((k) => (k.startsWith('outbox:pending:') ? [k.slice(15)] : []))];
   const topics: TopicStats[] = [...new Set(topicNames)].map((topic) => {
-    const pending = Math.max(0, counter(`outbox:pending:${topic}`));
+    const status = statusOfStep.get(topic);
+    const pending = Math.max(0, counter(status ? `orders:${status}` : `outbox:pending:${topic}`));
     const s = split.byTopic.get(topic) ?? { delayed: 0, active: 0, oldestWaitingSince: null };
     const delayed = Math.min(pending, s.delayed);
     const active = Math.min(pending - delayed, s.active);
@@ -86,9 +91,9 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
       dead: counter(`outbox:dead:${topic}`),
       capped: split.capped,
       oldestWaitingMs: s.oldestWaitingSince === null ? null : Math.max(0, now - s.oldestWaitingSince),
-      succeeded: counter(`outbox:done:${topic}`),
+      succeeded: status ? stepSucceeded(counter, topic) : counter(`outbox:done:${topic}`),
       failed: counter(`failed:${topic}`),
-      redis: queueCounts?.get(topic) ?? null,
+      redis: null,
     };
   });
 
@@ -127,11 +132,24 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
       ordersCancelled,
     },
     rates: null,
+    queue: queueCounts?.values().next().value ?? null,
     latency,
     workers,
     stock,
     deadLetters,
   };
+}
+
+/** Runs of an order step that succeeded: orders that ever reached the status after it, or that it ended. */
+function stepSucceeded(counter: (name: string) => number, step: string): number {
+  switch (step) {
+    case 'reserve':
+      return counter('reached:reserved') + counter('cancelled:out_of_stock');
+    case 'pay':
+      return counter('reached:paid') + counter('cancelled:payment_declined');
+    default:
+      return counter('reached:confirmed');
+  }
 }
 
 /** Orders in a non-final status unchanged for longer than the bound: one index range per status, in one statement. */

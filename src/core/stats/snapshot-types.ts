@@ -175,6 +175,8 @@ export interface StatsSnapshot {
   counters: StatsCounters;
   /** Computed by the answering process from the snapshots it took; null from a one-shot collectStats. */
   rates: StatsRates | null;
+  /** Scale-out: the bee-queue queue's jobs (each a batch of outbox ids); null without Redis or when Redis did not answer. */
+  queue: QueueCounts | null;
   latency: LatencyStats;
   workers: WorkerStats[];
   stock: StockStats;

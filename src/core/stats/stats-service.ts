@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Buildflow } from '../buildflow.js';
 import { isPostgres } from '../db/postgres.js';
 import { withTimeout } from '../timeout.js';
-import { TopicQueues } from '../transport/topic-queues.js';
+import { OUTBOX_QUEUE, OutboxQueue } from '../transport/outbox-queue.js';
 import { collectStats, type StatsSource } from './collect-stats.js';
 import { foldGoneSlots } from './counters.js';
 import { RateTracker } from './rates.js';
@@ -32,7 +32,7 @@ export class StatsService {
   private inflight: Promise<StatsSnapshot> | undefined;
   private readonly rates = new RateTracker();
   private readonly stock: StockHealthMonitor;
-  private queues: TopicQueues | undefined;
+  private queues: OutboxQueue | undefined;
   private lastFold = 0;
   private readonly minIntervalMs: number;
   private readonly source: StatsSource;
@@ -91,15 +91,10 @@ export class StatsService {
 
   private async queueCounts(): Promise<Map<string, QueueCounts>> {
     const { url, prefix } = this.app.config.redis;
-    this.queues ??= new TopicQueues({ url: url!, prefix, worker: false, onError: () => {} });
-    const counts = new Map<string, QueueCounts>();
-    await Promise.all(
-      [...this.queues.queues].map(async ([topic, queue]) => {
-        const h = await withTimeout(queue.checkHealth(), 1000, `Redis queue ${topic}`);
-        counts.set(topic, { waiting: h.waiting, active: h.active, delayed: h.delayed });
-      }),
-    );
-    return counts;
+    this.queues ??= new OutboxQueue({ url: url!, prefix, worker: false, onError: () => {} });
+    const h = await withTimeout(this.queues.queue.checkHealth(), 1000, 'Redis queue');
+    // Jobs, not messages: each job names a batch of outbox ids.
+    return new Map([[OUTBOX_QUEUE, { waiting: h.waiting, active: h.active, delayed: h.delayed }]]);
   }
 }
 

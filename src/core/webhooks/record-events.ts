@@ -57,7 +57,7 @@ async function eventPosition(trx: Db, orderId: string, kind: NotificationKind, n
  */
 export async function recordOrderEvent(
   trx: Db,
-  e: { orderId: string; kind: NotificationKind; sourceMessageId: number; now: number },
+  e: { orderId: string; kind: NotificationKind; sourceMessageId: number | null; now: number },
   enabled: readonly EnabledEndpoint[],
 ): Promise<number> {
   const { type } = ORDER_EVENT_OF[e.kind];

@@ -131,13 +131,13 @@ export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSou
   });
   new Gauge({
     name: 'buildflow_queue_jobs',
-    help: "Scale-out: bee-queue's own count of jobs per step queue (waiting, active, delayed), beside the outbox's",
+    help: "Scale-out: bee-queue's own count of jobs (waiting, active, delayed) in the queue (topic=outbox); each job is a batch of outbox ids",
     labelNames: ['topic', 'state'],
     registers,
     async collect() {
       this.reset();
       const s = await snapshot();
-      for (const t of s?.topics ?? []) if (t.redis) for (const state of QUEUE_STATES) this.set({ topic: t.topic, state }, t.redis[state]);
+      if (s?.queue) for (const state of QUEUE_STATES) this.set({ topic: 'outbox', state }, s.queue[state]);
     },
   });
   const relayLag = options.relayLagMs;

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
 import { StrictObject, StringEnum } from './common.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T, options: { description?: string } = {}) => Type.Union([t, Type.Null()], options);
 const Count = Type.Integer({ minimum: 0 });
 const Ms = Type.Number({ minimum: 0, description: 'milliseconds' });
 
@@ -15,7 +15,7 @@ const QueueCounts = StrictObject({ waiting: Count, active: Count, delayed: Count
 
 const TopicStats = StrictObject({
   topic: Type.String(),
-  pending: Type.Integer({ description: 'outbox rows not yet done or dead (exact)' }),
+  pending: Type.Integer({ description: 'work not yet done or dead (exact): for reserve, pay and confirm the orders in the status that step moves on; for the other steps their outbox rows' }),
   waiting: Type.Integer({ description: 'due now, not leased' }),
   delayed: Type.Integer({ description: 'due later: retry backoff or scheduled' }),
   active: Type.Integer({ description: 'leased by a worker' }),
@@ -24,7 +24,7 @@ const TopicStats = StrictObject({
   oldestWaitingMs: Nullable(Ms),
   succeeded: Type.Integer({ description: 'step runs that succeeded, cumulative' }),
   failed: Type.Integer({ description: 'step runs that failed (retried or dead-lettered), cumulative' }),
-  redis: Nullable(QueueCounts),
+  redis: Nullable(QueueCounts, { description: 'always null since one queue carries every step (see queue)' }),
 });
 
 const RateWindows = StrictObject({ '1s': Nullable(Type.Number()), '10s': Nullable(Type.Number()), '60s': Nullable(Type.Number()) });
@@ -46,6 +46,7 @@ export const StatsSnapshotSchema = StrictObject(
       uptimeMs: Ms,
     }),
     topics: Type.Array(TopicStats),
+    queue: Nullable(QueueCounts, { description: 'scale-out: jobs in the bee-queue queue, each a batch of outbox ids; null without Redis' }),
     orders: StrictObject({
       byStatus: objectOf(ORDER_STATUSES),
       cancelledByReason: objectOf(CANCEL_REASONS),

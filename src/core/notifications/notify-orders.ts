@@ -1,0 +1,29 @@
+import { inSet, insertRows } from '../db/sets.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
+import { notificationText, type NotificationKind } from '../pipeline/notification-kinds.js';
+import { enabledEndpoints, type EnabledEndpoint } from '../webhooks/record-events.js';
+import { fanOutNotification } from './fan-out.js';
+
+/**
+ * Writes the customer's notification of `kind` for each order, in the unit of work of the
+ * transition that causes it, with everything it sends: a webhook delivery per subscribed endpoint
+ * and, where the deployment sends email, the email. They commit with the transition or not at all,
+ * so a notification is never lost nor sent for a change that rolled back, and an order's events
+ * exist in the order of its transitions. One notification per order and kind (a unique key): a
+ * second try inserts nothing and so sends nothing twice.
+ */
+export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[], kind: NotificationKind, source: { messageId?: number; endpoints?: readonly EnabledEndpoint[] } = {}): Promise<number> {
+  const ids = [...new Set(orderIds)];
+  if (ids.length === 0) return 0;
+  const trx = uow.trx;
+  const orders = await trx.selectFrom('orders').select(['id', 'reference', 'cancel_reason']).where(inSet(trx, 'id', ids)).execute();
+  const rows = orders.map((o) => ({ order_id: o.id, kind, message: notificationText(kind, o.reference, o.cancel_reason), created_at: uow.now }));
+  const inserted = await insertRows(trx, 'notifications', rows, { ignoreConflicts: true, returning: ['order_id'] });
+  if (inserted.length === 0) return 0;
+  // One read of the endpoints for the whole batch, not one per notified order.
+  const endpoints = source.endpoints ?? (await enabledEndpoints(trx));
+  for (const row of inserted) {
+    await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints);
+  }
+  return inserted.length;
+}

@@ -9,7 +9,7 @@ import { loadConfig, type ConfigOverrides } from '../src/core/config.js';
 import { openBuildflow, type Buildflow, type OpenOptions } from '../src/core/buildflow.js';
 
 /** The deployments a benchmark can measure: the embedded default and the scale-out pair. */
-export type Backend = 'sqlite' | 'postgres+redis';
+export type Backend = 'sqlite' | 'postgres' | 'postgres+redis';
 
 export interface BenchDeployment {
   backend: Backend;
@@ -31,12 +31,12 @@ function assertLoopback(url: string, name: string): void {
 }
 
 /** BENCH_BACKEND=sqlite|postgres+redis|all (default all): the backends to measure, in order. */
-export function backendsFromEnv(): Backend[] {
+export function backendsFromEnv(all: readonly Backend[] = ['sqlite', 'postgres+redis']): Backend[] {
   const raw = process.env.BENCH_BACKEND ?? 'all';
-  if (raw === 'all') return ['sqlite', 'postgres+redis'];
+  if (raw === 'all') return [...all];
   return raw.split(',').map((b) => {
     const name = b.trim();
-    if (name !== 'sqlite' && name !== 'postgres+redis') throw new Error(`BENCH_BACKEND: unknown backend "${name}" (sqlite, postgres+redis or all)`);
+    if (name !== 'sqlite' && name !== 'postgres' && name !== 'postgres+redis') throw new Error(`BENCH_BACKEND: unknown backend "${name}" (sqlite, postgres, postgres+redis or all)`);
     return name;
   });
 }
@@ -164,18 +164,21 @@ export async function benchDeployment(backend: Backend, overrides: ConfigOverrid
   };
   const unregister = onCleanup(dispose);
   try {
-    if (backend === 'postgres+redis') {
+    if (backend !== 'sqlite') {
       assertLoopback(BENCH_POSTGRES_URL, 'BENCH_POSTGRES_URL');
-      assertLoopback(BENCH_REDIS_URL, 'BENCH_REDIS_URL');
       const suffix = randomBytes(6).toString('hex');
       const database = `bf_bench_${suffix}`;
       await adminQuery(`create database "${database}"`);
       undo.push(async () => void (await adminQuery(`drop database if exists "${database}" with (force)`)));
-      const prefix = `bfbench-${suffix}`;
-      undo.push(() => deleteRedisKeys(prefix));
       const url = new URL(BENCH_POSTGRES_URL);
       url.pathname = `/${database}`;
-      Object.assign(env, { BUILDFLOW_DATABASE_URL: url.toString(), BUILDFLOW_REDIS_URL: BENCH_REDIS_URL, BUILDFLOW_REDIS_PREFIX: prefix });
+      Object.assign(env, { BUILDFLOW_DATABASE_URL: url.toString() });
+      if (backend === 'postgres+redis') {
+        assertLoopback(BENCH_REDIS_URL, 'BENCH_REDIS_URL');
+        const prefix = `bfbench-${suffix}`;
+        undo.push(() => deleteRedisKeys(prefix));
+        Object.assign(env, { BUILDFLOW_REDIS_URL: BENCH_REDIS_URL, BUILDFLOW_REDIS_PREFIX: prefix });
+      }
     }
     const config = loadConfig({ BUILDFLOW_PAYMENT_LATENCY_MS: 0, BUILDFLOW_LOG_LEVEL: 'silent', ...env, ...overrides }, {});
     const app = await openBuildflow(config, { migrate: true, ...options });
@@ -205,6 +208,22 @@ export async function postgresStats(database: string): Promise<{ commits: number
     [database],
   );
   return { commits: Number(row?.c ?? NaN), rollbacks: Number(row?.r ?? NaN), deadlocks: Number(row?.d ?? NaN) };
+}
+
+/**
+ * Tuples the cell's database has written so far (inserted, updated and deleted rows over its own
+ * tables, from pg_stat_user_tables), and how many of the updates were HOT. Read once the writers'
+ * backends have exited, so their counters are flushed.
+ */
+export async function postgresTuples(url: string): Promise<{ written: number; hotUpdates: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ w: string; h: string }>('select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) as w, coalesce(sum(n_tup_hot_upd), 0) as h from pg_stat_user_tables');
+    return { written: Number(rows[0]?.w ?? NaN), hotUpdates: Number(rows[0]?.h ?? NaN) };
+  } finally {
+    await client.end();
+  }
 }
 
 /**

@@ -3,6 +3,8 @@
  * with no latency, orders acknowledged durably, measured in one run for each deployment:
  *
  *   embedded          SQLite, workers in the bench process (outbox claimed from the database)
+ *   postgres × N      Postgres alone, N separate `buildflow worker --concurrency C` processes that
+ *                     claim outbox rows from the database (the embedded transport on Postgres)
  *   pg+redis × N      Postgres + Redis, N separate `buildflow worker --concurrency C` processes
  *                     (relay, steps and sweeper in each); orders placed by the bench process
  *
@@ -15,7 +17,7 @@
  *                             pipeline's progress, instead of keeping BENCH_IN_FLIGHT in flight;
  *                             latency then is what an order waits at that load (run it at about
  *                             half a cell's closed-loop figure)
- *   BENCH_BACKEND=all         or sqlite, or postgres+redis
+ *   BENCH_BACKEND=all         or sqlite, postgres, postgres+redis (comma-separated)
  *   BENCH_PROCESSES=1,2       worker processes of each scale-out cell (0: workers in the bench process)
  *   BENCH_PRODUCTS=8          products the orders spread over (see orderBody in common.ts)
  *   BENCH_CELL_TIMEOUT_S=150  a cell still running then is stopped and reported as not finished
@@ -29,7 +31,9 @@
  *
  * Per cell it also prints CPU per order by process kind, Postgres statements per order (counted in
  * the clients: the bench process and each worker, which reports its count when it stops; the
- * server has no pg_stat_statements here), Redis commands per order (INFO commandstats of the whole
+ * server has no pg_stat_statements here), Postgres tuples written per order (inserted, updated and
+ * deleted rows of the cell's database, intake and seeding included; HOT updates beside them), Redis
+ * commands per order (INFO commandstats of the whole
  * server, so other clients of a shared server inflate it), commits per order and deadlocks of the
  * cell's own database.
  */
@@ -46,6 +50,7 @@ import {
   orderBody,
   percentile,
   postgresStats,
+  postgresTuples,
   progress,
   redisCommandCount,
   runBench,
@@ -67,15 +72,11 @@ const rate = envInt('BENCH_RATE', 0);
 type Db = BenchDeployment['app']['db'];
 
 interface StepRow {
-  topic: string;
-  /** Messages claimed more than once (retried after a failure, or delivered twice). */
-  retried: number;
-  /** p50 created → published by the relay (scale-out only). */
-  toPublish?: number;
-  /** p50 published → done (scale-out), created → done (embedded). */
-  toDone: number;
-  /** Mean messages per apply transaction (messages marked done in the same millisecond count as one batch). */
-  batch: number;
+  step: string;
+  /** p50 ms from the order entering the status the step moves on (placed, for reserve) to the step's commit. */
+  p50: number;
+  /** p99 of the same. */
+  p99: number;
 }
 
 interface CellResult {
@@ -98,6 +99,8 @@ interface CellResult {
   statements?: number;
   /** Redis commands run by the (shared) server during the cell. */
   redisCommands?: number;
+  /** Rows the cell's database wrote (inserted, updated, deleted), and HOT updates among them. */
+  tuples?: { written: number; hotUpdates: number };
 }
 
 // Counts the few orders still in progress (indexed by status) rather than the many confirmed ones,
@@ -192,30 +195,26 @@ async function measure(name: string, d: BenchDeployment, run: { elapsedMs: numbe
   };
 }
 
-/** Per step: retried messages, and p50 of the time from the outbox row's creation to its publication and to done. */
+/** Per step of confirmed orders: p50 and p99 from the status before the step to the status after it, from the order history. */
 async function stepTimes(db: Db): Promise<StepRow[]> {
-  const rows = await db.selectFrom('outbox').select(['topic', 'created_at', 'published_at', 'processed_at', 'attempts', 'status']).execute();
-  const p50 = (xs: number[]): number => percentile(xs.sort((a, b) => a - b), 50);
-  return ['reserve', 'pay', 'confirm', 'notify'].flatMap((topic) => {
-    const all = rows.filter((r) => r.topic === topic);
-    const done = all.filter((r) => r.status === 'done');
-    if (done.length === 0) return [];
-    const published = done.every((r) => r.published_at !== null);
-    return [
-      {
-        topic,
-        retried: all.filter((r) => Number(r.attempts) > 1).length,
-        ...(published ? { toPublish: p50(done.map((r) => Number(r.published_at) - Number(r.created_at))) } : {}),
-        toDone: p50(done.map((r) => Number(r.processed_at) - Number(published ? r.published_at : r.created_at))),
-        batch: done.length / new Set(done.map((r) => Number(r.processed_at))).size,
-      },
-    ];
+  const rows = await db.selectFrom('order_history').select(['order_id', 'to_status', 'at']).where('to_status', 'in', ['pending', 'reserved', 'paid', 'confirmed']).execute();
+  const at = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    let m = at.get(r.order_id);
+    if (!m) at.set(r.order_id, (m = new Map()));
+    m.set(r.to_status, Number(r.at));
+  }
+  const steps: [string, string, string][] = [['reserve', 'pending', 'reserved'], ['pay', 'reserved', 'paid'], ['confirm', 'paid', 'confirmed']];
+  return steps.map(([step, from, to]) => {
+    const ms = [...at.values()].filter((m) => m.has('confirmed')).map((m) => m.get(to)! - m.get(from)!).sort((a, b) => a - b);
+    return { step, p50: percentile(ms, 50), p99: percentile(ms, 99) };
   });
 }
 
 /** One cell: a fresh deployment, its workers (in-process or `processes` × `buildflow worker`), the run, the figures. */
 async function cell(backend: Backend, processes: number): Promise<CellResult> {
-  const name = backend === 'sqlite' ? 'embedded (sqlite, in-process)' : processes === 0 ? 'pg+redis, workers in-process' : `pg+redis, ${processes} worker process${processes > 1 ? 'es' : ''}`;
+  const kind = backend === 'postgres' ? 'postgres' : 'pg+redis';
+  const name = backend === 'sqlite' ? 'embedded (sqlite, in-process)' : processes === 0 ? `${kind}, workers in-process` : `${kind}, ${processes} worker process${processes > 1 ? 'es' : ''}`;
   progress.now = `${name}: setting up`;
   const d = await benchDeployment(backend);
   try {
@@ -237,17 +236,17 @@ async function cell(backend: Backend, processes: number): Promise<CellResult> {
     }
     let run: Awaited<ReturnType<typeof drive>>;
     let cpu: CpuUsed;
-    const scaleOut = backend === 'postgres+redis';
+    const scaleOut = backend !== 'sqlite';
     let statementsInBench = 0;
     let redisCommands: number | undefined;
     try {
       const meter = await startCpu(d, pids);
       const statementsBefore = postgresStatementCount();
-      const redisBefore = scaleOut ? await redisCommandCount() : 0;
+      const redisBefore = backend === 'postgres+redis' ? await redisCommandCount() : 0;
       run = rate > 0 ? await driveAtRate(name, d) : await drive(name, d);
       cpu = await meter.stop();
       statementsInBench = postgresStatementCount() - statementsBefore;
-      if (scaleOut) redisCommands = (await redisCommandCount()) - redisBefore;
+      if (backend === 'postgres+redis') redisCommands = (await redisCommandCount()) - redisBefore;
     } finally {
       progress.now = `${name}: stopping workers`;
       await stop();
@@ -261,7 +260,10 @@ async function cell(backend: Backend, processes: number): Promise<CellResult> {
       ...(redisCommands !== undefined ? { redisCommands } : {}),
     };
     // Read once the workers' backends have exited, so their counters are flushed.
-    if (d.database) result.pg = await postgresStats(d.database);
+    if (d.database) {
+      result.pg = await postgresStats(d.database);
+      result.tuples = await postgresTuples(d.env.BUILDFLOW_DATABASE_URL!);
+    }
     return result;
   } finally {
     await d.dispose();
@@ -280,9 +282,9 @@ function printTable(results: CellResult[]): void {
       `${r.name.padEnd(34)}${r.ordersPerS.toFixed(0).padStart(9)}${String(r.p50).padStart(9)}${String(r.p99).padStart(9)}${String(r.max).padStart(9)}${String(r.cancelled).padStart(11)}  ${`${(r.ordersPerS / base.ordersPerS).toFixed(2)}x`.padEnd(14)}${notes.join('; ')}`,
     );
   }
-  console.log('\nwhere the time goes: p50 ms per step, [created → published by the relay +] queued → done; ×b = mean messages per batch; (n retried) = claimed more than once');
+  console.log('\nwhere the time goes: p50/p99 ms per step of a confirmed order, from the status before it to the status after it (reserve counts from placement)');
   for (const r of results) {
-    const steps = r.steps.map((s) => `${s.topic} ${s.toPublish === undefined ? '' : `${s.toPublish}+`}${s.toDone} ×${s.batch.toFixed(0)}${s.retried ? ` (${s.retried} retried)` : ''}`);
+    const steps = r.steps.map((s) => `${s.step} ${s.p50}/${s.p99}`);
     console.log(`  ${r.name.padEnd(32)}${steps.join('   ')}`);
   }
   console.log(`\nCPU seconds during the run (wall time in brackets; the machine has ${availableParallelism()} cores, shared)`);
@@ -306,6 +308,7 @@ function printTable(results: CellResult[]): void {
       `total ${ms(bench + (r.processes > 0 ? workers : 0) + (r.pg ? postgres : 0) + (redis ?? 0))} ms`,
       ...(r.statements !== undefined ? [`${(r.statements / n).toFixed(2)} pg statements`] : []),
       ...(r.redisCommands !== undefined ? [`${(r.redisCommands / n).toFixed(1)} redis commands`] : []),
+      ...(r.tuples ? [`${(r.tuples.written / n).toFixed(1)} pg tuples written (${(r.tuples.hotUpdates / n).toFixed(1)} HOT updates)`] : []),
       ...(r.pg ? [`${(r.pg.commits / n).toFixed(2)} commits`, `${r.pg.deadlocks} deadlocks`] : []),
     ];
     console.log(`  ${r.name.padEnd(32)}${parts.join(', ')}`);
@@ -313,10 +316,10 @@ function printTable(results: CellResult[]): void {
 }
 
 await runBench('pipeline benchmark', 900, async () => {
-  const backends = backendsFromEnv();
+  const backends = backendsFromEnv(['sqlite', 'postgres', 'postgres+redis']);
   console.log(
     `pipeline benchmark: ${total} orders per cell over ${benchProducts} products, ${rate > 0 ? `open loop at ${rate} orders/s` : `at most ${inFlight} in flight`}, worker concurrency ${concurrency}, node ${process.version}` +
-      (backends.includes('postgres+redis') ? `; scale-out cells: ${processCounts.map((n) => (n === 0 ? 'in-process' : `${n} process(es)`)).join(', ')}` : ''),
+      (backends.some((b) => b !== 'sqlite') ? `; Postgres cells: ${processCounts.map((n) => (n === 0 ? 'in-process' : `${n} process(es)`)).join(', ')}` : ''),
   );
   const tuning = Object.entries(tuningEnv());
   if (tuning.length > 0) console.log(`tuning from the environment: ${tuning.map(([k, v]) => `${k}=${v}`).join(' ')}`);
@@ -330,7 +333,7 @@ await runBench('pipeline benchmark', 900, async () => {
   }
   printTable(results);
   if (backends.includes('sqlite')) console.log('floor: embedded >= 2000 orders/s');
-  if (backends.includes('postgres+redis')) console.log('floor: pg+redis with one worker process >= 800 orders/s, two not slower than one; goal: >= 0.75 x embedded, p99 <= 1 s at half the rate (BENCH_RATE)');
+  if (backends.includes('postgres+redis')) console.log('floor (issue 20): pg+redis with one worker process >= 2 x the 628aca7 build (paired runs), <= 2 Redis commands and <= 24 pg tuples written per order; goal: >= 0.5 x embedded');
   if (results.some((r) => !r.finished)) {
     console.error(`some cells did not finish within BENCH_CELL_TIMEOUT_S=${cellTimeoutMs / 1000}: their figures cover only the orders confirmed in time`);
     process.exitCode = 1;

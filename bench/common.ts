@@ -227,6 +227,29 @@ export async function postgresTuples(url: string): Promise<{ written: number; ho
 }
 
 /**
+ * Counts the Redis commands that name a key under `prefix` (the cell's own deployment), from
+ * MONITOR, until `stop`: INFO commandstats counts every client of a shared server. A script's
+ * inner commands are reported by MONITOR besides the EVALSHA that ran them, so the count is an
+ * upper bound; MONITOR itself costs the server some CPU while it runs.
+ */
+export async function countRedisCommands(prefix: string): Promise<{ stop(): Promise<number> }> {
+  const client = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  const monitor = await client.monitor();
+  let n = 0;
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args.some((a) => a.includes(prefix))) n++;
+  });
+  return {
+    async stop() {
+      monitor.disconnect();
+      client.disconnect();
+      return n;
+    },
+  };
+}
+
+/**
  * Commands the Redis server has run so far (INFO commandstats). The server is shared: commands of
  * other clients during the run are counted too, so the figure is an upper bound.
  */

@@ -33,8 +33,7 @@
  * the clients: the bench process and each worker, which reports its count when it stops; the
  * server has no pg_stat_statements here), Postgres tuples written per order (inserted, updated and
  * deleted rows of the cell's database, intake and seeding included; HOT updates beside them), Redis
- * commands per order (INFO commandstats of the whole
- * server, so other clients of a shared server inflate it), commits per order and deadlocks of the
+ * commands per order (those naming the cell's key prefix, from MONITOR), commits per order and deadlocks of the
  * cell's own database.
  */
 import { availableParallelism } from 'node:os';
@@ -52,7 +51,7 @@ import {
   postgresStats,
   postgresTuples,
   progress,
-  redisCommandCount,
+  countRedisCommands,
   runBench,
   startCpu,
   tuningEnv,
@@ -242,11 +241,11 @@ async function cell(backend: Backend, processes: number): Promise<CellResult> {
     try {
       const meter = await startCpu(d, pids);
       const statementsBefore = postgresStatementCount();
-      const redisBefore = backend === 'postgres+redis' ? await redisCommandCount() : 0;
+      const redisCounter = backend === 'postgres+redis' ? await countRedisCommands(d.env.BUILDFLOW_REDIS_PREFIX!) : undefined;
       run = rate > 0 ? await driveAtRate(name, d) : await drive(name, d);
       cpu = await meter.stop();
       statementsInBench = postgresStatementCount() - statementsBefore;
-      if (backend === 'postgres+redis') redisCommands = (await redisCommandCount()) - redisBefore;
+      if (redisCounter) redisCommands = await redisCounter.stop();
     } finally {
       progress.now = `${name}: stopping workers`;
       await stop();
@@ -294,7 +293,7 @@ function printTable(results: CellResult[]): void {
     const parts = [`bench process ${bench.toFixed(1)}`, ...(r.processes > 0 ? [`worker processes ${workers.toFixed(1)}`] : []), ...(r.pg ? [`postgres backends ${postgres.toFixed(1)}`] : []), ...(redis !== undefined ? [`redis ${redis.toFixed(1)}`] : [])];
     console.log(`  ${r.name.padEnd(32)}${parts.join(', ')}  [${(r.elapsedMs / 1000).toFixed(1)} s]`);
   }
-  console.log('\nper order (orders confirmed or cancelled): CPU ms by process kind; Postgres statements (bench process + workers); Redis commands (whole server); commits');
+  console.log('\nper order (orders confirmed or cancelled): CPU ms by process kind; Postgres statements (bench process + workers); Redis commands (naming the cell\'s keys, from MONITOR); commits');
   for (const r of results) {
     if (!r.cpu) continue;
     const n = r.confirmed + r.cancelled;

@@ -40,7 +40,7 @@ for (const backend of BACKENDS) describe(`one message carries an order [${backen
     ['reserve', 'nothing (no stock was held, no money asked)'],
     ['pay', 'the reservation'],
     ['confirm', 'the reservation and the captured payment'],
-  ] as const)('when the message is dead-lettered at %s, then the order is cancelled failed and compensation undoes %s', async (step) => {
+  ] as const)('when the message is dead-lettered at %s, then the order is cancelled failed and compensation undoes %s', async (step, _undone) => {
     const a = (app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 2 }, {}, backend));
     await addProduct(a, 'A', 5, 1000);
     const { order } = await a.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });

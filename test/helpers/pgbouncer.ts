@@ -18,7 +18,7 @@ export interface PgBouncer {
   port: number;
   /** The URL of `directUrl`'s database through this pooler. */
   url(directUrl: string): string;
-  /** Kills the pooler (SIGTERM: its immediate shutdown; SIGKILL: a crash) and waits until it is gone. */
+  /** Kills the pooler (SIGTERM: a shutdown; SIGKILL: a crash; SIGKILL after 5 s in any case) and waits until it is gone. */
   kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port (after `kill`) and waits until it serves. */
   start(): Promise<void>;
@@ -78,7 +78,10 @@ export async function startPgBouncer(options: { poolSize?: number } = {}): Promi
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const gone = new Promise((r) => c.once('exit', r));
     c.kill(signal);
+    // SIGTERM is an immediate shutdown in 1.18; newer versions may wait for clients to leave.
+    const late = setTimeout(() => c.kill('SIGKILL'), 5_000);
     await gone;
+    clearTimeout(late);
   };
   const start = async () => {
     const deadline = Date.now() + 10_000;

@@ -6,12 +6,12 @@ import { freePort, tempDir } from '../cli/harness.js';
 import { TEST_POSTGRES_URL } from './backends.js';
 
 /**
- * The PgBouncer cell: set by .ci/run once it has installed Debian's `pgbouncer`. Tests that go
- * through the pooler skip, naming this variable, when it is unset.
+ * The PgBouncer cell: BUILDFLOW_TEST_PGBOUNCER=1, set by .ci/run once it has installed Debian's
+ * `pgbouncer`. Tests that go through the pooler are skipped without it (the summary line of
+ * `npm test`, helpers/backend-summary.ts, says so).
  */
 export const PGBOUNCER_BIN = process.env.BUILDFLOW_TEST_PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
 export const pgbouncerCell = process.env.BUILDFLOW_TEST_PGBOUNCER === '1';
-export const PGBOUNCER_SKIP_REASON = `PgBouncer cell off: set BUILDFLOW_TEST_PGBOUNCER=1 with ${PGBOUNCER_BIN} installed (apt-get install pgbouncer)`;
 
 /** A private PgBouncer in front of the test Postgres; `url(db)` reaches database `db` through it. */
 export interface PgBouncer {

@@ -17,6 +17,9 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   // Connections each process keeps to Postgres; size so that (serve + worker processes) × this stays under max_connections.
   BUILDFLOW_DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+  // off behind a transaction-pooling proxy that does not keep named prepared statements (PgBouncer
+  // in transaction mode before 1.21, or without max_prepared_statements): every statement is then parsed and planned anew.
+  BUILDFLOW_DATABASE_PREPARED_STATEMENTS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   // redis://… makes workers consume from bee-queue queues fed by the outbox relay, and caches product reads.
   BUILDFLOW_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   // Prefix of every Redis key, so deployments (and test runs) sharing one Redis stay apart.
@@ -113,6 +116,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Whether repeated statements are named (prepared once per connection); see openPostgres. */
+  databasePreparedStatements: boolean;
   redis: { url: string | undefined; prefix: string; relayPollMs: number; republishAfterMs: number; cacheTtlMs: number };
   host: string;
   port: number;
@@ -184,6 +189,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dataDir: resolve(raw.BUILDFLOW_DATA_DIR),
     databaseUrl: raw.BUILDFLOW_DATABASE_URL,
     databasePoolMax: raw.BUILDFLOW_DATABASE_POOL_MAX,
+    databasePreparedStatements: raw.BUILDFLOW_DATABASE_PREPARED_STATEMENTS === 'on',
     redis: {
       url: raw.BUILDFLOW_REDIS_URL,
       prefix: raw.BUILDFLOW_REDIS_PREFIX,

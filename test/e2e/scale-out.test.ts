@@ -6,9 +6,13 @@ import { BACKENDS, TEST_REDIS_URL, deleteRedisKeys } from '../helpers/backends.j
 import { openCellStorage, stopWithin, type CellStorage } from '../helpers/cell-storage.js';
 import type { Database } from '../../src/core/db/schema.js';
 import { findStockDrift } from '../../src/core/catalog/reconcile.js';
+import { pgbouncerCell, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 
 const ADMIN_KEY = 'scale-out-admin-key-0123456789';
 const runs = BACKENDS.includes('postgres+redis');
+// The processes reach Postgres directly, and once more through a PgBouncer in transaction mode.
+type Via = 'direct' | 'pgbouncer';
+const VIAS: Via[] = pgbouncerCell ? ['direct', 'pgbouncer'] : ['direct'];
 
 /**
  * One scale-out deployment of real processes on the machine's Postgres and Redis: a fresh
@@ -22,8 +26,9 @@ class Deployment {
   db!: Kysely<Database>;
   env!: Record<string, string>;
   prefix!: string;
+  pooler: PgBouncer | undefined;
 
-  async open(extraEnv: Record<string, string>, products: { sku: string; onHand: number; price: number }[]): Promise<void> {
+  async open(extraEnv: Record<string, string>, products: { sku: string; onHand: number; price: number }[], via: Via = 'direct'): Promise<void> {
     const env = { BUILDFLOW_ADMIN_KEY: ADMIN_KEY, BUILDFLOW_LOG_LEVEL: 'warn', ...extraEnv };
     this.storage = await openCellStorage('postgres+redis', {
       tmpPrefix: 'buildflow-scale-',
@@ -33,6 +38,11 @@ class Deployment {
       },
     });
     this.env = { ...this.storage.env, ...env };
+    if (via === 'pgbouncer') {
+      this.pooler = await startPgBouncer();
+      this.env.BUILDFLOW_DATABASE_URL = this.pooler.url(this.env.BUILDFLOW_DATABASE_URL!);
+      this.env.BUILDFLOW_DATABASE_PREPARED_STATEMENTS = 'off';
+    }
     this.prefix = this.storage.prefix!;
     this.db = this.storage.db;
   }
@@ -100,6 +110,7 @@ class Deployment {
     try {
       await Promise.all([...this.workers, ...this.servers].map((p) => stopWithin(p, 15_000)));
     } finally {
+      await this.pooler?.close();
       await this.storage?.remove();
     }
   }
@@ -128,7 +139,7 @@ async function pool<T>(count: number, parallel: number, task: (i: number) => Pro
   return results;
 }
 
-describe.skipIf(!runs)('scale-out on Postgres + Redis, real processes', () => {
+describe.skipIf(!runs).each(VIAS)('scale-out on Postgres + Redis, real processes (%s)', (via) => {
   const d = new Deployment();
   beforeAll(async () => {
     assertBuilt();
@@ -136,7 +147,7 @@ describe.skipIf(!runs)('scale-out on Postgres + Redis, real processes', () => {
     await d.open({ BUILDFLOW_PAYMENT_LATENCY_MS: '0', BUILDFLOW_WORKER_CONCURRENCY: '4' }, [
       { sku: 'LOTS', onHand: 1_000_000, price: 250 },
       { sku: 'FEW', onHand: 300, price: 990 },
-    ]);
+    ], via);
     await d.startServers(2);
     d.startWorker();
     d.startWorker();
@@ -171,7 +182,7 @@ describe.skipIf(!runs)('scale-out on Postgres + Redis, real processes', () => {
   });
 });
 
-describe.skipIf(!runs)('scale-out faults, real processes', () => {
+describe.skipIf(!runs).each(VIAS)('scale-out faults, real processes (%s)', (via) => {
   const d = new Deployment();
   beforeAll(async () => {
     assertBuilt();
@@ -190,6 +201,7 @@ describe.skipIf(!runs)('scale-out faults, real processes', () => {
         { sku: 'LOTS', onHand: 1_000_000, price: 250 },
         { sku: 'FEW', onHand: 60, price: 990 },
       ],
+      via,
     );
     await d.startServers(1);
   });
@@ -219,5 +231,76 @@ describe.skipIf(!runs)('scale-out faults, real processes', () => {
     expect(await d.statusCounts()).toEqual({ confirmed: 260, 'cancelled:out_of_stock': 40 });
     await d.checkInvariants();
     expect(survivor.child.exitCode).toBeNull();
+  });
+});
+
+describe.skipIf(!runs || !pgbouncerCell)('scale-out through PgBouncer, the pooler restarted under load', () => {
+  const d = new Deployment();
+  beforeAll(async () => {
+    assertBuilt();
+    await d.open(
+      {
+        BUILDFLOW_PAYMENT_LATENCY_MS: '0',
+        BUILDFLOW_WORKER_LEASE_MS: '5000',
+        BUILDFLOW_REPUBLISH_AFTER_MS: '1000',
+        BUILDFLOW_STUCK_AFTER_MS: '2000',
+        BUILDFLOW_SWEEP_INTERVAL_MS: '500',
+      },
+      [{ sku: 'LOTS', onHand: 1_000_000, price: 250 }],
+      'pgbouncer',
+    );
+    await d.startServers(1);
+    d.startWorker();
+  });
+  afterAll(() => d.close());
+
+  it('when the pooler is killed (SIGKILL, then SIGTERM) and started again while orders are posted, then the API answers 201 or 503, every 201 order reaches one final state, and every process recovers', { timeout: 180_000 }, async () => {
+    const url = d.servers[0]!.url;
+    const items = [{ sku: 'LOTS', quantity: 1 }];
+    // The worker is at work before the pooler goes: a process starting while its database is away
+    // exits (its supervisor starts it again), which is not what this test is about.
+    expect((await placeOrder(url, 'restart-first', items)).status).toBe(201);
+    await d.untilAllFinal(1, 60_000);
+    const answers: { key: string; status: number; id?: string }[] = [];
+    let posting = true;
+    let next = 0;
+    const clients = Array.from({ length: 8 }, async () => {
+      while (posting) {
+        const key = `restart-${next++}`;
+        answers.push({ key, ...(await placeOrder(url, key, items)) });
+      }
+    });
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const pooler = d.pooler!;
+    await pause(1_500);
+    for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+      await pooler.kill(signal);
+      await pause(1_000);
+      await pooler.start();
+      await pause(1_500);
+    }
+    posting = false;
+    await Promise.all(clients);
+
+    const created = answers.filter((a) => a.status === 201);
+    const refused = answers.filter((a) => a.status === 503);
+    expect([...new Set(answers.map((a) => a.status))].filter((s) => s !== 201 && s !== 503)).toEqual([]);
+    expect(created.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0); // the pooler was away while clients posted
+    // The server recovered: new orders go in, and a refused one goes in when its client retries.
+    const after = await pool(20, 8, (i) => placeOrder(url, `after-${i}`, items));
+    expect(after.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const retried = await pool(refused.length, 8, (i) => placeOrder(url, refused[i]!.key, items));
+    expect(retried.map((r) => r.status)).toEqual(Array(refused.length).fill(201));
+
+    // Orders whose 503 came after their commit exist too: every order in the database must end final.
+    const total = await d.count('orders');
+    await d.untilAllFinal(total, 120_000);
+    const accepted = [...created, ...after, ...retried].map((a) => a.id!);
+    const final = await d.db.selectFrom('orders').select(['id', 'status']).where('id', 'in', accepted).execute();
+    expect(final).toHaveLength(new Set(accepted).size);
+    expect(final.every((o) => o.status === 'confirmed')).toBe(true);
+    await d.checkInvariants();
+    for (const p of [...d.servers, ...d.workers]) expect(p.child.exitCode).toBeNull();
   });
 });

@@ -4,6 +4,16 @@ const ALL: readonly Backend[] = ['sqlite', 'postgres', 'postgres+redis'];
 
 /** The line `npm test` ends with: which backend cells ran, which were skipped, and how to run them. */
 export function backendSummary(): string {
+  return `${cellSummary()}\n${pgbouncerSummary()}`;
+}
+
+// Read here rather than from helpers/pgbouncer.ts, which pulls in the CLI harness (and vitest).
+function pgbouncerSummary(): string {
+  if (process.env.BUILDFLOW_TEST_PGBOUNCER === '1') return 'PgBouncer cell: ran (scale-out and command tests through a private PgBouncer in transaction mode)';
+  return "PgBouncer cell: skipped; run it with BUILDFLOW_TEST_PGBOUNCER=1 once Debian's pgbouncer is installed (/usr/sbin/pgbouncer, or BUILDFLOW_TEST_PGBOUNCER_BIN).";
+}
+
+function cellSummary(): string {
   const skipped = ALL.filter((b) => !BACKENDS.includes(b));
   const ran = `backend cells: ran ${BACKENDS.join(', ')}`;
   if (skipped.length === 0) return `${ran} (Postgres ${TEST_POSTGRES_URL}, Redis ${TEST_REDIS_URL})`;

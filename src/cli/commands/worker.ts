@@ -24,6 +24,7 @@ Runs until SIGINT or SIGTERM, then stops taking work, finishes the batches in ha
 most) and exits 0. Any number of workers may share one database; each message is worked by one of them
 at a time. With BUILDFLOW_REDIS_URL set, batches come from a bee-queue queue that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
+Behind PgBouncer in transaction mode (before 1.21), set BUILDFLOW_DATABASE_PREPARED_STATEMENTS=off.
 With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
 or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8.
 Webhook deliveries and customer emails (BUILDFLOW_SMTP_URL) are claimed from the database on

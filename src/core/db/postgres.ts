@@ -1,5 +1,6 @@
 import { Kysely, PostgresAdapter, PostgresDialect, type LogConfig } from 'kysely';
 import pg from 'pg';
+import { StatementNames, instrumentClient } from './named-statements.js';
 
 // int8 (count(*), bigint columns) and numeric (sum of bigints) arrive as strings by default;
 // every such value here (cents, stock, ms timestamps) is far below 2^53, so numbers are exact.
@@ -8,9 +9,14 @@ const NUMERIC = 1700;
 
 /**
  * Opens Postgres through a pg pool. A schema other than `public` is chosen in the URL, e.g.
- * `postgres://host/db?options=-c%20search_path%3Dshop`.
+ * `postgres://host/db?options=-c%20search_path%3Dshop` (PgBouncer 1.18 refuses that startup
+ * parameter: there, give the role or the database a default search_path instead).
+ *
+ * `preparedStatements` (default true) names repeated statements, which live in the server session.
+ * Off, nothing outlives a transaction: the pool may sit behind a transaction-pooling proxy.
  */
-export function openPostgres<DB>(url: string, options: { max?: number; log?: LogConfig } = {}): Kysely<DB> {
+export function openPostgres<DB>(url: string, options: { max?: number; log?: LogConfig; preparedStatements?: boolean } = {}): Kysely<DB> {
+  const names = options.preparedStatements === false ? undefined : new StatementNames();
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
@@ -29,48 +35,15 @@ export function openPostgres<DB>(url: string, options: { max?: number; log?: Log
   // drops the client, as it is no longer queryable.
   pool.on('connect', (client) => {
     client.on('error', () => {});
-    prepareHotStatements(client);
+    instrumentClient(client, names, countStatement);
   });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
 }
 
-// Statement texts that repeat get a name, so each connection parses and plans them once and then
-// only binds and executes (Postgres switches a named statement to a cached generic plan when that
-// costs no more). Texts are constant per query shape — value lists travel as array parameters, see
-// db/sets.ts — so the set is small; the bound keeps a caller that builds texts from data from
-// filling every connection with statements.
-const MAX_NAMED_STATEMENTS = 256;
-const seen = new Map<string, number>();
-const names = new Map<string, string>();
 let statements = 0;
-
-function nameFor(text: string): string | undefined {
-  const name = names.get(text);
-  if (name) return name;
-  if (names.size >= MAX_NAMED_STATEMENTS || text.length > 10_000) return undefined;
-  const n = (seen.get(text) ?? 0) + 1;
-  if (n < 2) {
-    if (seen.size < 4 * MAX_NAMED_STATEMENTS) seen.set(text, n);
-    return undefined;
-  }
-  seen.delete(text);
-  const fresh = `bf_${names.size + 1}`;
-  names.set(text, fresh);
-  return fresh;
-}
-
-function prepareHotStatements(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  (client as { query: unknown }).query = (...args: unknown[]) => {
-    statements++;
-    const [text, values] = args;
-    if (typeof text === 'string' && Array.isArray(values) && args.length === 2) {
-      const name = nameFor(text);
-      if (name) return query({ name, text, values });
-    }
-    return query(...args);
-  };
-}
+const countStatement = () => {
+  statements++;
+};
 
 /** Statements this process has sent to Postgres so far (for benchmarks and diagnostics). */
 export function postgresStatementCount(): number {

@@ -72,14 +72,23 @@ async function openPostgresDatabase(config: Config, url: string, timeoutMs: numb
     }
   }
   let storage: Storage | undefined;
-  try {
+  const readSchema = async (serverBound: boolean) => {
     // Doctor runs its queries one at a time: two connections are plenty.
-    storage = openStorage({ ...config, databaseUrl: boundedUrl(url, timeoutMs), databasePoolMax: 2 });
-    const { rows } = await withTimeout(
-      sql<{ schema: string | null }>`select current_schema() as schema`.execute(storage.db),
-      timeoutMs,
-      `Postgres at ${target}`,
-    );
+    storage = openStorage({ ...config, databaseUrl: boundedUrl(url, timeoutMs, serverBound), databasePoolMax: 2 });
+    return withTimeout(sql<{ schema: string | null }>`select current_schema() as schema`.execute(storage.db), timeoutMs, `Postgres at ${target}`);
+  };
+  try {
+    let result;
+    try {
+      result = await readSchema(true);
+    } catch (err) {
+      // A pooler (PgBouncer) refuses startup parameters it does not know, statement_timeout among
+      // them: there doctor keeps only pg's own bound on each answer.
+      if (!/unsupported startup parameter/.test(errorLine(err))) throw err;
+      await closeStorage(storage, timeoutMs);
+      result = await readSchema(false);
+    }
+    const { rows } = result;
     const schema = rows[0]?.schema ?? null;
     if (schema === null) {
       await closeStorage(storage, timeoutMs);
@@ -103,12 +112,12 @@ async function openPostgresDatabase(config: Config, url: string, timeoutMs: numb
 /**
  * The URL with doctor's bounds on each statement: the server cancels one that runs (or waits for a
  * lock) past `timeoutMs`, and pg gives up on an answer soon after, so closing the pool never waits
- * on a busy connection.
+ * on a busy connection. Without `serverBound`, only pg's bound (no startup parameter for a pooler to refuse).
  */
-function boundedUrl(url: string, timeoutMs: number): string {
+function boundedUrl(url: string, timeoutMs: number, serverBound: boolean): string {
   try {
     const u = new URL(url);
-    u.searchParams.set('statement_timeout', String(timeoutMs));
+    if (serverBound) u.searchParams.set('statement_timeout', String(timeoutMs));
     u.searchParams.set('query_timeout', String(timeoutMs + 500));
     return u.toString();
   } catch {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -96,6 +96,10 @@ describe('loadtest compare', () => {
     const forced = await runCli(['loadtest', 'compare', base.file, other, '--force', '--tolerance', '50%']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/different workloads, compared with --force/);
+    const html = join(tmp.dir, 'compare.html');
+    const page = await runCli(['loadtest', 'compare', base.file, again.file, '--tolerance', '50%', '--report', html]);
+    expect(page.stderr).toBe(`wrote HTML report to ${html}\n`);
+    expect(readFileSync(html, 'utf8')).toMatch(/<tr><th><\/th><th>metric<\/th><th>baseline<\/th><th>this run<\/th><th>change<\/th><th>noise<\/th><th>tolerance<\/th><\/tr>/);
     const bad = await runCli(['loadtest', 'compare', base.file, tmp.file('nope.json', '{"a":1}')]);
     expect(bad.code).toBe(4);
   });

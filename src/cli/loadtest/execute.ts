@@ -5,7 +5,7 @@ import { printJson, printLine, printNote, useColor } from '../output.js';
 import { retryingClient } from './api.js';
 import type { Stage } from './arrival-schedule.js';
 import { parseChaos } from './chaos.js';
-import { compareReports, comparisonFailures, type Tolerances } from './compare.js';
+import { compareReports, comparisonFailures, workloadDifferences, type Tolerances } from './compare.js';
 import { readHistory } from './history.js';
 import { checkOutputPaths } from './output-paths.js';
 import type { Comparison, LoadtestReport } from './report-schema.js';
@@ -102,6 +102,25 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
   const duration = stages ? undefined : (f.duration ?? (base && f.orders === undefined ? (base.run.durationMs ?? undefined) : undefined));
   const chaos = (f.chaos ?? []).map(parseChaos);
   const json = f.json === true;
+  const resolved = {
+    seed: f.seed ?? base?.run.seed,
+    customers: f.customers ?? w?.customers ?? 20,
+    hotStock: f.hotStock ?? w?.hotStock ?? undefined,
+    hotUnits: f.hotUnits ?? w?.hotUnits ?? 20,
+    retryShare: f.retryShare ?? w?.retryShare ?? 0.05,
+    cancelShare: f.cancelShare ?? w?.cancelShare ?? 0.05,
+    readShare: f.readShare ?? w?.readShare ?? 0.2,
+    // An open loop needs room for the requests that pile up while the target is slow.
+    connections: connections ?? (rate !== undefined || stages !== undefined ? 256 : 16),
+  };
+  if (base && f.force !== true) {
+    // Refused before the load, not after it: a comparison of different workloads would say nothing.
+    const planned = {
+      run: { seed: resolved.seed ?? -1, model: rate !== undefined || stages ? 'open' : 'closed', connections: resolved.connections, rate: rate ?? (stages ? Math.max(...stages.map((g) => g.toRate)) : null), stages, workload: { ...resolved, hotStock: resolved.hotStock ?? null, scarce: [] } },
+    } as unknown as LoadtestReport;
+    const differences = workloadDifferences(base, planned);
+    if (differences.length > 0) throw new CliError('USAGE', `this run's workload differs from the baseline's (${differences.join('; ')}): leave those flags out to run the baseline's, or --force`);
+  }
   const progress = progressLine(json);
   let report: LoadtestReport;
   try {
@@ -112,19 +131,18 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
       servers: f.servers ?? 1,
       workers: f.workers,
       keep: f.keep === true,
-      // An open loop needs room for the requests that pile up while the target is slow.
-      connections: connections ?? (rate !== undefined || stages !== undefined ? 256 : 16),
+      connections: resolved.connections,
       rate,
       durationMs: stages ? undefined : f.orders !== undefined ? duration : (duration ?? 10_000),
       orders: f.orders,
       warmupMs: f.warmup ?? (base && !stages ? base.run.warmupMs : 0),
-      seed: f.seed ?? base?.run.seed,
-      customers: f.customers ?? w?.customers ?? 20,
-      hotStock: f.hotStock ?? w?.hotStock ?? undefined,
-      hotUnits: f.hotUnits ?? w?.hotUnits ?? 20,
-      retryShare: f.retryShare ?? w?.retryShare ?? 0.05,
-      cancelShare: f.cancelShare ?? w?.cancelShare ?? 0.05,
-      readShare: f.readShare ?? w?.readShare ?? 0.2,
+      seed: resolved.seed,
+      customers: resolved.customers,
+      hotStock: resolved.hotStock,
+      hotUnits: resolved.hotUnits,
+      retryShare: resolved.retryShare,
+      cancelShare: resolved.cancelShare,
+      readShare: resolved.readShare,
       chaos,
       stages,
       abortOnFail: f.abortOnFail === true,

@@ -61,17 +61,7 @@ function xml(text: string): string {
 
 /** JUnit: a test case per compared metric and per check. */
 export function renderComparisonJunit(c: Comparison): string {
-  const cases = [
-    ...c.metrics.map((m) => {
-      const head = `    <testcase classname="loadtest.compare.metrics" name="${xml(m.metric)}" time="0">`;
-      const text = `${formatMetric(m.metric, m.base)} → ${formatMetric(m.metric, m.new)} (${formatChange(m)}, tolerance ${formatTolerance(m)})`;
-      return m.passed ? `${head}<system-out>${xml(text)}</system-out></testcase>` : `${head}\n      <failure message="${xml(text)}" type="regression"/>\n    </testcase>`;
-    }),
-    ...c.checks.map((x) => {
-      const head = `    <testcase classname="loadtest.compare.checks" name="${xml(x.name)}" time="0">`;
-      return x.passed ? `${head}<system-out>${xml(`${x.base ?? 'absent'} → ${x.new}`)}</system-out></testcase>` : `${head}\n      <failure message="${xml(`passed in the baseline, ${x.new} now`)}" type="regression"/>\n    </testcase>`;
-    }),
-  ];
+  const cases = comparisonCases(c);
   const failures = c.metrics.filter((m) => !m.passed).length + c.checks.filter((x) => !x.passed).length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -82,6 +72,21 @@ export function renderComparisonJunit(c: Comparison): string {
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** The JUnit test cases of a comparison: one per metric and per check. */
+export function comparisonCases(c: Comparison): string[] {
+  return [
+    ...c.metrics.map((m) => {
+      const head = `    <testcase classname="loadtest.compare.metrics" name="${xml(m.metric)}" time="0">`;
+      const text = `${formatMetric(m.metric, m.base)} → ${formatMetric(m.metric, m.new)} (${formatChange(m)}, tolerance ${formatTolerance(m)})`;
+      return m.passed ? `${head}<system-out>${xml(text)}</system-out></testcase>` : `${head}\n      <failure message="${xml(text)}" type="regression"/>\n    </testcase>`;
+    }),
+    ...c.checks.map((x) => {
+      const head = `    <testcase classname="loadtest.compare.checks" name="${xml(x.name)}" time="0">`;
+      return x.passed ? `${head}<system-out>${xml(`${x.base ?? 'absent'} → ${x.new}`)}</system-out></testcase>` : `${head}\n      <failure message="${xml(`passed in the baseline, ${x.new} now`)}" type="regression"/>\n    </testcase>`;
+    }),
+  ];
 }
 
 /** The comparison as an HTML table (a section of a run's report, or a page of its own). */

@@ -32,9 +32,9 @@ export async function withRetry<T>(what: string, send: () => Promise<T>): Promis
       return await send();
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      const answer = err.status !== undefined ? `answered ${err.status} ${err.code}: ${err.message}` : err.message;
+      const answer = err.status !== undefined ? `answered ${err.status} ${err.code}: ${err.message}` : `failed: ${err.message}`;
       if (!isTransient(err)) throw new CliError(err.code, `${what} ${answer}`, { exitCode: err.exitCode, ...(err.status !== undefined ? { status: err.status } : {}) });
-      if (attempt >= ATTEMPTS) throw new CliError('UNAVAILABLE', `${what} still failed after ${ATTEMPTS} attempts: ${answer}`, { exitCode: ExitCode.UNAVAILABLE });
+      if (attempt >= ATTEMPTS) throw new CliError('UNAVAILABLE', `${what} still failed after ${ATTEMPTS} attempts: ${answer.replace(/^failed: /, '')}`, { exitCode: ExitCode.UNAVAILABLE });
       await new Promise((r) => setTimeout(r, backoff * (0.5 + Math.random() / 2)));
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
     }

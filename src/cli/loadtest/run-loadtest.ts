@@ -62,6 +62,11 @@ export interface LoadtestOptions {
 const ABORT_STREAK_S = 5;
 const KNEE_STREAK_S = 3;
 
+// A ramp starts at 0: a floor on a rate would break in its first seconds, so the knee is judged on ceilings (latency, errors) only.
+function isUpperLimit(t: Threshold): boolean {
+  return t.op === '<' || t.op === '<=';
+}
+
 // Doctor checks about how Redis is configured rather than what the run did: reported, not counted.
 const CONFIGURATION_CHECKS = new Set(['redis-persistence', 'redis-eviction']);
 
@@ -141,7 +146,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       schedule && Number.isFinite(schedule.endMs) ? schedule.endMs : o.durationMs === undefined ? 10_000 : o.durationMs + o.warmupMs,
       history,
       o.onProgress,
-      o.abortOnFail || o.findKnee ? (startedAt) => new LiveJudge(o.thresholds, { startedAt, warmupMs: o.warmupMs, streak: o.findKnee ? KNEE_STREAK_S : ABORT_STREAK_S, schedule }) : undefined,
+      o.abortOnFail || o.findKnee ? (startedAt) => new LiveJudge(o.findKnee ? o.thresholds.filter(isUpperLimit) : o.thresholds, { startedAt, warmupMs: o.warmupMs, streak: o.findKnee ? KNEE_STREAK_S : ABORT_STREAK_S, schedule }) : undefined,
     );
     if (load.verdict) o.note(`${o.findKnee ? 'knee found' : 'aborted'}: ${load.verdict.thresholds.join(', ')} broken from second ${load.verdict.fromSecond} to ${load.verdict.atSecond}; load stopped`);
     const cpu = process.cpuUsage(cpuBefore);
@@ -151,7 +156,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
 
     o.note(`load done (${load.records.length} requests); settling…`);
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
-    const settled = await settle(admin, accepted, o.settleTimeoutMs);
+    const settled = await settle(retryingClient(urls[0]!, adminKey, 'settling'), accepted, o.settleTimeoutMs);
     const doctor = deployment ? await doctorOf(deployment) : { skipped: 'needs the deployment\u2019s database: loadtest did not start this one (--url)' };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({

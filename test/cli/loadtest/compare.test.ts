@@ -70,7 +70,9 @@ describe('loadtest compare', () => {
     expect(out.stderr).toMatch(/^error: worse than the baseline: .*\bintake\.p50\b/m);
     expect(out.stdout).toMatch(/│ ✗ │ intake\.p50 /);
     // Run directly against the baseline, the run itself exits 12 and carries the comparison in its report.
-    const direct = await runThrough({ delayMs: SAME_BUILD_DELAY_MS + 80 }, 'direct', ['--baseline', base.file, '--tolerance', '50%']);
+    const junit = join(tmp.dir, 'direct.xml');
+    const direct = await runThrough({ delayMs: SAME_BUILD_DELAY_MS + 80 }, 'direct', ['--baseline', base.file, '--tolerance', '50%', '--junit', junit]);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="loadtest.compare" tests="\d+" failures="[1-9]\d*"[^>]*>[\s\S]*<testcase classname="loadtest.compare.metrics" name="intake.p50" time="0">\n      <failure message="[\d.]+ ms → [\d.]+ ms/);
     expect(direct.result.code).toBe(12);
     expect(direct.report.exitCode).toBe(12);
     expect(direct.report.comparison.metrics.filter((m: { passed: boolean }) => !m.passed).map((m: { metric: string }) => m.metric)).toContain('intake.p50');
@@ -100,6 +102,11 @@ describe('loadtest compare', () => {
     const page = await runCli(['loadtest', 'compare', base.file, again.file, '--tolerance', '50%', '--report', html]);
     expect(page.stderr).toBe(`wrote HTML report to ${html}\n`);
     expect(readFileSync(html, 'utf8')).toMatch(/<tr><th><\/th><th>metric<\/th><th>baseline<\/th><th>this run<\/th><th>change<\/th><th>noise<\/th><th>tolerance<\/th><\/tr>/);
+    // Against a baseline, a run whose flags change the workload is refused before any load.
+    const before = target.orders();
+    const early = await runCli(['loadtest', '--url', target.url, '--baseline', base.file, '--read-share', '0.5']);
+    expect([early.code, early.stderr]).toEqual([2, "error: this run's workload differs from the baseline's (read-share 0.2 vs 0.5): leave those flags out to run the baseline's, or --force\n"]);
+    expect(target.orders()).toBe(before);
     const bad = await runCli(['loadtest', 'compare', base.file, tmp.file('nope.json', '{"a":1}')]);
     expect(bad.code).toBe(4);
   });

@@ -70,7 +70,7 @@ export function registerLoadtest(program: Command): void {
     .option('--chaos <spec>', 'worker-kill[:every=5s], server-kill or redis-flush, on a started deployment (repeatable)', collect)
     .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`')
     .option('--stages <list>', 'open loop in stages DURATION:RATE,… each ramping linearly to its rate from the last (the first from 0), e.g. 30s:100,1m:400,30s:0', stagesArg)
-    .option('--find-knee', 'ramp (--stages, or 0 → --rate over --duration, default 1000/s over 30s) until a threshold breaks 3 s in a row; report the highest rate that held')
+    .option('--find-knee', 'ramp (--stages, or 0 → --rate over --duration, default 1000/s over 30s) until a ceiling threshold (latency, errors) breaks 3 s in a row; report the highest rate that held (exit 0 unless a check fails)')
     .option('--abort-on-fail', 'judge the thresholds each second; one broken 5 s in a row stops the load (which still settles and checks) and exits 10')
     .option('--baseline <report.json>', 'compare this run with an earlier --json report (its seed, mix and load model are the defaults); exit 12 when worse past --tolerance');
   addBaselineOptions(addReportOptions(loadtest)).addHelpText(

@@ -17,6 +17,17 @@ const DEFAULT_OUTCOME_POINTS = 0.05;
 const DEFAULT_ERROR_POINTS = 0.005;
 // A latency rise smaller than this is below what a shared machine can tell apart, whatever its share.
 const MIN_LATENCY_CHANGE_MS = 1;
+// A percentile is judged only when both runs have this many requests beyond it: the p99 of 120
+// requests is their second slowest, and one hiccup of a shared machine moves it by any amount.
+export const MIN_TAIL_SAMPLES = 10;
+
+/** Whether a run has enough requests beyond the metric's percentile for its change to mean anything. */
+function enoughTail(r: LoadtestReport, metric: string): boolean {
+  const m = /^([a-z0-9]+)\.p(\d+)$/.exec(metric);
+  if (!m) return true;
+  const count = r.metrics[`${m[1] === 'e2e' ? 'orders' : m[1]}.${m[1] === 'e2e' ? 'accepted' : 'count'}`] ?? 0;
+  return count * (1 - Number(m[2]) / 100) >= MIN_TAIL_SAMPLES;
+}
 
 /** A commander parser collecting --tolerance values. */
 export function toleranceArg(value: string, previous: Tolerances = { relative: DEFAULT_TOLERANCE, perMetric: {} }): Tolerances {
@@ -109,8 +120,9 @@ export function compareReports(base: LoadtestReport, next: LoadtestReport, toler
     const nb = relativeNoise(next, c.metric);
     const noise = na !== undefined && nb !== undefined ? Math.sqrt(na * na + nb * nb) : null;
     const worse = c.better === 'higher' ? -change : change;
-    const tinyLatency = c.metric.includes('.p') && b - a < MIN_LATENCY_CHANGE_MS;
-    metrics.push({ metric: c.metric, better: c.better, kind: c.kind, base: a, new: b, change: Number.isFinite(change) ? change : null, noise, tolerance, passed: tinyLatency || worse <= tolerance });
+    const tinyLatency = /\.p\d+$/.test(c.metric) && b - a < MIN_LATENCY_CHANGE_MS;
+    const judged = enoughTail(base, c.metric) && enoughTail(next, c.metric);
+    metrics.push({ metric: c.metric, better: c.better, kind: c.kind, base: a, new: b, change: Number.isFinite(change) ? change : null, noise, tolerance, judged, passed: !judged || tinyLatency || worse <= tolerance });
   }
   const sa = outcomeShares(base);
   const sb = outcomeShares(next);
@@ -118,7 +130,7 @@ export function compareReports(base: LoadtestReport, next: LoadtestReport, toler
   for (const key of [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort()) {
     const a = sa[key] ?? 0;
     const b = sb[key] ?? 0;
-    metrics.push({ metric: key, better: 'same', kind: 'points', base: a, new: b, change: b - a, noise: null, tolerance: outcomeTolerance, passed: Math.abs(b - a) <= outcomeTolerance });
+    metrics.push({ metric: key, better: 'same', kind: 'points', base: a, new: b, change: b - a, noise: null, tolerance: outcomeTolerance, judged: true, passed: Math.abs(b - a) <= outcomeTolerance });
   }
   const checks = next.checks.map((c) => {
     const was = base.checks.find((x) => x.name === c.name)?.status ?? null;

@@ -26,13 +26,13 @@ function formatTolerance(m: Comparison['metrics'][number]): string {
 
 function rows(c: Comparison): string[][] {
   return c.metrics.map((m) => [
-    m.passed ? '✓' : '✗',
+    !m.judged ? '·' : m.passed ? '✓' : '✗',
     m.metric,
     formatMetric(m.metric, m.base),
     formatMetric(m.metric, m.new),
     formatChange(m),
     m.noise === null ? '–' : `±${(m.noise * 100).toFixed(1)}%`,
-    formatTolerance(m),
+    m.judged ? formatTolerance(m) : 'too few requests beyond it to judge',
   ]);
 }
 
@@ -93,7 +93,7 @@ export function comparisonCases(c: Comparison): string[] {
 export function comparisonSection(c: Comparison): string {
   const mark = (ok: boolean) => (ok ? '<span class="ok">✓</span>' : '<span class="fail">✗</span>');
   const body = rows(c)
-    .map((r, i) => `<tr>${[mark(c.metrics[i]!.passed), ...r.slice(1).map(esc)].map((x) => `<td>${x}</td>`).join('')}</tr>`)
+    .map((r, i) => `<tr>${[c.metrics[i]!.judged ? mark(c.metrics[i]!.passed) : '·', ...r.slice(1).map(esc)].map((x) => `<td>${x}</td>`).join('')}</tr>`)
     .join('');
   const checks = c.checks
     .filter((x) => x.base !== x.new)

@@ -33,6 +33,7 @@ export const ComparisonSchema = Type.Object(
           change: Num,
           noise: Type.Union([Type.Number(), Type.Null()], { description: "Run-to-run noise of the change (relative), from the runs' per-second figures; null when they do not give it" }),
           tolerance: Type.Number(),
+          judged: Type.Boolean({ description: 'False for a percentile with fewer than 10 requests beyond it in either run: shown, never failed' }),
           passed: Type.Boolean(),
         },
         { additionalProperties: false },

@@ -162,6 +162,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     return buildReport({
       records: load.records,
       ...(o.findKnee && load.verdict ? { thresholdsUntil: load.startedAt + load.verdict.fromSecond * 1000 } : {}),
+      ...(o.findKnee ? { thresholdsInformational: true } : {}),
       ...(o.abortOnFail && load.verdict ? { abortedByThreshold: true } : {}),
       ...(o.stages ? { stages: o.stages } : {}),
       ...(knee ? { knee } : {}),
@@ -308,8 +309,12 @@ export interface ReportInput {
   processCpu: number;
   run: LoadtestReport['run'];
   settleTimeoutMs: number;
-  /** --find-knee: thresholds count only the requests due before the knee. */
+  /**
+   * --find-knee: thresholds count only the requests due before the knee, and are reported, not
+   * counted: they were the knee's criterion (a lone bad second before the knee is tolerated there).
+   */
   thresholdsUntil?: number;
+  thresholdsInformational?: boolean;
   /** --abort-on-fail stopped the load: a threshold was missed, whatever the whole run's figures say. */
   abortedByThreshold?: boolean;
   stages?: Stage[];
@@ -336,7 +341,7 @@ export function buildReport(i: ReportInput): LoadtestReport {
       : metricsOf(summarize(i.records.filter((r) => r.scheduled < i.thresholdsUntil!), i.settled.snapshot, { from: i.window.from, to: i.thresholdsUntil }), { dropped: i.dropped, generatorBusy: i.busy });
   const thresholds = evaluateThresholds(i.thresholds, judged);
   const checksFailed = checks.some((c) => c.status === 'fail');
-  const thresholdsMissed = i.abortedByThreshold === true || thresholds.some((t) => !t.passed);
+  const thresholdsMissed = i.abortedByThreshold === true || (i.thresholdsInformational !== true && thresholds.some((t) => !t.passed));
   const exitCode = checksFailed ? ExitCode.CHECKS_FAILED : thresholdsMissed ? ExitCode.THRESHOLDS_MISSED : ExitCode.OK;
   return {
     schemaVersion: 1,

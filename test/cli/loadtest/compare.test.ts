@@ -14,8 +14,8 @@ const tmp = tempDir('buildflow-loadtest-compare-');
 let target: Awaited<ReturnType<typeof startBrokenTarget>>;
 // The same workload every run: seed, open-loop rate, mix. Each run 2 s at 60 ops/s.
 const WORKLOAD = ['--seed', '11', '--rate', '60', '--duration', '2s', '--customers', '3', '--read-share', '0.2', '--settle-timeout', '2s'];
-// Both "same build" runs go through a proxy adding 20 ms, so their latencies stand well above a busy machine's jitter.
-const SAME_BUILD_DELAY_MS = 20;
+// Both "same build" runs go through a proxy adding 50 ms, so their latencies stand well above a busy machine's jitter.
+const SAME_BUILD_DELAY_MS = 50;
 
 async function runThrough(faults: Parameters<typeof startFaultyProxy>[1], name: string, extra: string[] = []) {
   const proxy = await startFaultyProxy(target.url, faults);
@@ -50,9 +50,11 @@ describe('loadtest compare', () => {
     const c = json(out);
     expect(out.code, JSON.stringify(c.metrics.filter((m: { passed: boolean }) => !m.passed))).toBe(0);
     expect([...Value.Errors(CompareReportSchema, c)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
-    const p99 = c.metrics.find((m: { metric: string }) => m.metric === 'intake.p99');
-    expect(p99).toMatchObject({ better: 'lower', kind: 'relative', tolerance: 0.5, passed: true });
-    expect(p99.base).toBeGreaterThanOrEqual(SAME_BUILD_DELAY_MS);
+    const p50 = c.metrics.find((m: { metric: string }) => m.metric === 'intake.p50');
+    expect(p50).toMatchObject({ better: 'lower', kind: 'relative', tolerance: 0.5, judged: true, passed: true });
+    expect(p50.base).toBeGreaterThanOrEqual(SAME_BUILD_DELAY_MS);
+    // About a hundred orders a run: their p99 is the second slowest, shown but too thin to judge.
+    expect(c.metrics.find((m: { metric: string }) => m.metric === 'intake.p99')).toMatchObject({ judged: false, passed: true });
     // Per-second figures give the throughput's noise; two seconds of one run are too few for it, so null is honest too.
     const rps = c.metrics.find((m: { metric: string }) => m.metric === 'intake.rps');
     expect(rps.noise === null || rps.noise >= 0).toBe(true);
@@ -60,18 +62,19 @@ describe('loadtest compare', () => {
     expect(c.metrics.find((m: { metric: string }) => m.metric === 'outcomes.confirmed')).toMatchObject({ kind: 'points', tolerance: 0.05, passed: true });
     const text = await runCli(['loadtest', 'compare', base.file, again.file, '--tolerance', '50%']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/│ ✓ │ intake\.p99 +│ [\d.]+ ms +│ [\d.]+ ms +│ [+-][\d.]+% +│/);
+    expect(text.stdout).toMatch(/│ ✓ │ intake\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ [+-][\d.]+% +│ [–±][\d.%]* +│ \+50% +│/);
+    expect(text.stdout).toMatch(/│ · │ intake\.p99 +│ .* │ too few requests beyond it to judge │/);
   });
 
-  it('when the new run went through a proxy that slows every request by 80 ms more, then compare fails with exit 12 naming the latency metric', async () => {
-    const slow = await runThrough({ delayMs: SAME_BUILD_DELAY_MS + 80 }, 'slow');
+  it('when the new run went through a proxy that slows every request by 150 ms more, then compare fails with exit 12 naming the latency metric', async () => {
+    const slow = await runThrough({ delayMs: SAME_BUILD_DELAY_MS + 150 }, 'slow');
     const out = await runCli(['loadtest', 'compare', base.file, slow.file, '--tolerance', '50%', '--junit', join(tmp.dir, 'compare.xml')]);
     expect(out.code, out.stdout).toBe(12);
     expect(out.stderr).toMatch(/^error: worse than the baseline: .*\bintake\.p50\b/m);
     expect(out.stdout).toMatch(/│ ✗ │ intake\.p50 /);
     // Run directly against the baseline, the run itself exits 12 and carries the comparison in its report.
     const junit = join(tmp.dir, 'direct.xml');
-    const direct = await runThrough({ delayMs: SAME_BUILD_DELAY_MS + 80 }, 'direct', ['--baseline', base.file, '--tolerance', '50%', '--junit', junit]);
+    const direct = await runThrough({ delayMs: SAME_BUILD_DELAY_MS + 150 }, 'direct', ['--baseline', base.file, '--tolerance', '50%', '--junit', junit]);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="loadtest.compare" tests="\d+" failures="[1-9]\d*"[^>]*>[\s\S]*<testcase classname="loadtest.compare.metrics" name="intake.p50" time="0">\n      <failure message="[\d.]+ ms → [\d.]+ ms/);
     expect(direct.result.code).toBe(12);
     expect(direct.report.exitCode).toBe(12);

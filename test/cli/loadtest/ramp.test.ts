@@ -83,8 +83,9 @@ describe('loadtest --stages, --abort-on-fail, --find-knee', () => {
       expect(r.knee.thresholds).toEqual(['intake.p99<=150ms']);
       expect(r.knee.heldRate).toBeGreaterThan(40);
       expect(r.knee.heldRate).toBeLessThan(200);
-      // Thresholds are judged on the part of the ramp that held.
-      expect(r.thresholds[0].passed).toBe(true);
+      // The thresholds were the knee's criterion: reported for the part that held, not counted in the exit code.
+      expect(r.thresholds.map((t: { expression: string }) => t.expression)).toEqual(['intake.p99<=150ms']);
+      expect(r.exitCode).toBe(0);
     } finally {
       await proxy.close();
       await target.close();

@@ -4,8 +4,7 @@ import type { Generator } from './generator.js';
 
 /**
  * Open loop: operation i is due when the schedule says (start + i/rate at a constant rate),
- * whatever the target does. Each request's
- * latency counts from when it was due (as wrk2 and k6's arrival-rate executors do), so time spent
+ * whatever the target does. Each request's latency counts from when it was due (as wrk2 and k6's arrival-rate executors do), so time spent
  * waiting for a free connection behind a stalled target is part of it. At most `connections`
  * requests are in flight; operations still waiting for one when the time is up are dropped.
  */
@@ -28,10 +27,15 @@ export async function runOpenLoop(
     const offset = o.schedule.offsetOf(i);
     return offset === undefined ? Infinity : startedAt + offset;
   };
-  const scheduleOver = () => o.stopped() || Date.now() >= lastDue || dueAt(next) >= lastDue || (o.orders !== undefined && orders >= o.orders);
+  // Set by the first pump at or past the end: operations due before it that found a free
+  // connection then were sent (late, and counted so); those still waiting for one are dropped.
+  // So a generator held up for a few ms at the very end does not drop the last slots due.
+  let closing = false;
+  const scheduleOver = () => o.stopped() || closing || dueAt(next) >= lastDue || (o.orders !== undefined && orders >= o.orders);
 
   function pump(): void {
     if (done) return;
+    const ending = Date.now() >= lastDue;
     while (inFlight < o.connections && !scheduleOver() && dueAt(next) <= Date.now()) {
       const op = gen.workload.opAt(next);
       const scheduled = dueAt(next);
@@ -43,6 +47,7 @@ export async function runOpenLoop(
         pump();
       });
     }
+    if (ending) closing = true;
     if (scheduleOver()) {
       // Requests still out call pump again when they end.
       if (inFlight === 0) {

@@ -4,9 +4,10 @@ import type { Generator } from './generator.js';
 
 /**
  * Open loop: operation i is due when the schedule says (start + i/rate at a constant rate),
- * whatever the target does. Each request's latency counts from when it was due (as wrk2 and k6's arrival-rate executors do), so time spent
- * waiting for a free connection behind a stalled target is part of it. At most `connections`
- * requests are in flight; operations still waiting for one when the time is up are dropped.
+ * whatever the target does. Each request's latency counts from when it was due (as wrk2 and
+ * k6's arrival-rate executors do), so time spent waiting for a free connection behind a stalled
+ * target is part of it. At most `connections` requests are in flight; operations still waiting
+ * for one when the time is up are dropped.
  */
 export async function runOpenLoop(
   gen: Generator,

@@ -8,7 +8,7 @@ import { parseChaos } from './chaos.js';
 import { compareReports, comparisonFailures, workloadDifferences, type Tolerances } from './compare.js';
 import { readHistory } from './history.js';
 import { checkOutputPaths } from './output-paths.js';
-import type { Comparison, LoadtestReport } from './report-schema.js';
+import type { LoadtestReport } from './report-schema.js';
 import { renderText } from './report-text.js';
 import { buildReport, runLoadtest } from './run-loadtest.js';
 import { settle } from './snapshot.js';
@@ -87,8 +87,11 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
   }
   const thresholds = thresholdsFromFlags(f);
   if (f.findKnee && f.abortOnFail) throw new CliError('USAGE', '--find-knee stops at the knee by itself: leave out --abort-on-fail');
-  if ((f.findKnee || f.abortOnFail) && !thresholds.some((t) => judgedLive(t.metric))) {
-    throw new CliError('USAGE', `${f.findKnee ? '--find-knee' : '--abort-on-fail'} needs a threshold judged second by second (a latency, a rate or errors.rate), e.g. --max-p99 200ms`);
+  if (f.abortOnFail && !thresholds.some((t) => judgedLive(t.metric))) {
+    throw new CliError('USAGE', '--abort-on-fail needs a threshold judged second by second (a latency, a rate or errors.rate), e.g. --max-p99 200ms');
+  }
+  if (f.findKnee && !thresholds.some((t) => judgedLive(t.metric) && (t.op === '<' || t.op === '<='))) {
+    throw new CliError('USAGE', '--find-knee needs a ceiling to break (a latency or errors.rate with < or <=), e.g. --max-p99 200ms');
   }
   // Files are checked before any load is sent; the baseline is read now for the same reason.
   const outputs = checkOutputPaths({ report: f.report, junit: f.junit, history: f.history });

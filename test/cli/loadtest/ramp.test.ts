@@ -27,6 +27,19 @@ describe('arrival schedules', () => {
 });
 
 describe('loadtest --stages, --abort-on-fail, --find-knee', () => {
+  it('when they are given what they cannot use, then exit 2 naming why, before anything starts', async () => {
+    const cases: [string[], string][] = [
+      [['--stages', '1s:10', '--rate', '5'], 'error: --stages sets the rate and the length of the run: leave out --rate\n'],
+      [['--stages', '1s'], `error: option '--stages <list>' argument '1s' is invalid. expected DURATION:RATE stages, e.g. 30s:100,1m:400,30s:0 (not "1s")\n`],
+      [['--find-knee', '--min-rps', '10'], 'error: --find-knee needs a ceiling to break (a latency or errors.rate with < or <=), e.g. --max-p99 200ms\n'],
+      [['--abort-on-fail'], 'error: --abort-on-fail needs a threshold judged second by second (a latency, a rate or errors.rate), e.g. --max-p99 200ms\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const result = await runCli(['loadtest', ...args]);
+      expect([result.code, result.stderr]).toEqual([2, stderr]);
+    }
+  });
+
   it('when run in stages behind a proxy that makes requests queue, then every stage places its scheduled number of requests, the late ones counted in theirs', async () => {
     const target = await startBrokenTarget('none', CLI_ADMIN_KEY);
     // 2 connections through 30 ms a request: about 66 requests a second, below the second stage's peak of 80.

@@ -9,6 +9,8 @@ export class CliError extends Error {
   readonly dataPrinted: boolean;
   /** The message is news rather than a failure (Ctrl-C during --wait): print it without "error: ". */
   readonly plain: boolean;
+  /** The HTTP status of the answer this error reports, when it reports one. */
+  readonly status: number | undefined;
 
   constructor(code: string, message: string, options: { exitCode?: ExitCodeValue; status?: number; dataPrinted?: boolean; plain?: boolean } = {}) {
     super(message);
@@ -17,6 +19,7 @@ export class CliError extends Error {
     this.exitCode = options.exitCode ?? exitCodeFor(code, options.status);
     this.dataPrinted = options.dataPrinted ?? false;
     this.plain = options.plain ?? false;
+    this.status = options.status;
   }
 }
 

@@ -26,6 +26,8 @@ export const ExitCode = {
   THRESHOLDS_MISSED: 10,
   /** `loadtest`: a correctness check failed (lost, oversold, double-charged or stuck orders…); wins over 10. */
   CHECKS_FAILED: 11,
+  /** `loadtest compare` / `--baseline`: slower, more erring or less correct than the baseline past a tolerance; 11 wins over it, it over 10. */
+  COMPARE_FAILED: 12,
   /** Interrupted by Ctrl-C (SIGINT), as shells report it (128 + 2); work already accepted goes on. */
   INTERRUPTED: 130,
 } as const;
@@ -82,6 +84,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   UNHEALTHY: ExitCode.UNHEALTHY,
   THRESHOLDS_MISSED: ExitCode.THRESHOLDS_MISSED,
   CHECKS_FAILED: ExitCode.CHECKS_FAILED,
+  COMPARE_FAILED: ExitCode.COMPARE_FAILED,
   FILE_UNREADABLE: ExitCode.REJECTED,
 };
 

@@ -76,7 +76,7 @@ afterAll(() => {
 
 /**
  * The environment of every spawned CLI: no BUILDFLOW_* from the outside, instant payments, cheap
- * scrypt, no colour, a throwaway config directory, and the test admin key (pass
+ * scrypt, no colour, a throwaway config directory (and loadtest customer cache), and the test admin key (pass
  * `BUILDFLOW_ADMIN_KEY: ''` to act without it).
  */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -88,6 +88,8 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     BUILDFLOW_PAYMENT_LATENCY_MS: '0',
     BUILDFLOW_SCRYPT_COST: '1024',
     BUILDFLOW_CONFIG_DIR: cliConfigDir(),
+    // loadtest keeps the customers it made on a --url target there: a throwaway one too.
+    BUILDFLOW_LOADTEST_CACHE_DIR: join(cliConfigDir(), 'loadtest-cache'),
     BUILDFLOW_ADMIN_KEY: CLI_ADMIN_KEY,
     ...extra,
   };

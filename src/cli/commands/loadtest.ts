@@ -1,5 +1,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { intArg } from '../parse.js';
+import { stagesArg } from '../loadtest/arrival-schedule.js';
+import { toleranceArg } from '../loadtest/compare.js';
 import { collect, durationArg, positiveArg, shareArg } from '../loadtest/units.js';
 
 const THRESHOLD_HELP = `
@@ -13,6 +15,19 @@ Thresholds (each missed one exits 10; a threshold naming an unknown metric exits
                           duration: 20ms, 1.5s), intake.rps, read.rps, requests.rps, *.count,
                           errors.rate (0.1% or 0.001), errors.5xx, errors.503, errors.network,
                           orders.accepted|confirmed|cancelled, late.count, dropped.count, generator.busy`;
+
+const EXIT_HELP = `Exit codes: 0 all passed, 10 a threshold missed, 12 worse than the baseline past a tolerance
+(compare, --baseline), 11 a check failed (11 wins over 12, 12 over 10), 2 usage (also an output
+file that cannot be written, found before the load starts, and runs of different workloads),
+3 (check) none of the history's orders exist at --url, 4 an unreadable history or report,
+5 target unreachable or set-up still failing after retries, 1 only for a bug in loadtest itself.`;
+
+function addBaselineOptions<T extends Command<any, any, any>>(cmd: T): T {
+  cmd
+    .option('--tolerance <share>', 'how much worse than the baseline a metric may be: 10% (default) for rates and latencies, or METRIC=SHARE for one metric (intake.p99=20%, outcomes=5% in points, errors.rate=0.5%) (repeatable)', toleranceArg)
+    .option('--force', 'compare runs of different workloads (seed, mix, load model) anyway');
+  return cmd;
+}
 
 function addReportOptions<T extends Command<any, any, any>>(cmd: T): T {
   cmd
@@ -47,21 +62,28 @@ export function registerLoadtest(program: Command): void {
     .option('--warmup <duration>', 'sent first and left out of the statistics (default 0s)', durationArg)
     .option('--seed <s>', 'seed of the workload mix (default random; printed and in the history)', intArg(0, 2 ** 31 - 1))
     .option('--customers <n>', 'signed-up customers, each with a token (default 20)', intArg(1, 10_000))
-    .option('--hot-stock <k>', 'the k hottest products get only --hot-units each, so some orders end out_of_stock (default 1)', intArg(0, 10_000))
+    .option('--hot-stock <k>', 'the k hottest products get only --hot-units each, so many orders end out_of_stock (default: one product drawn for ~1.6% of order lines, so a few % do)', intArg(0, 10_000))
     .option('--hot-units <n>', 'stock of each hot product (default 20)', intArg(0))
     .option('--retry-share <share>', 'orders sent again with the same Idempotency-Key, half of them concurrently (default 0.05)', shareArg)
     .option('--cancel-share <share>', 'accepted orders the customer cancels at once (default 0.05)', shareArg)
     .option('--read-share <share>', 'operations that are reads: product get/list, order get (default 0.2)', shareArg)
     .option('--chaos <spec>', 'worker-kill[:every=5s], server-kill or redis-flush, on a started deployment (repeatable)', collect)
-    .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`');
-  addReportOptions(loadtest).addHelpText(
+    .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`')
+    .option('--stages <list>', 'open loop in stages DURATION:RATE,… each ramping linearly to its rate from the last (the first from 0), e.g. 30s:100,1m:400,30s:0', stagesArg)
+    .option('--find-knee', 'ramp (--stages, or 0 → --rate over --duration, default 1000/s over 30s) until a ceiling threshold (latency, errors) breaks 3 s in a row; report the highest rate that held (exit 0 unless a check fails)')
+    .option('--abort-on-fail', 'judge the thresholds each second; one broken 5 s in a row stops the load (which still settles and checks) and exits 10')
+    .option('--baseline <report.json>', 'compare this run with an earlier --json report (its seed, mix and load model are the defaults); exit 12 when worse past --tolerance');
+  addBaselineOptions(addReportOptions(loadtest)).addHelpText(
     'after',
     `
 Without --url, loadtest starts a deployment of its own from this package in a temporary data
 directory (removed afterwards unless --keep): --backend sqlite (embedded), or postgres /
 postgres+redis on BUILDFLOW_DATABASE_URL (used as given) and BUILDFLOW_REDIS_URL (under a fresh
-key prefix). Set-up signs up --customers customers and sets the stock of every product (ample,
-except the --hot-stock hottest): point --url only at a deployment meant for testing.
+key prefix). Set-up sets the stock of every product (ample, except the scarce ones) and has
+--customers customers with tokens: point --url only at a deployment meant for testing. Against a
+--url, its customers are kept (BUILDFLOW_LOADTEST_CACHE_DIR, default ~/.cache/buildflow/loadtest)
+and reused by the next run, so repeated runs are not throttled by the sign-in limit. Set-up and
+check requests are retried on 5xx and lost connections (about 6 s in all) before exit 5.
 
 The generator runs in a thread of its own with keep-alive connections (undici Pool); the report
 prints how busy it was. Closed loop (default): --connections callers back to back. Open loop
@@ -74,12 +96,16 @@ no-oversell, stock-matches-ledger, charged-once, one-notification-per-event, no-
 refused connections allowed only during chaos), doctor (started deployments), stock-reads-consistent.
 ${THRESHOLD_HELP}
 
-Exit codes: 0 all passed, 10 a threshold missed, 11 a check failed (wins over 10), 2 usage,
-5 target unreachable, 1 internal. A progress line is shown only on a terminal (not with --json or CI).
+${EXIT_HELP}
+A progress line is shown only on a terminal (not with --json or CI). Every report gives the share
+of accepted orders that ended each way (confirmed, out_of_stock …) beside the throughput.
 
 Examples:
   $ buildflow loadtest --duration 10s --chaos worker-kill --max-p99 200ms
   $ buildflow loadtest --rate 300 --duration 30s --warmup 5s --threshold 'intake.p95<50ms' --json
+  $ buildflow loadtest --seed 7 --json > main.json; buildflow loadtest --baseline main.json --tolerance intake.p99=20%
+  $ buildflow loadtest --stages 30s:100,1m:400,30s:0 --report ramp.html
+  $ buildflow loadtest --find-knee --rate 2000 --duration 1m --max-p99 200ms
   $ BUILDFLOW_DATABASE_URL=postgres://127.0.0.1/lt BUILDFLOW_REDIS_URL=redis://127.0.0.1:6379 \\
       buildflow loadtest --backend postgres+redis --servers 2 --workers 2 --chaos worker-kill --chaos redis-flush
   $ buildflow loadtest --url http://staging:3000 --admin-key "$KEY" --history run.jsonl --junit loadtest.xml
@@ -102,7 +128,8 @@ Examples:
       'after',
       `
 Settles and runs the same checks as the load test (doctor is skipped: it needs the deployment's
-database), and recomputes the metrics and thresholds from the history. Exit codes as loadtest.
+database), and recomputes the metrics and thresholds from the history. Exit codes as loadtest;
+3 when none of the history's orders exist at --url (not the deployment it ran against).
 
 Examples:
   $ buildflow loadtest check run.jsonl --url http://127.0.0.1:3000 --admin-key "$KEY"
@@ -111,6 +138,35 @@ Examples:
     .action(async (file, opts) => {
       const { executeCheck } = await import('../loadtest/execute.js');
       await executeCheck(file, opts);
+    });
+
+  addBaselineOptions(
+    loadtest
+      .command('compare')
+      .description('compare two loadtest --json reports: exit 12 when the second is worse than the first past a tolerance')
+      .argument('<base>', 'the baseline report (loadtest --json)')
+      .argument('<new>', 'the report to judge')
+      .option('--json', 'print the comparison as JSON')
+      .option('--junit <file>', 'write each compared metric and check as a JUnit test case')
+      .option('--report <file>', 'write the comparison as an HTML page'),
+  )
+    .addHelpText(
+      'after',
+      `
+Each metric's change is shown beside the run-to-run noise the runs' per-second figures give.
+Fails (exit 12) when intake/request/read throughput fell, or a latency percentile (intake, read,
+placed → final) rose, by more than the tolerance (10%; latency rises under 1 ms never count);
+when errors.rate rose by more than 0.5 points or an outcome's share (confirmed, out_of_stock …)
+moved by more than 5 points; or when a check that passed in the baseline failed. Runs of
+different workloads (seed, mix, load model) are refused (exit 2) unless --force.
+
+Examples:
+  $ buildflow loadtest compare main.json branch.json
+  $ buildflow loadtest compare main.json branch.json --tolerance 15% --tolerance intake.p99=30% --junit compare.xml`,
+    )
+    .action(async (base, next, opts) => {
+      const { executeCompare } = await import('../loadtest/execute.js');
+      await executeCompare(base, next, opts);
     });
 
   loadtest

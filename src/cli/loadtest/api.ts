@@ -1,4 +1,4 @@
-import { ApiClient, bearerClient } from '../http-client.js';
+import type { LoadtestApi } from './retry.js';
 
 interface Page<T> {
   items: T[];
@@ -6,7 +6,7 @@ interface Page<T> {
 }
 
 /** Every item of a paged admin list, following cursors 100 at a time. */
-export async function fetchAll<T>(api: ApiClient, path: string, query: Record<string, string> = {}): Promise<T[]> {
+export async function fetchAll<T>(api: LoadtestApi, path: string, query: Record<string, string> = {}): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   do {
@@ -32,4 +32,4 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-export { ApiClient, bearerClient };
+export { retryingClient, type LoadtestApi } from './retry.js';

@@ -1,7 +1,8 @@
+import type { Stage } from './arrival-schedule.js';
 import type { WorkloadPlan } from './plan.js';
 
 /** The load model: a fixed number of connections each sending as fast as answers come, or a fixed arrival rate. */
-export type LoadModel = { kind: 'closed'; connections: number } | { kind: 'open'; rate: number; connections: number };
+export type LoadModel = { kind: 'closed'; connections: number } | { kind: 'open'; rate: number; connections: number; stages?: Stage[] | undefined };
 
 /** Everything the generator thread is started with (structured-cloned into it). */
 export interface GeneratorConfig {
@@ -18,7 +19,7 @@ export interface GeneratorConfig {
 
 /** Messages from the generator thread. */
 export type GeneratorMessage =
-  | { type: 'started' }
+  | { type: 'started'; at: number }
   | { type: 'records'; records: import('./records.js').RequestRecord[] }
   | { type: 'done'; busy: number; startedAt: number; endedAt: number; dropped: number }
   | { type: 'failed'; message: string };

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { constantSchedule, stagedSchedule } from './arrival-schedule.js';
 import { runClosedLoop } from './closed-loop.js';
 import type { GeneratorConfig, GeneratorMessage } from './generator-config.js';
 import { Generator } from './generator.js';
@@ -26,9 +27,13 @@ const elu = performance.eventLoopUtilization();
 // No top-level await: the CLI bundle this thread is built into is CommonJS (rollup.config.js).
 async function run(): Promise<void> {
   try {
-    post({ type: 'started' });
+    post({ type: 'started', at: Date.now() });
     const o = { connections: config.model.connections, durationMs: config.durationMs, orders: config.orders, stopped: () => stopped };
-    const result = config.model.kind === 'open' ? await runOpenLoop(gen, { ...o, rate: config.model.rate }) : await runClosedLoop(gen, o);
+    const m = config.model;
+    const result =
+      m.kind === 'open'
+        ? await runOpenLoop(gen, { ...o, schedule: m.stages ? stagedSchedule(m.stages) : constantSchedule(m.rate, config.durationMs) })
+        : await runClosedLoop(gen, o);
     const busy = performance.eventLoopUtilization(elu).utilization;
     clearInterval(flush);
     const records = gen.take();

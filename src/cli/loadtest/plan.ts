@@ -57,3 +57,24 @@ export class Workload {
     return { kind: 'order', index, customer, key: `lt-${this.plan.runId}-${index}`, items, retry, cancel: rand() < this.plan.cancelShare };
   }
 }
+
+// The default scarce product is drawn for about this share of order lines: with 1–4 lines an
+// order, some 4 % of orders ask for it, so once it runs out only they end out_of_stock and the
+// run still mostly measures the whole pipeline rather than the short cancel path.
+const DEFAULT_SCARCE_LINE_SHARE = 0.016;
+
+/**
+ * Ranks (0 = hottest) of the products set-up gives only a few units: the `hotStock` hottest when
+ * asked for, else the one product whose Zipf share of order lines is nearest 1.6 %.
+ */
+export function scarceRanks(products: number, hotStock: number | undefined): number[] {
+  if (hotStock !== undefined) return Array.from({ length: Math.min(hotStock, products) }, (_, i) => i);
+  const cdf = zipfCdf(products, ZIPF_S);
+  let best = 0;
+  for (let r = 0; r < products; r++) {
+    const share = cdf[r]! - (r === 0 ? 0 : cdf[r - 1]!);
+    const bestShare = cdf[best]! - (best === 0 ? 0 : cdf[best - 1]!);
+    if (Math.abs(share - DEFAULT_SCARCE_LINE_SHARE) < Math.abs(bestShare - DEFAULT_SCARCE_LINE_SHARE)) best = r;
+  }
+  return [best];
+}

@@ -1,4 +1,5 @@
 import type { LoadtestReport } from './report-schema.js';
+import { comparisonCases } from './report-compare.js';
 import { describeRun } from './report-text.js';
 
 function xml(text: string): string {
@@ -31,11 +32,15 @@ export function renderJunit(r: LoadtestReport): string {
   });
   const suite = (name: string, cases: string[], failures: number, skipped: number) =>
     `  <testsuite name="${name}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}" timestamp="${r.run.startedAt}">\n${cases.join('\n')}\n  </testsuite>`;
+  const c = r.comparison;
+  const compared = c ? comparisonCases(c) : [];
+  const comparedFailures = c ? c.metrics.filter((m) => !m.passed).length + c.checks.filter((x) => !x.passed).length : 0;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xml(`buildflow loadtest: ${describeRun(r)}`)}" tests="${checks.length + thresholds.length}" failures="${r.checks.filter((c) => c.status === 'fail').length + r.thresholds.filter((t) => !t.passed).length}">`,
+    `<testsuites name="${xml(`buildflow loadtest: ${describeRun(r)}`)}" tests="${checks.length + thresholds.length + compared.length}" failures="${r.checks.filter((c) => c.status === 'fail').length + r.thresholds.filter((t) => !t.passed).length + comparedFailures}">`,
     suite('loadtest.checks', checks, r.checks.filter((c) => c.status === 'fail').length, r.checks.filter((c) => c.status === 'skip').length),
     suite('loadtest.thresholds', thresholds, r.thresholds.filter((t) => !t.passed).length, 0),
+    ...(c ? [suite('loadtest.compare', compared, comparedFailures, 0)] : []),
     '</testsuites>',
     '',
   ].join('\n');

@@ -12,11 +12,56 @@ const Violation = Type.Object(
   { additionalProperties: false },
 );
 
+const Stage = Type.Object({ durationMs: Type.Number(), toRate: Type.Number({ description: 'ops/s at the end of the stage' }) }, { additionalProperties: false });
+
+/** A run against a baseline (`loadtest compare`, `--baseline`): each metric's change and each check's. */
+export const ComparisonSchema = Type.Object(
+  {
+    passed: Type.Boolean(),
+    exitCode: Type.Integer({ description: '0 passed, 12 worse than the baseline past a tolerance' }),
+    base: Type.Object({ runId: Type.String(), startedAt: Type.String(), seed: Type.Integer() }, { additionalProperties: false }),
+    new: Type.Object({ runId: Type.String(), startedAt: Type.String(), seed: Type.Integer() }, { additionalProperties: false }),
+    workloadDifferences: Type.Array(Type.String(), { description: 'How the workloads differ (compared anyway with --force)' }),
+    metrics: Type.Array(
+      Type.Object(
+        {
+          metric: Type.String(),
+          better: Type.Union([Type.Literal('higher'), Type.Literal('lower'), Type.Literal('same')]),
+          kind: Type.Union([Type.Literal('relative'), Type.Literal('points')], { description: 'relative: change and tolerance are shares of the base value; points: differences of shares' }),
+          base: Type.Number(),
+          new: Type.Number(),
+          change: Num,
+          noise: Type.Union([Type.Number(), Type.Null()], { description: "Run-to-run noise of the change (relative), from the runs' per-second figures; null when they do not give it" }),
+          tolerance: Type.Number(),
+          judged: Type.Boolean({ description: 'False for a percentile with fewer than 10 requests beyond it in either run: shown, never failed' }),
+          passed: Type.Boolean(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    checks: Type.Array(
+      Type.Object(
+        { name: Type.String(), base: Type.Union([Type.String(), Type.Null()]), new: Type.String(), passed: Type.Boolean({ description: 'False when the check passed in the baseline and fails now' }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Comparison = Static<typeof ComparisonSchema>;
+
+/** `buildflow loadtest compare --json`. */
+export const CompareReportSchema = Type.Object(
+  { schemaVersion: Type.Literal(1), kind: Type.Literal('compare'), ...ComparisonSchema.properties },
+  { additionalProperties: false, $id: 'https://buildflow.dev/schemas/loadtest-compare-1.json', title: 'buildflow loadtest compare' },
+);
+
 export const ReportSchema = Type.Object(
   {
     schemaVersion: Type.Literal(1),
     passed: Type.Boolean({ description: 'Every check and threshold passed' }),
-    exitCode: Type.Integer({ description: '0 passed, 10 thresholds missed, 11 checks failed (checks win)' }),
+    exitCode: Type.Integer({ description: '0 passed, 10 thresholds missed, 12 worse than --baseline, 11 checks failed (11 wins over 12, 12 over 10)' }),
     run: Type.Object(
       {
         runId: Type.String(),
@@ -52,6 +97,28 @@ export const ReportSchema = Type.Object(
           ),
         ),
         settle: Type.Object({ settled: Type.Boolean(), waitedMs: Type.Number(), timeoutMs: Type.Number() }, { additionalProperties: false }),
+        workload: Type.Optional(
+          Type.Object(
+            {
+              customers: Type.Integer(),
+              hotStock: Type.Union([Type.Integer(), Type.Null()], { description: '--hot-stock; null: the default, one scarce product of small share' }),
+              hotUnits: Type.Integer(),
+              scarce: Type.Array(Type.String(), { description: 'Skus set-up gave only hotUnits each' }),
+              retryShare: Type.Number(),
+              cancelShare: Type.Number(),
+              readShare: Type.Number(),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        customers: Type.Optional(Type.Object({ reused: Type.Integer(), signedIn: Type.Integer(), signedUp: Type.Integer() }, { additionalProperties: false, description: 'How set-up had its customers' })),
+        stages: Type.Optional(Type.Array(Stage)),
+        aborted: Type.Optional(
+          Type.Object(
+            { fromSecond: Type.Integer(), atSecond: Type.Integer(), thresholds: Type.Array(Type.String()) },
+            { additionalProperties: false, description: '--abort-on-fail stopped the load: these thresholds broke in every second from..at' },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -77,7 +144,18 @@ export const ReportSchema = Type.Object(
       { additionalProperties: false, description: 'Placed → final: from when an accepted order was created to its last transition' },
     ),
     outcomes: Type.Object(
-      { accepted: Type.Integer(), confirmed: Type.Integer(), cancelled: Type.Record(Type.String(), Type.Integer()), notFinal: Type.Integer() },
+      {
+        accepted: Type.Integer(),
+        confirmed: Type.Integer(),
+        cancelled: Type.Record(Type.String(), Type.Integer()),
+        notFinal: Type.Integer(),
+        shares: Type.Optional(
+          Type.Object(
+            { confirmed: Type.Number(), cancelled: Type.Record(Type.String(), Type.Number()), notFinal: Type.Number() },
+            { additionalProperties: false, description: 'Each outcome as a share (0..1) of the accepted orders' },
+          ),
+        ),
+      },
       { additionalProperties: false },
     ),
     generator: Type.Object(
@@ -112,6 +190,43 @@ export const ReportSchema = Type.Object(
           samples: Type.Array(Type.String()),
         },
         { additionalProperties: false },
+      ),
+    ),
+    stages: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            index: Type.Integer(),
+            startMs: Type.Number(),
+            durationMs: Type.Number(),
+            fromRate: Type.Number(),
+            toRate: Type.Number(),
+            due: Type.Integer({ description: 'Operations the schedule put in this stage' }),
+            scheduled: Type.Integer({ description: 'Operations sent for this stage (late ones included, counted by when they were due)' }),
+            late: Type.Integer(),
+            errors: Type.Integer(),
+            intake: Type.Object({ count: Type.Integer(), rps: Type.Number(), p50: Num, p99: Num }, { additionalProperties: false }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    knee: Type.Optional(
+      Type.Object(
+        {
+          found: Type.Boolean({ description: 'A threshold broke for good; false: the ramp held to its end' }),
+          heldRate: Type.Number({ description: 'The highest arrival rate (ops/s) at which every threshold held' }),
+          brokenFromSecond: Type.Union([Type.Integer(), Type.Null()]),
+          thresholds: Type.Array(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    comparison: Type.Optional(ComparisonSchema),
+    outputs: Type.Optional(
+      Type.Object(
+        { report: Type.Optional(Type.String()), junit: Type.Optional(Type.String()), history: Type.Optional(Type.String()) },
+        { additionalProperties: false, description: 'Where the run wrote its files (absolute paths)' },
       ),
     ),
   },

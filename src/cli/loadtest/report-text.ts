@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { LoadtestReport } from './report-schema.js';
+import { renderComparisonText } from './report-compare.js';
 import { formatMs } from './units.js';
 
 function table(head: string[] | undefined, rows: string[][], color: boolean): string {
@@ -24,8 +25,9 @@ function counts(record: Record<string, number>): string {
 
 /** Which load model ran, against what, in one line. */
 export function describeRun(r: LoadtestReport): string {
-  const model = r.run.model === 'open' ? `open loop at ${r.run.rate} ops/s (≤ ${r.run.connections} in flight, latency from each request's scheduled time)` : `closed loop, ${r.run.connections} connections`;
-  const length = r.run.durationMs !== null ? `${r.run.durationMs / 1000} s` : `${r.run.orders} orders`;
+  const stages = r.run.stages?.map((g) => `${g.toRate} ops/s over ${g.durationMs / 1000} s`).join(', then ');
+  const model = stages ? `open loop ramping to ${stages} (≤ ${r.run.connections} in flight)` : r.run.model === 'open' ? `open loop at ${r.run.rate} ops/s (≤ ${r.run.connections} in flight, latency from each request's scheduled time)` : `closed loop, ${r.run.connections} connections`;
+  const length = stages ? `${r.run.stages!.reduce((t, g) => t + g.durationMs, 0) / 1000} s` : r.run.durationMs !== null ? `${r.run.durationMs / 1000} s` : `${r.run.orders} orders`;
   const warmup = r.run.warmupMs > 0 ? ` after ${r.run.warmupMs / 1000} s warm-up` : '';
   const t = r.run.target;
   const target = t.kind === 'url' ? t.urls.join(', ') : `${t.kind} started by loadtest (${t.servers} serve, ${t.workers === 0 ? 'workers in serve' : `${t.workers} worker`})`;
@@ -37,7 +39,7 @@ export function renderText(r: LoadtestReport, color: boolean): string {
   const out: string[] = [`buildflow loadtest: ${describeRun(r)}`];
   const cancelled = Object.values(r.outcomes.cancelled).reduce((a, b) => a + b, 0);
   const rows: string[][] = [
-    ['intake', `${r.intake.rps.toFixed(1)} req/s (${r.intake.count} requests)`],
+    ['intake', `${r.intake.rps.toFixed(1)} req/s (${r.intake.count} requests) · ${outcomeMix(r)}`],
     ['intake latency', lat(r.intake)],
     ['reads', r.reads.count === 0 ? 'none' : `${r.reads.rps.toFixed(1)} req/s · ${lat(r.reads)}`],
     ['errors', `${r.errors.count} (${(r.errors.rate * 100).toFixed(2)}%) · 503: ${r.errors.unavailable} · no answer: ${r.errors.network}`],
@@ -50,7 +52,35 @@ export function renderText(r: LoadtestReport, color: boolean): string {
   if (r.run.chaos.length > 0) rows.push(['chaos', r.run.chaos.map((c) => `${c.kind}: ${c.detail}`).join('\n')]);
   rows.push(['settle', `${r.run.settle.settled ? 'settled' : 'NOT settled'} after ${(r.run.settle.waitedMs / 1000).toFixed(1)} s`]);
   rows.push(['generator', `thread busy ${(r.generator.busy * 100).toFixed(0)}% · loadtest process CPU ${(r.generator.processCpu * 100).toFixed(0)}% of a core`]);
+  if (r.run.aborted) rows.push(['aborted', `load stopped at second ${r.run.aborted.atSecond}: ${r.run.aborted.thresholds.join(', ')} broken every second since ${r.run.aborted.fromSecond}`]);
+  if (r.knee) {
+    rows.push([
+      'knee',
+      r.knee.found
+        ? `held up to ${r.knee.heldRate.toFixed(0)} ops/s; ${r.knee.thresholds.join(', ')} broke for good from second ${r.knee.brokenFromSecond} (thresholds judged on the part that held)`
+        : `no knee: every threshold held up to ${r.knee.heldRate.toFixed(0)} ops/s, the top of the ramp`,
+    ]);
+  }
   out.push(table(undefined, rows, color));
+  if (r.stages && r.stages.length > 0) {
+    out.push(
+      table(
+        ['stage', 'rate (ops/s)', 'due', 'sent', 'late', 'errors', 'intake req/s', 'intake p50', 'intake p99'],
+        r.stages.map((g) => [
+          `${g.index + 1}: ${(g.startMs / 1000).toFixed(1)}–${((g.startMs + g.durationMs) / 1000).toFixed(1)} s`,
+          `${g.fromRate} → ${g.toRate}`,
+          String(g.due),
+          String(g.scheduled),
+          String(g.late),
+          String(g.errors),
+          g.intake.rps.toFixed(1),
+          formatMs(g.intake.p50 ?? undefined),
+          formatMs(g.intake.p99 ?? undefined),
+        ]),
+        color,
+      ),
+    );
+  }
   if (r.thresholds.length > 0) {
     out.push(
       table(
@@ -61,7 +91,18 @@ export function renderText(r: LoadtestReport, color: boolean): string {
     );
   }
   out.push(table(['', 'check', 'evidence'], r.checks.map((c) => [mark(c.status === 'skip' ? 'skip' : c.status === 'pass', color), c.name, evidence(c)]), color));
+  if (r.comparison) out.push(renderComparisonText(r.comparison, color));
   return out.join('\n');
+}
+
+/** What the accepted orders became, as shares: "750 req/s" means little if half were cancelled out of stock at once. */
+export function outcomeMix(r: LoadtestReport): string {
+  const o = r.outcomes;
+  if (o.accepted === 0) return 'no order accepted';
+  const pct = (n: number) => `${((n / o.accepted) * 100).toFixed(1)}%`;
+  const parts = [`${pct(o.confirmed)} confirmed`, ...Object.entries(o.cancelled).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${pct(v)} ${k}`)];
+  if (o.notFinal > 0) parts.push(`${pct(o.notFinal)} not final`);
+  return `orders ended: ${parts.join(', ')}`;
 }
 
 function evidence(c: LoadtestReport['checks'][number]): string {
@@ -74,8 +115,10 @@ function evidence(c: LoadtestReport['checks'][number]): string {
   return lines.join('\n');
 }
 
-function formatActual(metric: string, v: number): string {
+/** A threshold's actual value in its unit. */
+export function formatActual(metric: string, v: number): string {
   if (/\.(p\d+|max|mean)$/.test(metric)) return formatMs(v);
   if (metric.endsWith('.rate') || metric === 'generator.busy') return `${(v * 100).toFixed(3)}%`;
+  if (metric.endsWith('.rps')) return `${v.toFixed(1)} req/s`;
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }

@@ -2,15 +2,19 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { bearerClient } from './api.js';
+import { retryingClient } from './api.js';
+import { constantSchedule, stagedSchedule, type ArrivalSchedule, type Stage } from './arrival-schedule.js';
 import type { ChaosEvent } from './chaos-events.js';
 import { startChaos, type ChaosSpec } from './chaos.js';
 import { runChecks, type CheckInput } from './checks.js';
+import { CustomerCache, cacheFileFor } from './customer-cache.js';
 import { Deployment, type Backend } from './deployment.js';
 import type { GeneratorConfig, GeneratorMessage, LoadModel } from './generator-config.js';
 import { HistoryWriter } from './history.js';
-import { metricsOf, summarize } from './metrics.js';
-import type { RequestRecord } from './records.js';
+import { LiveJudge, type LiveVerdict } from './live-judge.js';
+import { Histogram } from './histogram.js';
+import { LATE_AFTER_MS, isError, metricsOf, summarize } from './metrics.js';
+import { INTAKE_OPS, latencyOf, type RequestRecord } from './records.js';
 import type { LoadtestReport } from './report-schema.js';
 import { setUpTarget, type SetUp } from './setup.js';
 import { settle } from './snapshot.js';
@@ -30,12 +34,19 @@ export interface LoadtestOptions {
   warmupMs: number;
   seed?: number | undefined;
   customers: number;
-  hotStock: number;
+  /** The k hottest products made scarce; undefined: one product of small share (see scarceRanks). */
+  hotStock: number | undefined;
   hotUnits: number;
   retryShare: number;
   cancelShare: number;
   readShare: number;
   chaos: ChaosSpec[];
+  /** Open loop in stages, each ramping linearly to its rate. */
+  stages?: Stage[] | undefined;
+  /** Judge the thresholds as the run goes and stop the load once one broke 5 s in a row. */
+  abortOnFail?: boolean | undefined;
+  /** Ramp (the stages) until a threshold breaks 3 s in a row, and report the highest rate that held. */
+  findKnee?: boolean | undefined;
   settleTimeoutMs: number;
   history?: string | undefined;
   thresholds: Threshold[];
@@ -44,6 +55,16 @@ export interface LoadtestOptions {
   /** Logs for people (stderr). */
   note: (line: string) => void;
   env: NodeJS.ProcessEnv;
+}
+
+// --abort-on-fail stops the load once a threshold broke this many seconds in a row; --find-knee
+// sooner, since past the knee every second costs more load for nothing learnt.
+const ABORT_STREAK_S = 5;
+const KNEE_STREAK_S = 3;
+
+// A ramp starts at 0: a floor on a rate would break in its first seconds, so the knee is judged on ceilings (latency, errors) only.
+function isUpperLimit(t: Threshold): boolean {
+  return t.op === '<' || t.op === '<=';
 }
 
 // Doctor checks about how Redis is configured rather than what the run did: reported, not counted.
@@ -82,10 +103,20 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     adminKey = deployment.adminKey;
   }
   try {
-    const admin = bearerClient(urls[0]!, adminKey);
+    const admin = retryingClient(urls[0]!, adminKey);
     const stockSetAt = Date.now();
-    const setup = await setUpTarget(admin, urls[0]!, { seed, runId, customers: o.customers, hotStock: o.hotStock, hotUnits: o.hotUnits });
-    const model: LoadModel = o.rate !== undefined ? { kind: 'open', rate: o.rate, connections: o.connections } : { kind: 'closed', connections: o.connections };
+    // Only a --url target outlives the run: its customers are worth keeping for the next one.
+    const cache = CustomerCache.open(o.url ? cacheFileFor(urls[0]!, o.env) : undefined, urls[0]!);
+    const setup = await setUpTarget(admin, urls[0]!, { seed, runId, customers: o.customers, hotStock: o.hotStock, hotUnits: o.hotUnits, cache });
+    if (setup.customers.signedUp + setup.customers.signedIn > 0 && setup.customers.reused > 0) o.note(`customers: ${setup.customers.reused} reused, ${setup.customers.signedIn} signed in again, ${setup.customers.signedUp} signed up`);
+    const model: LoadModel =
+      o.stages !== undefined
+        ? { kind: 'open', rate: Math.max(...o.stages.map((s) => s.toRate)), connections: o.connections, stages: o.stages }
+        : o.rate !== undefined
+          ? { kind: 'open', rate: o.rate, connections: o.connections }
+          : { kind: 'closed', connections: o.connections };
+    const schedule: ArrivalSchedule | undefined = o.stages ? stagedSchedule(o.stages) : o.rate !== undefined ? constantSchedule(o.rate, o.durationMs === undefined ? undefined : o.durationMs + o.warmupMs) : undefined;
+    const workload = { customers: o.customers, hotStock: o.hotStock ?? null, hotUnits: o.hotUnits, scarce: setup.scarce, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare };
     const history = o.history
       ? new HistoryWriter(o.history, {
           type: 'run',
@@ -97,7 +128,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
           startedAt: new Date().toISOString(),
           stockSetAt,
           initialStock: setup.initialStock,
-          options: { connections: o.connections, rate: o.rate ?? null, durationMs: o.durationMs ?? null, orders: o.orders ?? null, warmupMs: o.warmupMs, customers: o.customers, hotStock: o.hotStock, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare },
+          options: { connections: o.connections, rate: o.rate ?? null, durationMs: o.durationMs ?? null, orders: o.orders ?? null, warmupMs: o.warmupMs, ...workload, stages: o.stages ?? null },
         })
       : undefined;
 
@@ -112,10 +143,12 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
         orders: o.orders,
       },
       deployment && o.chaos.length > 0 ? (runMs) => startChaos(deployment!, o.chaos, runMs) : undefined,
-      o.durationMs === undefined ? 10_000 : o.durationMs + o.warmupMs,
+      schedule && Number.isFinite(schedule.endMs) ? schedule.endMs : o.durationMs === undefined ? 10_000 : o.durationMs + o.warmupMs,
       history,
       o.onProgress,
+      o.abortOnFail || o.findKnee ? (startedAt) => new LiveJudge(o.findKnee ? o.thresholds.filter(isUpperLimit) : o.thresholds, { startedAt, warmupMs: o.warmupMs, streak: o.findKnee ? KNEE_STREAK_S : ABORT_STREAK_S, schedule }) : undefined,
     );
+    if (load.verdict) o.note(`${o.findKnee ? 'knee found' : 'aborted'}: ${load.verdict.thresholds.join(', ')} broken from second ${load.verdict.fromSecond} to ${load.verdict.atSecond}; load stopped`);
     const cpu = process.cpuUsage(cpuBefore);
     const wallMs = Math.max(1, load.endedAt - load.startedAt);
     const window = { from: load.startedAt + o.warmupMs, to: load.endedAt };
@@ -123,10 +156,16 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
 
     o.note(`load done (${load.records.length} requests); settling…`);
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
-    const settled = await settle(admin, accepted, o.settleTimeoutMs);
+    const settled = await settle(retryingClient(urls[0]!, adminKey, 'settling'), accepted, o.settleTimeoutMs);
     const doctor = deployment ? await doctorOf(deployment) : { skipped: 'needs the deployment\u2019s database: loadtest did not start this one (--url)' };
+    const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({
       records: load.records,
+      ...(o.findKnee && load.verdict ? { thresholdsUntil: load.startedAt + load.verdict.fromSecond * 1000 } : {}),
+      ...(o.findKnee ? { thresholdsInformational: true } : {}),
+      ...(o.abortOnFail && load.verdict ? { abortedByThreshold: true } : {}),
+      ...(o.stages ? { stages: o.stages } : {}),
+      ...(knee ? { knee } : {}),
       settled,
       setup,
       stockSetAt,
@@ -158,6 +197,10 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
         },
         chaos: load.chaos,
         settle: { settled: settled.settled, waitedMs: settled.waitedMs, timeoutMs: o.settleTimeoutMs },
+        workload,
+        customers: setup.customers,
+        ...(o.stages ? { stages: o.stages } : {}),
+        ...(load.verdict && o.abortOnFail ? { aborted: load.verdict } : {}),
       },
       settleTimeoutMs: o.settleTimeoutMs,
     });
@@ -183,6 +226,7 @@ interface LoadResult {
   dropped: number;
   busy: number;
   chaos: ChaosEvent[];
+  verdict: LiveVerdict | undefined;
 }
 
 /** Runs the generator thread to the end, gathering its records (and writing them to the history as they come). */
@@ -192,7 +236,10 @@ function runGenerator(
   runMs: number,
   history: HistoryWriter | undefined,
   onProgress: ((line: string) => void) | undefined,
+  judgeFor?: (startedAt: number) => LiveJudge,
 ): Promise<LoadResult> {
+  let judge: LiveJudge | undefined;
+  let judging: NodeJS.Timeout | undefined;
   const worker = new Worker(new URL('./generator-thread.js', import.meta.url), { workerData: config });
   const records: RequestRecord[] = [];
   // The chaos clock starts with the load, not with the thread (which takes a while to boot on a busy machine).
@@ -212,6 +259,7 @@ function runGenerator(
       if (ended) return;
       ended = true;
       if (progress) clearInterval(progress);
+      if (judging) clearInterval(judging);
       // Its message port would keep the thread (and this process) alive.
       void worker.terminate();
       (chaosRun?.stop() ?? Promise.resolve([])).then(outcome, reject);
@@ -220,11 +268,21 @@ function runGenerator(
     worker.on('message', (m: GeneratorMessage) => {
       if (m.type === 'started') {
         chaosRun = chaos?.(runMs);
+        if (judgeFor) {
+          judge = judgeFor(m.at);
+          judging = setInterval(() => {
+            if (judge!.tick(Date.now())) {
+              clearInterval(judging);
+              worker.postMessage({ type: 'stop' });
+            }
+          }, 200);
+        }
       } else if (m.type === 'records') {
         for (const r of m.records) records.push(r);
+        judge?.add(m.records);
         history?.requests(m.records);
       } else if (m.type === 'done') {
-        finish((events) => resolve({ records, startedAt: m.startedAt, endedAt: m.endedAt, dropped: m.dropped, busy: m.busy, chaos: events }));
+        finish((events) => resolve({ records, startedAt: m.startedAt, endedAt: m.endedAt, dropped: m.dropped, busy: m.busy, chaos: events, verdict: judge?.verdict }));
       } else {
         failed(m.message);
       }
@@ -251,6 +309,16 @@ export interface ReportInput {
   processCpu: number;
   run: LoadtestReport['run'];
   settleTimeoutMs: number;
+  /**
+   * --find-knee: thresholds count only the requests due before the knee, and are reported, not
+   * counted: they were the knee's criterion (a lone bad second before the knee is tolerated there).
+   */
+  thresholdsUntil?: number;
+  thresholdsInformational?: boolean;
+  /** --abort-on-fail stopped the load: a threshold was missed, whatever the whole run's figures say. */
+  abortedByThreshold?: boolean;
+  stages?: Stage[];
+  knee?: NonNullable<LoadtestReport['knee']>;
 }
 
 /** Summary, checks and thresholds of a finished run (also used by `loadtest check` on a history file). */
@@ -267,9 +335,13 @@ export function buildReport(i: ReportInput): LoadtestReport {
     settleTimeoutMs: i.settleTimeoutMs,
     doctor: i.doctor,
   });
-  const thresholds = evaluateThresholds(i.thresholds, metrics);
+  const judged =
+    i.thresholdsUntil === undefined
+      ? metrics
+      : metricsOf(summarize(i.records.filter((r) => r.scheduled < i.thresholdsUntil!), i.settled.snapshot, { from: i.window.from, to: i.thresholdsUntil }), { dropped: i.dropped, generatorBusy: i.busy });
+  const thresholds = evaluateThresholds(i.thresholds, judged);
   const checksFailed = checks.some((c) => c.status === 'fail');
-  const thresholdsMissed = thresholds.some((t) => !t.passed);
+  const thresholdsMissed = i.abortedByThreshold === true || (i.thresholdsInformational !== true && thresholds.some((t) => !t.passed));
   const exitCode = checksFailed ? ExitCode.CHECKS_FAILED : thresholdsMissed ? ExitCode.THRESHOLDS_MISSED : ExitCode.OK;
   return {
     schemaVersion: 1,
@@ -283,12 +355,59 @@ export function buildReport(i: ReportInput): LoadtestReport {
     errors: summary.errors,
     openLoop: i.run.model === 'open' ? { late: summary.late, dropped: i.dropped } : null,
     e2e: { ...nulls(summary.e2e), histogram: summary.e2e.histogram },
-    outcomes: summary.outcomes,
+    outcomes: { ...summary.outcomes, shares: outcomeShares(summary.outcomes) },
     generator: { busy: i.busy, processCpu: i.processCpu },
     timeline: summary.timeline,
     thresholds: thresholds.map((t) => ({ expression: t.expression, metric: t.metric, op: t.op, limit: t.limit, actual: t.actual, passed: t.passed })),
     checks,
+    ...(i.stages ? { stages: stageFigures(i.stages, i.records, i.window.from - i.run.warmupMs) } : {}),
+    ...(i.knee ? { knee: i.knee } : {}),
   };
+}
+
+/** The share of accepted orders that ended each way: what the throughput figure was made of. */
+export function outcomeShares(o: RunSummaryOutcomes): NonNullable<LoadtestReport['outcomes']['shares']> {
+  const of = (n: number) => (o.accepted === 0 ? 0 : n / o.accepted);
+  return { confirmed: of(o.confirmed), cancelled: Object.fromEntries(Object.entries(o.cancelled).map(([k, v]) => [k, of(v)])), notFinal: of(o.notFinal) };
+}
+
+type RunSummaryOutcomes = ReturnType<typeof summarize>['outcomes'];
+
+// Operations' first requests: one record each, whatever retries and cancels followed.
+const FIRST_OPS = new Set(['order', 'product', 'products', 'order-get']);
+
+/** Per stage of --stages: operations scheduled (against the schedule's own count), sent late, and what the intake saw. */
+export function stageFigures(stages: readonly Stage[], records: readonly RequestRecord[], startedAt: number): NonNullable<LoadtestReport['stages']> {
+  const schedule = stagedSchedule(stages);
+  let startMs = 0;
+  let fromRate = 0;
+  return stages.map((stage, index) => {
+    const endMs = startMs + stage.durationMs;
+    const inStage = records.filter((r) => r.scheduled - startedAt >= startMs && r.scheduled - startedAt < endMs);
+    const intake = new Histogram();
+    for (const r of inStage) if (INTAKE_OPS.includes(r.op)) intake.record(latencyOf(r));
+    const out = {
+      index,
+      startMs,
+      durationMs: stage.durationMs,
+      fromRate,
+      toRate: stage.toRate,
+      due: schedule.dueBefore(endMs) - schedule.dueBefore(startMs),
+      scheduled: inStage.filter((r) => FIRST_OPS.has(r.op)).length,
+      late: inStage.filter((r) => r.start - r.scheduled > LATE_AFTER_MS).length,
+      errors: inStage.filter(isError).length,
+      intake: { count: intake.count, rps: intake.count / (stage.durationMs / 1000), p50: intake.percentile(50) ?? null, p99: intake.percentile(99) ?? null },
+    };
+    startMs = endMs;
+    fromRate = stage.toRate;
+    return out;
+  });
+}
+
+/** The knee of a --find-knee ramp: the rate when the threshold began to break for good, or the top of the ramp when it never did. */
+function kneeOf(verdict: LiveVerdict | undefined, schedule: ArrivalSchedule, startedAt: number, endedAt: number): NonNullable<LoadtestReport['knee']> {
+  if (!verdict) return { found: false, heldRate: schedule.rateAt(Math.min(schedule.endMs, endedAt - startedAt)), brokenFromSecond: null, thresholds: [] };
+  return { found: true, heldRate: schedule.rateAt(verdict.fromSecond * 1000), brokenFromSecond: verdict.fromSecond, thresholds: verdict.thresholds };
 }
 
 function nulls(l: { count: number; p50?: number | undefined; p90?: number | undefined; p95?: number | undefined; p99?: number | undefined; max?: number | undefined; mean?: number | undefined }) {

@@ -1,4 +1,4 @@
-import type { ApiClient } from './api.js';
+import type { LoadtestApi } from './retry.js';
 import { fetchAll } from './api.js';
 import type { ProductSnapshot } from './setup.js';
 
@@ -43,7 +43,7 @@ export interface Snapshot {
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['confirmed', 'shipped', 'delivered', 'cancelled']);
 
 /** Reads orders, payments, notifications, products and stock drift through the admin API. */
-export async function fetchSnapshot(admin: ApiClient): Promise<Snapshot> {
+export async function fetchSnapshot(admin: LoadtestApi): Promise<Snapshot> {
   const [orders, payments, notifications, products, drift] = await Promise.all([
     fetchAll<OrderSnapshot>(admin, '/v1/orders'),
     fetchAll<PaymentSnapshot>(admin, '/v1/admin/payments'),
@@ -76,7 +76,7 @@ export function isSettled(snapshot: Snapshot, accepted: ReadonlySet<string>): bo
  * Polls the target until every accepted order is settled or `timeoutMs` has passed; returns the
  * last snapshot either way (the checks then say what is missing).
  */
-export async function settle(admin: ApiClient, accepted: ReadonlySet<string>, timeoutMs: number): Promise<{ snapshot: Snapshot; settled: boolean; waitedMs: number }> {
+export async function settle(admin: LoadtestApi, accepted: ReadonlySet<string>, timeoutMs: number): Promise<{ snapshot: Snapshot; settled: boolean; waitedMs: number }> {
   const started = Date.now();
   for (;;) {
     const snapshot = await fetchSnapshot(admin);

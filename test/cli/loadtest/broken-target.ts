@@ -57,7 +57,7 @@ export async function startBrokenTarget(flaw: Flaw, adminKey: string): Promise<{
       const wait = stallUntil - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    if (request.url.startsWith('/v1/customers') || request.url.startsWith('/v1/auth')) return;
+    if (request.url === '/v1/customers' || request.url.startsWith('/v1/auth')) return;
     const bearer = (request.headers.authorization ?? '').replace(/^Bearer /, '');
     if (bearer !== adminKey && !tokens.has(bearer)) return reply.code(401).send(err('UNAUTHORIZED', 'no'));
   });
@@ -69,6 +69,7 @@ export async function startBrokenTarget(flaw: Flaw, adminKey: string): Promise<{
     return view(req.params.sku);
   });
   app.post('/v1/customers', async (_req, reply) => reply.code(201).send({ id: randomUUID() }));
+  app.get('/v1/me', async () => ({ id: 'fake' }));
   app.post('/v1/auth/token', async () => {
     const token = `tok-${randomUUID()}`;
     tokens.add(token);

@@ -117,11 +117,36 @@ describe('loadtest reports', () => {
         ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', `file://${files.html}`],
         { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
       );
-      // The page's own script counts the charts that laid out with a size.
-      expect(stdout).toMatch(/<body data-charts-drawn="3">/);
+      // The page's own script counts the charts that laid out with a size…
+      expect(stdout).toMatch(/<body [^>]*data-charts-drawn="3"/);
       expect(stdout).toContain('accepted-orders-final');
+      // …and reads the colour each legend entry is painted in: every series of a chart tells apart.
+      const colors = /data-legend-colors="([^"]*)"/.exec(stdout)![1]!.split(';');
+      expect(colors).toHaveLength(5);
+      expect(new Set(colors.slice(0, 3)).size).toBe(3);
+      expect(new Set(colors.slice(3)).size).toBe(2);
+      expect(colors).not.toContain('rgb(85, 85, 85)');
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('when --report is given, then every figure has its unit, the axes ticks, the outcomes a table, and a partial last second is drawn dashed', () => {
+    const html = readFileSync(files.html, 'utf8');
+    for (const unit of ['requests per second', 'latency (ms)', 'second of the run (s)', 'orders']) expect(html).toContain(unit);
+    // Ticks on both axes of each line chart.
+    for (const id of ['throughput', 'latency']) {
+      const svg = new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`).exec(html)![0];
+      expect(svg.match(/class="tick"/g)!.length).toBeGreaterThanOrEqual(6);
+    }
+    expect(html).toMatch(/<h2>Outcomes of accepted orders<\/h2><table><tr><th>outcome<\/th><th>orders<\/th><th>share<\/th><\/tr><tr><td>confirmed<\/td><td>\d+<\/td><td>[\d.]+%<\/td><\/tr>/);
+    expect(html).not.toMatch(/cancelled \{/);
+    // Thresholds with units.
+    expect(html).toMatch(/<td>intake\.p99&lt;=10000ms<\/td><td>[\d.]+ ms<\/td>/);
+    expect(html).toMatch(/<td>intake\.rps&gt;1000000<\/td><td>[\d.]+ req\/s<\/td>/);
+    // A 1.5 s run ends with half a second: drawn dashed and named as partial.
+    expect(report.timeline.at(-1).spanMs).toBeLessThan(1000);
+    expect(html).toContain('class="partial"');
+    expect(html).toContain('dashed: last second, partly run');
+  });
 });

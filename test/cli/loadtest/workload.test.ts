@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Histogram } from '../../../src/cli/loadtest/histogram.js';
-import { Workload, type WorkloadPlan } from '../../../src/cli/loadtest/plan.js';
+import { Workload, scarceRanks, type WorkloadPlan } from '../../../src/cli/loadtest/plan.js';
 
 const plan = (seed: number): WorkloadPlan => ({
   seed,
@@ -37,6 +37,33 @@ describe('workload', () => {
     expect(picks.get('SKU-9')!).toBeGreaterThan(picks.get('SKU-49') ?? 0);
     expect(new Set(orders.map((o) => o.key)).size).toBe(orders.length);
     expect(orders.every((o) => o.key.startsWith('lt-r1-'))).toBe(true);
+  });
+});
+
+describe('scarce products', () => {
+  // The share of orders that ask for any of the given ranks: the most that can end out_of_stock.
+  const shareAsking = (ranks: number[], products: number) => {
+    const p = { ...plan(3), skus: Array.from({ length: products }, (_, i) => `SKU-${i}`) };
+    const w = new Workload(p);
+    const scarce = new Set(ranks.map((r) => p.skus[r]));
+    const orders = Array.from({ length: 20_000 }, (_, i) => w.opAt(i)).filter((o) => o.kind === 'order');
+    return orders.filter((o) => o.items.some((it) => scarce.has(it.sku))).length / orders.length;
+  };
+
+  it('when --hot-stock is not given, then the one scarce product is asked for by a few % of orders (at most 10 %), whatever the catalog size', () => {
+    for (const products of [20, 74, 500]) {
+      const ranks = scarceRanks(products, undefined);
+      expect(ranks).toHaveLength(1);
+      const share = shareAsking(ranks, products);
+      expect(share, `${products} products`).toBeGreaterThan(0.01);
+      expect(share, `${products} products`).toBeLessThanOrEqual(0.1);
+    }
+  });
+
+  it('when --hot-stock 1 is given, then the hottest product is the scarce one, and far more orders ask for it', () => {
+    expect(scarceRanks(74, 1)).toEqual([0]);
+    expect(shareAsking([0], 74)).toBeGreaterThan(0.4);
+    expect(scarceRanks(74, 0)).toEqual([]);
   });
 });
 

@@ -39,6 +39,14 @@ export const DEFAULTS = {
     /** Orders handled per sweep: bounds one sweep's transaction; the next sweep takes the rest. */
     batch: 500,
   },
+  doctor: {
+    /** Each connection, query and Redis command of `doctor`: a healthy deployment answers in ms, a dead one never. */
+    timeoutMs: 3_000,
+  },
+  cli: {
+    /** `order create --wait`: the pipeline settles an order in well under a second; 30 s covers a busy deployment. */
+    orderWaitMs: 30_000,
+  },
   shutdown: {
     /** HTTP: in-flight requests get this long to finish after the server stops accepting. */
     httpDrainMs: 10_000,

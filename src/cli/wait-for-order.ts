@@ -3,13 +3,14 @@ import type { OrderView } from '../core/orders/order-view.js';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import type { ApiClient } from './http-client.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 // Where `--wait` stops: the pipeline has decided the order (shipping is driven from outside).
 const FINAL: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered', 'cancelled'];
 // The pipeline usually settles an order within a few hundred ms; after that, polling backs off so
 // a slow order does not fill the server's request log.
 const FIRST_POLL_MS = 100;
-const MAX_POLL_MS = 1000;
+const MAX_POLL_MS = DEFAULTS.cli.orderPollMaxMs;
 
 /**
  * Polls an order until the pipeline has settled it. The reference is said on stderr first; progress goes to stderr, and only when stderr

@@ -1,5 +1,7 @@
 import { Kysely, PostgresAdapter, PostgresDialect, type LogConfig } from 'kysely';
 import pg from 'pg';
+import { DEFAULTS } from '../defaults.js';
+import { SETTINGS } from '../settings.js';
 
 // int8 (count(*), bigint columns) and numeric (sum of bigints) arrive as strings by default;
 // every such value here (cents, stock, ms timestamps) is far below 2^53, so numbers are exact.
@@ -13,9 +15,8 @@ const NUMERIC = 1700;
 export function openPostgres<DB>(url: string, options: { max?: number; log?: LogConfig } = {}): Kysely<DB> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.max ?? 10,
-    // A database that neither answers nor refuses must not hold requests forever: fail (503) instead.
-    connectionTimeoutMillis: 5_000,
+    max: options.max ?? SETTINGS.databasePoolMax.default,
+    connectionTimeoutMillis: DEFAULTS.database.postgresConnectTimeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

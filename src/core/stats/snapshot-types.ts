@@ -1,10 +1,11 @@
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
+import { DEFAULTS } from '../defaults.js';
 
 /**
  * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached
  * it is a lower bound, and the snapshot says so (`capped: true`; shown as `≥ 10000`).
  */
-export const STATS_SCAN_CAP = 10_000;
+export const STATS_SCAN_CAP = DEFAULTS.stats.scanCap;
 
 /** A count that may have been cut off at {@link STATS_SCAN_CAP}. */
 export interface CappedCount {

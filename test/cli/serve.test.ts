@@ -28,6 +28,13 @@ afterAll(async () => {
 });
 
 describe('buildflow serve and worker', () => {
+  it('when serve starts, then one start line names where it listens and its backend, and Fastify adds no line of its own', () => {
+    const lines = server!.output().stderr.split('\n').filter((l) => l.includes('listening') || l.includes('serving on'));
+    expect(lines, server!.output().stderr).toHaveLength(1);
+    const start = JSON.parse(lines[0]!) as { msg: string };
+    expect(start.msg).toBe(`buildflow serving on ${server!.url} (sqlite ${join(tmp.dir, 'buildflow.db')}, no redis, no workers)`);
+  });
+
   it('when serve generated the admin key, then it says where the key is but never prints it', () => {
     const key = readFileSync(join(tmp.dir, 'admin-key'), 'utf8').trim();
     // Logs go to stderr; stdout stays for data.

@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../core/domain/order-status.js';
+import { isSettled } from '../core/domain/order-status.js';
 import type { OrderView } from '../core/orders/order-view.js';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
@@ -6,7 +6,6 @@ import type { ApiClient } from './http-client.js';
 import { DEFAULTS } from '../core/defaults.js';
 
 // Where `--wait` stops: the pipeline has decided the order (shipping is driven from outside).
-const FINAL: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered', 'cancelled'];
 // The pipeline usually settles an order within a few hundred ms; after that, polling backs off so
 // a slow order does not fill the server's request log.
 const FIRST_POLL_MS = 100;
@@ -41,7 +40,7 @@ export async function waitForOrder(client: ApiClient, order: OrderView, timeoutM
   process.stderr.write(`order ${order.reference} accepted (${order.status}); waiting for the pipeline (Ctrl-C stops waiting, not the order)\n`);
   try {
     let pollMs = FIRST_POLL_MS;
-    while (!FINAL.includes(current.status)) {
+    while (!isSettled(current.status)) {
       if (progress && shown !== current.status) {
         process.stderr.write(`\r\x1b[2Kwaiting for ${current.reference}: ${current.status}…`);
         shown = current.status;

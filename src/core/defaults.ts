@@ -96,6 +96,10 @@ export const DEFAULTS = {
     /** After a rotation the old webhook secret keeps signing (beside the new one) this long, so receivers can switch. */
     secretOverlapMs: 24 * 60 * 60_000,
   },
+  webhooks: {
+    /** A new endpoint's `stock.low` fires at this many units on hand or fewer, unless it names its own threshold. */
+    stockLowThreshold: 5,
+  },
   stats: {
     /**
      * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached

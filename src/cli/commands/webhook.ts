@@ -10,6 +10,7 @@ import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js
 import { CliError } from '../cli-error.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 const api = (opts: { url?: string | undefined; timeout?: number | undefined; token?: string | undefined }) => apiClient(opts, { token: opts.token });
 const TOKEN_HELP = 'admin key (env BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY)';
@@ -56,7 +57,7 @@ Examples:
     .argument('<endpointUrl>', 'http(s) URL the events are POSTed to')
     .requiredOption('--event <types>', `event types, repeatable or comma-separated: ${WEBHOOK_EVENTS.join(', ')}`, eventsArg)
     .option('--description <text>', 'what the endpoint is for (up to 500 characters)')
-    .option('--stock-low-threshold <n>', 'stock.low fires when stock on hand falls to this or below (default 5)', intArg(0, 1_000_000))
+    .option('--stock-low-threshold <n>', `stock.low fires when stock on hand falls to this or below (default ${DEFAULTS.webhooks.stockLowThreshold})`, intArg(0, 1_000_000))
     .option('--url <url>', URL_HELP)
     .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)

@@ -42,14 +42,27 @@ export const DEFAULTS = {
   doctor: {
     /** Each connection, query and Redis command of `doctor`: a healthy deployment answers in ms, a dead one never. */
     timeoutMs: 3_000,
+    /** `--timeout` bounds: under 100 ms a healthy remote database can fail; over a minute nobody is waiting. */
+    minTimeoutMs: 100,
+    maxTimeoutMs: 60_000,
   },
   cli: {
     /** `order create --wait`: the pipeline settles an order in well under a second; 30 s covers a busy deployment. */
     orderWaitMs: 30_000,
-    /** `--wait` polls soon (orders usually settle in a few hundred ms), then backs off to this, so a slow order does not fill the request log. */
+    /**
+     * `--wait` polls first after this (the pipeline usually settles an order within a few hundred
+     * ms), then backs off to `orderPollMaxMs`, so a slow order does not fill the server's request log.
+     */
+    orderPollFirstMs: 100,
     orderPollMaxMs: 1_000,
     /** The dashboard keeps this much history for its rate sparklines. */
     dashboardKeepMs: 60_000,
+  },
+  pages: {
+    /** Items per page of a list when the caller names no limit. */
+    defaultLimit: 20,
+    /** The largest page a caller may ask for: bounds one request's query and answer. */
+    maxLimit: 100,
   },
   http: {
     /** Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room. */
@@ -93,6 +106,8 @@ export const DEFAULTS = {
     blockedRecheckMs: 1_000,
     /** At shutdown the deliveries in flight get this long to finish; an abandoned one is retaken after its lease. */
     stopMs: 10_000,
+    /** A receiver's Retry-After longer than this is taken as this: a receiver cannot park a delivery for days. */
+    maxRetryAfterMs: 24 * 60 * 60_000,
     /** After a rotation the old webhook secret keeps signing (beside the new one) this long, so receivers can switch. */
     secretOverlapMs: 24 * 60 * 60_000,
   },
@@ -108,6 +123,8 @@ export const DEFAULTS = {
     scanCap: 10_000,
     /** Confirmed orders looked at for latency percentiles, newest first. */
     latencySamples: 2_000,
+    /** Recent orders a snapshot lists, newest first. */
+    recentOrders: 50,
     /** Latency percentiles are over orders confirmed in this window. */
     latencyWindowMs: 60_000,
     /** Snapshots are computed at most this often; callers in between share the last one. */

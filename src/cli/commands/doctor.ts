@@ -19,7 +19,7 @@ export function registerDoctor(program: Command): void {
     .option(
       '--timeout <duration>',
       `bound on each connection, query and Redis command, e.g. 3s (default ${formatDuration(DEFAULTS.doctor.timeoutMs)})`,
-      durationFlag({ flag: '--timeout', bareUnit: 'ms', minMs: 100, maxMs: 60_000, to: 'ms' }),
+      durationFlag({ flag: '--timeout', bareUnit: 'ms', minMs: DEFAULTS.doctor.minTimeoutMs, maxMs: DEFAULTS.doctor.maxTimeoutMs, to: 'ms' }),
     )
     .option('--json', 'print { healthy, status, checks: [{ name, status, detail, data }] } as JSON')
     .addHelpText(

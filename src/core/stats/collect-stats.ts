@@ -52,7 +52,7 @@ const LATENCY_SAMPLES = DEFAULTS.stats.latencySamples;
 export async function collectStats(source: StatsSource, now = Date.now()): Promise<StatsSnapshot> {
   const started = performance.now();
   const { db } = source;
-  const recentLimit = source.recentLimit ?? 50;
+  const recentLimit = source.recentLimit ?? DEFAULTS.stats.recentOrders;
   const windowMs = source.latencyWindowMs ?? DEFAULTS.stats.latencyWindowMs;
   // One pooled connection, queries one after another: a snapshot must not take the connections
   // intake is waiting for (on Postgres, parallel queries held most of the pool for the whole snapshot).

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForHealthz } from '../src/cli/local-server.js';
 
 /**
  * How fast the CLI starts: whole-process wall time of `buildflow --help` and of each HTTP-only
@@ -20,18 +20,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'buildflow.js');
 const RUNS = Number(process.env.CLI_START_RUNS ?? 30);
 const GOAL = 1.5;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One run of `node args…`: wall milliseconds from spawn to exit; an unexpected exit code stops the bench. */
 function timeRun(args: string[], env: NodeJS.ProcessEnv, expectExit = 0): Promise<number> {
@@ -75,15 +63,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env: { ...env, BUILDFLOW_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${url}/healthz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (i > 300) throw new Error('serve did not answer /healthz within 30 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForHealthz(url, { timeoutMs: 30_000 });
     const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
     const clientEnv: NodeJS.ProcessEnv = { ...env, BUILDFLOW_URL: url, BUILDFLOW_ADMIN_KEY: adminKey, BUILDFLOW_PASSWORD: 'bench-password-123' };
     const created = spawnSync(process.execPath, [BIN, 'customer', 'create', '--email', 'bench@example.com', '--name', 'Bench', '--json'], { env: clientEnv, encoding: 'utf8' });

@@ -1,19 +1,23 @@
-import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from '../core/client-config.js';
+import { SETTINGS } from '../core/settings.js';
 import type { ApiClient, ApiFlags } from './http-client.js';
+import { envDefault } from './setting-help.js';
+import { durationFlag } from './duration-arg.js';
 
-export const URL_HELP = 'API base URL (env BUILDFLOW_URL, default http://127.0.0.1:3000)';
-export const TIMEOUT_HELP = `seconds to wait for each answer from the server (env BUILDFLOW_TIMEOUT, default ${DEFAULT_TIMEOUT_SECONDS})`;
+export const URL_HELP = `API base URL (${envDefault('BUILDFLOW_URL')})`;
+export const TIMEOUT_HELP = `how long to wait for each answer from the server, e.g. 5s or 500ms (${envDefault('BUILDFLOW_TIMEOUT')})`;
 export const TOKEN_HELP = 'bearer credential; without it: BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY, else the saved login';
 
-/** A commander parser for `--timeout`: a positive number of seconds. */
-export function secondsArg(value: string): number {
-  const n = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
-    throw new InvalidArgumentError(`expected a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}`);
-  }
-  return n;
-}
+/**
+ * A commander parser for `--timeout`: a duration ("5s", "500ms"), in seconds; the old bare number of
+ * seconds still works, with a deprecation note.
+ */
+export const timeoutArg = durationFlag({
+  flag: '--timeout',
+  bareUnit: 's',
+  minMs: SETTINGS.timeoutMs.min,
+  maxMs: SETTINGS.timeoutMs.max,
+  to: 's',
+});
 
 /**
  * The API client for a command's `--url`/`--timeout` (and, with `auth`, its credential). The HTTP

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readSetting } from '../core/settings.js';
 import { CREDENTIAL_RULE } from './command-index.js';
 
 /** What `buildflow login` keeps: the token, for the server it came from only. */
@@ -16,7 +17,8 @@ export interface SavedLogin {
  * (`%APPDATA%\buildflow` on Windows).
  */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BUILDFLOW_CONFIG_DIR) return env.BUILDFLOW_CONFIG_DIR;
+  const own = readSetting('BUILDFLOW_CONFIG_DIR', env);
+  if (own) return own;
   if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, 'buildflow');
   if (process.platform === 'win32' && env.APPDATA) return join(env.APPDATA, 'buildflow');
   return join(homedir(), '.config', 'buildflow');
@@ -71,7 +73,7 @@ export { CREDENTIAL_RULE };
 /** The credential for a request to `baseUrl` by {@link CREDENTIAL_RULE}, and the others it beat. */
 export function bearerFor(baseUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Credential | undefined {
   const saved = loadLogin();
-  const adminKey = env.BUILDFLOW_ADMIN_KEY || undefined;
+  const adminKey = readSetting('BUILDFLOW_ADMIN_KEY', env);
   const describe = (value: string, source: CredentialSource): string => {
     if (value === adminKey) return `the admin (${source})`;
     if (source === 'saved login') return `${saved?.email ?? 'the saved login'} (saved login)`;
@@ -79,7 +81,8 @@ export function bearerFor(baseUrl: string, flag: string | undefined, env: NodeJS
   };
   const available: { value: string; source: CredentialSource }[] = [];
   if (flag) available.push({ value: flag, source: '--token' });
-  if (env.BUILDFLOW_TOKEN) available.push({ value: env.BUILDFLOW_TOKEN, source: 'BUILDFLOW_TOKEN' });
+  const token = readSetting('BUILDFLOW_TOKEN', env);
+  if (token) available.push({ value: token, source: 'BUILDFLOW_TOKEN' });
   if (adminKey) available.push({ value: adminKey, source: 'BUILDFLOW_ADMIN_KEY' });
   if (saved && saved.url.replace(/\/+$/, '') === baseUrl) available.push({ value: saved.token, source: 'saved login' });
   const [chosen, ...rest] = available;

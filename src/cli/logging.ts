@@ -46,6 +46,24 @@ function scrubValues(obj: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * pino-pretty's settings: one line per request and per settled order (their fields are folded into
+ * the message, any others follow on the same line as JSON) instead of one line per field. Only an
+ * error's stack still takes more lines. JSON output (not a terminal) keeps every field as it is.
+ */
+export function prettyOptions(colorize: boolean): Record<string, unknown> {
+  return {
+    destination: 2,
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
+    ignore: 'pid,hostname,method,route,path,statusCode,durationMs,reference,totalCents,total,sincePlacedMs',
+    messageFormat:
+      '{msg}{if method} {method} {path} → {statusCode} in {durationMs} ms{end}{if reference} {reference}{end}' +
+      '{if total} total {total}{end}{if sincePlacedMs} after {sincePlacedMs} ms{end}',
+  };
+}
+
+/**
  * Logger settings for the long-running commands: JSON lines on stderr (stdout is for data), pretty
  * only for a person at a terminal (pino-pretty runs in a worker thread, which a pipe or a log
  * collector does not need). Every line goes through the redaction above.
@@ -62,7 +80,7 @@ export function loggerOptions(level: string): LoggerOptions {
     },
   };
   if (!process.stderr.isTTY) return base;
-  return { ...base, transport: { target: 'pino-pretty', options: { destination: 2, colorize: useColor(process.stderr), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } };
+  return { ...base, transport: { target: 'pino-pretty', options: prettyOptions(useColor(process.stderr)) } };
 }
 
 /** The logger of `serve` and `worker`: see {@link loggerOptions}. */

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import type { CliError } from './cli-error.js';
-import { renderTable, type TableColors } from './table.js';
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -24,17 +25,26 @@ export function printNote(text: string): void {
 
 type Cell = string | number;
 
-/** Headers cyan and borders grey, as ANSI codes, for a person at a terminal. */
-const COLORS: TableColors = { head: (t) => `\x1b[36m${t}\x1b[39m`, border: (t) => `\x1b[90m${t}\x1b[39m` };
+/**
+ * A box table drawn by cli-table3, headers cyan and borders grey when `color`. cli-table3 is
+ * required here, when a table is printed, never when a command file loads: `--help`, `--version`
+ * and `--json` output do not pay for it (test/cli/lazy-start.test.ts).
+ */
+export function renderTable(head: string[] | undefined, rows: Cell[][], color: boolean): string {
+  const CliTable = createRequire(import.meta.url)('cli-table3') as typeof Table;
+  const table = new CliTable({ ...(head ? { head } : {}), style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
+  table.push(...rows.map((r) => r.map(String)));
+  return table.toString();
+}
 
 /** A table with a header row. */
 export function printTable(head: string[], rows: Cell[][]): void {
-  printLine(renderTable(rows.map((r) => r.map(String)), { head, ...(useColor() ? { colors: COLORS } : {}) }));
+  printLine(renderTable(head, rows, useColor()));
 }
 
 /** A two-column table of one record's fields. */
 export function printRecord(fields: [string, Cell][]): void {
-  printLine(renderTable(fields.map(([k, v]) => [k, String(v)]), useColor() ? { colors: COLORS } : {}));
+  printLine(renderTable(undefined, fields, useColor()));
 }
 
 /** Cents as a decimal amount: 1250 → "12.50". */

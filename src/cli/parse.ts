@@ -32,18 +32,3 @@ export function idempotencyKeyArg(value: string): string {
   }
   return value;
 }
-
-/**
- * A commander parser for a duration flag ("2s", "1500ms", "1m", or a bare number of seconds),
- * in ms, at least `minMs`.
- */
-export function durationArg(minMs: number): (value: string) => number {
-  return (value) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    const ms = match ? Math.round(Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000)) : NaN;
-    if (!Number.isSafeInteger(ms) || ms < minMs) {
-      throw new InvalidArgumentError(`expected a duration of at least ${minMs / 1000}s, e.g. 2s, 1500ms or 1m`);
-    }
-    return ms;
-  };
-}

@@ -1,3 +1,4 @@
+import { readSetting } from '../core/settings.js';
 import { CliError } from './cli-error.js';
 import { readStdin } from './read-stdin.js';
 
@@ -6,7 +7,7 @@ import { readStdin } from './read-stdin.js';
  * command line is visible to every user of the machine (ps) and kept in shell history.
  */
 export async function readPassword(): Promise<string> {
-  const fromEnv = process.env.BUILDFLOW_PASSWORD;
+  const fromEnv = readSetting('BUILDFLOW_PASSWORD');
   if (fromEnv) return fromEnv;
   if (process.stdin.isTTY) throw new CliError('USAGE', 'pipe the password on stdin or set BUILDFLOW_PASSWORD (it is never taken as a flag)');
   const line = (await readStdin()).split(/\r?\n/)[0] ?? '';

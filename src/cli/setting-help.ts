@@ -1,12 +1,13 @@
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../core/pagination.js';
-import { SETTING_DEFAULTS, type HelpSetting } from '../core/setting-defaults.js';
+import { settingDefault, type SettingName } from '../core/settings.js';
 
 /**
- * `env NAME, default VALUE`, from the defaults the config schema itself uses, so help never
+ * `env NAME, default VALUE`, from the settings tree the config loader itself uses, so help never
  * retypes a default (and a command file need not load the config loader to print its help).
  */
-export function envDefault(name: HelpSetting): string {
-  return `env ${name}, default ${String(SETTING_DEFAULTS[name])}`;
+export function envDefault(name: SettingName): string {
+  const value = settingDefault(name);
+  return value === undefined ? `env ${name}` : `env ${name}, default ${String(value)}`;
 }
 
 /** Help of the `--data-dir` option every database command takes. */

@@ -1,15 +1,14 @@
-import type { OrderStatus } from '../core/domain/order-status.js';
+import { isSettled } from '../core/domain/order-status.js';
 import type { OrderView } from '../core/orders/order-view.js';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import type { ApiClient } from './http-client.js';
+import { DEFAULTS } from '../core/defaults.js';
 
-// Where `--wait` stops: the pipeline has decided the order (shipping is driven from outside).
-const FINAL: readonly OrderStatus[] = ['confirmed', 'shipped', 'delivered', 'cancelled'];
-// The pipeline usually settles an order within a few hundred ms; after that, polling backs off so
-// a slow order does not fill the server's request log.
-const FIRST_POLL_MS = 100;
-const MAX_POLL_MS = 1000;
+// `--wait` stops once the order is settled (isSettled): the pipeline has decided it, and shipping
+// is driven from outside.
+const FIRST_POLL_MS = DEFAULTS.cli.orderPollFirstMs;
+const MAX_POLL_MS = DEFAULTS.cli.orderPollMaxMs;
 
 /**
  * Polls an order until the pipeline has settled it. The reference is said on stderr first; progress goes to stderr, and only when stderr
@@ -39,8 +38,8 @@ export async function waitForOrder(client: ApiClient, order: OrderView, timeoutM
   // Said only once Ctrl-C is handled: from here on an interrupt always reports the reference.
   process.stderr.write(`order ${order.reference} accepted (${order.status}); waiting for the pipeline (Ctrl-C stops waiting, not the order)\n`);
   try {
-    let pollMs = FIRST_POLL_MS;
-    while (!FINAL.includes(current.status)) {
+    let pollMs: number = FIRST_POLL_MS;
+    while (!isSettled(current.status)) {
       if (progress && shown !== current.status) {
         process.stderr.write(`\r\x1b[2Kwaiting for ${current.reference}: ${current.status}…`);
         shown = current.status;

@@ -1,7 +1,8 @@
 import { BuildflowError } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 
-export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = DEFAULTS.pages.defaultLimit;
+export const MAX_PAGE_LIMIT = DEFAULTS.pages.maxLimit;
 
 /** A page of results; `nextCursor` is absent on the last page. */
 export interface Page<T> {

@@ -7,6 +7,7 @@ import { isBuildflowError } from '../core/errors.js';
 import type { OrderScope } from '../core/orders/queries.js';
 import { ApiError } from './api-error.js';
 import { RateLimiter } from './rate-limit.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 /** Who is calling, from the `Authorization: Bearer …` header. */
 export type Caller =
@@ -59,7 +60,7 @@ export function registerAuth(fastify: FastifyInstance, o: AuthOptions): void {
   const isAdmin = keyMatcher(o.adminKey);
   const isCarrier = keyMatcher(o.carrierKey);
   const isMetrics = keyMatcher(o.metricsKey);
-  const perCustomer = new RateLimiter(o.perCustomerLimit, 60_000);
+  const perCustomer = new RateLimiter(o.perCustomerLimit, DEFAULTS.http.rateWindowMs);
   fastify.decorateRequest('caller', null as never);
   fastify.addHook('onRequest', async (request) => {
     request.caller = { kind: 'anonymous' };

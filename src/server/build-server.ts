@@ -26,9 +26,9 @@ import { shipmentRoutes } from './routes/shipments.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { StatsService } from '../core/stats/stats-service.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { DEFAULTS } from '../core/defaults.js';
 
-// Orders are at most BUILDFLOW_MAX_ITEMS (≤ 1000) short lines: 256 KiB leaves ample room.
-export const DEFAULT_BODY_LIMIT = 256 * 1024;
+export const DEFAULT_BODY_LIMIT = DEFAULTS.http.bodyLimitBytes;
 
 export interface ServerOptions {
   /** Bearer key required by admin routes (at least 16 characters). */

@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../core/defaults.js';
+
 /**
  * A fixed-window counter per key, in this process's memory. Good enough for the embedded
  * deployment (one `serve` process); several API processes each count on their own (README).
@@ -14,7 +16,7 @@ export class RateLimiter {
   /** Counts one hit for `key`; returns the seconds to wait when the key is over its limit, else 0. */
   hit(key: string): number {
     const now = this.clock();
-    if (this.windows.size > 10_000) this.prune(now);
+    if (this.windows.size > DEFAULTS.http.rateLimiterPruneAt) this.prune(now);
     let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {
       w = { count: 0, resetAt: now + this.windowMs };

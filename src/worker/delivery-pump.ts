@@ -1,5 +1,6 @@
 import { WakeSignal } from '../core/outbox/wake-signal.js';
 import type { Logger } from './logger.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 export interface PumpOptions {
   /** Most rows handled at once: a slow receiver holds one slot, never the pipeline. */
@@ -61,7 +62,7 @@ export class DeliveryPump<Row> {
   }
 
   /** Stops claiming and waits (up to `timeoutMs`) for the deliveries in flight. */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  async stop(timeoutMs: number = DEFAULTS.deliveries.stopMs): Promise<void> {
     this.stopping = true;
     this.slotFreed.wake();
     let timer: NodeJS.Timeout | undefined;

@@ -7,10 +7,9 @@ import { DeliveryPump } from './delivery-pump.js';
 import type { Logger } from './logger.js';
 import { MailSender } from './mail-sender.js';
 import { WebhookSender } from './webhook-sender.js';
+import { DEFAULTS } from '../core/defaults.js';
 
-// nodemailer's connection, greeting and socket timeouts (30 s each) bound one send at 90 s; the
-// lease outlasts that, so a send in progress is never taken over.
-const MAIL_LEASE_MS = 150_000;
+const MAIL_LEASE_MS = DEFAULTS.deliveries.mailLeaseMs;
 
 export interface RunningDeliveries {
   stop(timeoutMs?: number): Promise<void>;
@@ -29,12 +28,11 @@ export interface DeliveryOptions {
  */
 export function startDeliveries(app: Buildflow, options: DeliveryOptions): RunningDeliveries {
   const { logger } = options;
-  const pollMs = options.pollMs ?? 200;
+  const pollMs = options.pollMs ?? DEFAULTS.deliveries.pollMs;
   const workerId = `delivery-${process.pid}-${randomUUID().slice(0, 8)}`;
   const hooks = app.config.webhooks;
   const sender = new WebhookSender({ allowPrivate: hooks.allowPrivate, timeoutMs: hooks.timeoutMs });
-  // Longer than an attempt can last, so a live attempt is never taken over.
-  const webhookLeaseMs = hooks.timeoutMs + 5_000;
+  const webhookLeaseMs = hooks.timeoutMs + DEFAULTS.deliveries.webhookLeaseMarginMs;
   const webhooks = new DeliveryPump<DeliveryRow>(
     'webhooks',
     (limit) => claimDueRows(app.db, 'webhook_deliveries', { workerId, limit, leaseMs: webhookLeaseMs, now: Date.now() }),

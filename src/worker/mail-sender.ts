@@ -1,12 +1,13 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { EmailRow, SendOutcome } from '../core/mail/emails.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 /** Sends customer emails over SMTP (nodemailer), one connection per message. */
 export class MailSender {
   private readonly transport: Transporter;
 
   constructor(private readonly options: { smtpUrl: string; from: string; timeoutMs?: number }) {
-    const timeout = options.timeoutMs ?? 30_000;
+    const timeout = options.timeoutMs ?? DEFAULTS.deliveries.mailTimeoutMs;
     this.transport = nodemailer.createTransport(options.smtpUrl, {
       connectionTimeout: timeout,
       greetingTimeout: timeout,

@@ -3,8 +3,9 @@ import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { hostOf, isForbiddenAddress, resolveAllowed } from '../core/webhooks/address-policy.js';
 import type { AttemptOutcome } from '../core/webhooks/deliveries.js';
+import { DEFAULTS } from '../core/defaults.js';
 
-const RESPONSE_EXCERPT_BYTES = 1024;
+const RESPONSE_EXCERPT_BYTES = DEFAULTS.deliveries.responseExcerptBytes;
 
 export interface WebhookSenderOptions {
   allowPrivate: boolean;
@@ -38,7 +39,7 @@ export class WebhookSender {
       connect: { lookup: lookup as never, timeout: options.timeoutMs },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      keepAliveTimeout: 4_000,
+      keepAliveTimeout: DEFAULTS.deliveries.webhookKeepAliveMs,
     });
   }
 

@@ -118,7 +118,7 @@ describe('buildflow doctor', () => {
     const port = (silent.address() as { port: number }).port;
     try {
       const started = Date.now();
-      const r = await runCli(['doctor', '--timeout', '500', '--json'], {
+      const r = await runCli(['doctor', '--timeout', '500ms', '--json'], {
         env: { BUILDFLOW_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, BUILDFLOW_REDIS_URL: `redis://127.0.0.1:${port}` },
       });
       expect(Date.now() - started).toBeLessThan(5_000);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { freePort, waitForHealthz } from '../../src/cli/local-server.js';
 
 /** CLI tests run the built binary, as users do; `npm test` builds first. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -142,18 +142,7 @@ export function tempDir(prefix = 'buildflow-cli-'): { dir: string; file(name: st
   };
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -216,22 +205,13 @@ export async function startServer(dataDir: string, extraArgs: string[] = [], env
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const server = startCli(['serve', '--port', String(port), '--data-dir', dataDir, ...extraArgs], env);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (server.child.exitCode !== null) {
-      const { stdout, stderr } = server.output();
-      throw new Error(`serve exited ${server.child.exitCode}:\n${stdout}\n${stderr}`);
-    }
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`serve did not answer /healthz within 30 s:\n${server.output().stdout}\n${server.output().stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const exitedWhy = () => (server.child.exitCode === null ? undefined : `serve exited ${server.child.exitCode}:\n${server.output().stdout}\n${server.output().stderr}`);
+  try {
+    await waitForHealthz(url, { timeoutMs: 30_000, exitedWhy });
+  } catch (err) {
+    if (server.child.exitCode !== null) throw err;
+    await server.stop();
+    throw new Error(`${(err as Error).message}:\n${server.output().stdout}\n${server.output().stderr}`);
   }
   return Object.assign(server, { url });
 }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loggerOptions, scrubText } from '../../src/cli/logging.js';
+import { loggerOptions, prettyOptions, scrubText } from '../../src/cli/logging.js';
 
 function capture(): { logger: Logger; lines(): Record<string, unknown>[]; text(): string } {
   let out = '';
@@ -40,5 +40,38 @@ describe('log redaction', () => {
 
   it('when text has no credential, then it is left as it is', () => {
     expect(scrubText('order BF-0000001A confirmed at http://127.0.0.1:3000/v1/orders')).toBe('order BF-0000001A confirmed at http://127.0.0.1:3000/v1/orders');
+  });
+});
+
+describe('the pretty (terminal) log', () => {
+  const pretty = async () => {
+    const { prettyFactory } = (await import('pino-pretty')) as unknown as { prettyFactory: (o: object) => (line: object) => string };
+    return prettyFactory({ ...prettyOptions(false), destination: undefined });
+  };
+  const base = { level: 30, time: Date.parse('2026-12-07T10:00:00Z'), pid: 1, hostname: 'h' };
+
+  it('when a request is answered, then it takes one line that says method, path, status and duration', async () => {
+    const out = (await pretty())({ ...base, reqId: 'r-1', method: 'POST', route: '/v1/orders', path: '/v1/orders', statusCode: 201, durationMs: 3.2, msg: 'request' });
+    expect(out.trimEnd().split('\n')).toHaveLength(1);
+    expect(out).toContain('INFO: request POST /v1/orders → 201 in 3.2 ms {"reqId":"r-1"}');
+  });
+
+  it('when an order settles, then it takes one line with its reference, total and time since placed', async () => {
+    const out = (await pretty())({
+      ...base,
+      orderId: 'o-1',
+      reference: 'BF-0000001A',
+      status: 'confirmed',
+      reason: null,
+      totalCents: 12900,
+      total: '129.00',
+      sincePlacedMs: 340,
+      topic: 'confirm',
+      messageId: 'm-1',
+      attempt: 1,
+      msg: 'order confirmed',
+    });
+    expect(out.trimEnd().split('\n')).toHaveLength(1);
+    expect(out).toContain('INFO: order confirmed BF-0000001A total 129.00 after 340 ms {"orderId":"o-1"');
   });
 });

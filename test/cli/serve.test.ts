@@ -28,6 +28,13 @@ afterAll(async () => {
 });
 
 describe('buildflow serve and worker', () => {
+  it('when serve starts, then one start line names where it listens and its backend, and Fastify adds no line of its own', () => {
+    const lines = server!.output().stderr.split('\n').filter((l) => l.includes('listening') || l.includes('serving on'));
+    expect(lines, server!.output().stderr).toHaveLength(1);
+    const start = JSON.parse(lines[0]!) as { msg: string };
+    expect(start.msg).toBe(`buildflow serving on ${server!.url} (sqlite ${join(tmp.dir, 'buildflow.db')}, no redis, no workers)`);
+  });
+
   it('when serve generated the admin key, then it says where the key is but never prints it', () => {
     const key = readFileSync(join(tmp.dir, 'admin-key'), 'utf8').trim();
     // Logs go to stderr; stdout stays for data.
@@ -41,12 +48,13 @@ describe('buildflow serve and worker', () => {
     expect(stderr).not.toContain(secret);
   });
 
-  it('when no worker runs, then --wait gives up after --timeout-ms with exit 5; a worker then settles the order', async () => {
+  it('when no worker runs, then --wait gives up after --timeout-ms (the old spelling of --wait-timeout) with exit 5; a worker then settles the order', async () => {
     const url = server!.url;
     const waited = await asAdmin(['order', 'create', '--item', 'HT-HAM-16OZ:1', '--wait', '--timeout-ms', '300', '--url', url]);
     expect(waited.code).toBe(5);
     const m = /^error: order (BF-\w+) is still pending after 300 ms$/.exec(waited.stderr.trim().split('\n').at(-1) ?? '');
     expect(m, waited.stderr).not.toBeNull();
+    expect(waited.stderr).toContain('buildflow: --timeout-ms is deprecated; write --wait-timeout 300ms\n');
     const reference = m![1]!;
 
     const worker = startCli(['worker', '--data-dir', tmp.dir, '--concurrency', '1']);

@@ -63,7 +63,7 @@ describe('a server that is not buildflow', () => {
 
 describe('a server that never answers', () => {
   it('when --timeout passes without an answer, then one line says so and it exits 5', async () => {
-    const r = await runCli(['product', 'list', '--timeout', '1', '--url', silentUrl]);
+    const r = await runCli(['product', 'list', '--timeout', '1s', '--url', silentUrl]);
     expect(r.code).toBe(5);
     expect(r.stderr.trim()).toBe(`error: no answer from ${silentUrl} within 1 s`);
     expect(hasStackTrace(r.stderr)).toBe(false);
@@ -73,7 +73,7 @@ describe('a server that never answers', () => {
     const byEnv = await runCli(['order', 'list', '--url', silentUrl], { env: { BUILDFLOW_TIMEOUT: '0.5' } });
     expect(byEnv.code).toBe(5);
     expect(byEnv.stderr.trim()).toBe(`error: no answer from ${silentUrl} within 0.5 s`);
-    const byFlag = await runCli(['order', 'list', '--timeout', '1', '--url', silentUrl], { env: { BUILDFLOW_TIMEOUT: '0.5' } });
+    const byFlag = await runCli(['order', 'list', '--timeout', '1000ms', '--url', silentUrl], { env: { BUILDFLOW_TIMEOUT: '0.5' } });
     expect(byFlag.stderr.trim()).toBe(`error: no answer from ${silentUrl} within 1 s`);
   });
 
@@ -83,12 +83,27 @@ describe('a server that never answers', () => {
     expect(r.stderr.trim()).toBe(`error: no answer from ${silentUrl} within 5 s`);
   });
 
-  it('when --timeout or BUILDFLOW_TIMEOUT is not a positive number, then it exits 2', async () => {
+  it('when --timeout or BUILDFLOW_TIMEOUT is not a positive duration, then it exits 2 naming the expected form', async () => {
     const flag = await runCli(['product', 'list', '--timeout', 'soon', '--url', silentUrl]);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toContain("option '--timeout <seconds>' argument 'soon' is invalid");
+    expect(flag.stderr).toContain("option '--timeout <duration>' argument 'soon' is invalid. expected a duration such as 5s or 500ms");
     const env = await runCli(['product', 'list', '--url', silentUrl], { env: { BUILDFLOW_TIMEOUT: '0' } });
     expect(env.code).toBe(2);
-    expect(env.stderr.trim()).toMatch(/^error: invalid configuration: BUILDFLOW_TIMEOUT must be a number of seconds above 0/);
+    expect(env.stderr.trim()).toMatch(/^error: invalid configuration: BUILDFLOW_TIMEOUT must be above 0 .*expected a duration such as 5s or 500ms/);
+  });
+
+  it('when --timeout is the old bare number of seconds, then it still applies, with a one-line deprecation note', async () => {
+    const r = await runCli(['product', 'list', '--timeout', '1', '--url', silentUrl]);
+    expect(r.code).toBe(5);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'buildflow: --timeout 1 without a unit is deprecated; write --timeout 1s',
+      `error: no answer from ${silentUrl} within 1 s`,
+    ]);
+  });
+
+  it('when BUILDFLOW_TIMEOUT has a unit, then it is read as that duration', async () => {
+    const r = await runCli(['order', 'list', '--url', silentUrl], { env: { BUILDFLOW_TIMEOUT: '700ms' } });
+    expect(r.code).toBe(5);
+    expect(r.stderr.trim()).toBe(`error: no answer from ${silentUrl} within 0.7 s`);
   });
 });

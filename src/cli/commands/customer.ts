@@ -3,7 +3,7 @@ import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { CustomerView } from '../../core/customers/customers.js';
 import type { Page } from '../../core/pagination.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 import { readPassword } from '../read-password.js';
@@ -39,7 +39,7 @@ Examples:
     .requiredOption('--email <email>', 'the email the customer signs in with')
     .requiredOption('--name <name>', 'the customer name')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--json', 'print the customer as JSON')
     .addHelpText(
       'after',
@@ -65,7 +65,7 @@ Examples:
     .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ BUILDFLOW_ADMIN_KEY=… buildflow customer list\n  $ buildflow customer list --limit 100 --json')
@@ -83,7 +83,7 @@ Examples:
     .description('disable a customer and revoke their tokens (admin)')
     .argument('<id>', 'customer id')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the customer as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow customer disable "$CUSTOMER_ID"')
@@ -100,7 +100,7 @@ export function registerLogin(program: Command): void {
     .requiredOption('--email <email>', 'the customer email')
     .option('--print-token', 'print the token on stdout instead of saving it (for BUILDFLOW_TOKEN in scripts)')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--json', 'print { email, expiresAt, file } (or { token, expiresAt } with --print-token) as JSON')
     .addHelpText(
       'after',
@@ -130,7 +130,7 @@ export function registerLogout(program: Command): void {
     .command('logout')
     .description('revoke the saved token and forget it')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .addHelpText('after', '\nExamples:\n  $ buildflow logout')
     .action(async (opts) => {
       const { loadLogin, removeLogin } = await import('../credentials.js');

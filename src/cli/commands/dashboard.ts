@@ -1,15 +1,23 @@
 import type { Command } from '@commander-js/extra-typings';
-import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
-import { durationArg } from '../parse.js';
+import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { durationFlag } from '../duration-arg.js';
+import { formatDuration } from '../../core/duration.js';
+import { SETTINGS } from '../../core/settings.js';
+
+const INTERVAL = SETTINGS.dashboardIntervalMs;
 
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
     .description('watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', 'the admin key (env BUILDFLOW_TOKEN or BUILDFLOW_ADMIN_KEY)')
-    .option('--interval <duration>', 'time between polls, at least 1s (env BUILDFLOW_DASHBOARD_INTERVAL_MS; default 2s)', durationArg(1000))
+    .option(
+      '--interval <duration>',
+      `time between polls, at least ${formatDuration(INTERVAL.min!)} (env ${INTERVAL.env}; default ${formatDuration(INTERVAL.default)})`,
+      durationFlag({ flag: '--interval', bareUnit: 's', minMs: INTERVAL.min!, maxMs: INTERVAL.max!, to: 'ms' }),
+    )
     .option('--once', 'print one plain-text snapshot and exit')
     .option('--json', 'print one snapshot as JSON and exit')
     .addHelpText(

@@ -4,7 +4,9 @@ import type { CheckStatus } from '../../core/doctor/check.js';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { printJson, printLine, useColor } from '../output.js';
-import { intArg } from '../parse.js';
+import { durationFlag } from '../duration-arg.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { formatDuration } from '../../core/duration.js';
 
 // ANSI colours of each status, used only at a terminal without NO_COLOR.
 const COLOR: Record<CheckStatus, string> = { ok: '32', warn: '33', fail: '31', skip: '90' };
@@ -14,7 +16,11 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('check a deployment: database, migrations, outbox backlog, stuck orders, stock vs ledger, Redis')
     .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--timeout <ms>', 'bound on each connection, query and Redis command (default 3000)', intArg(100, 60_000))
+    .option(
+      '--timeout <duration>',
+      `bound on each connection, query and Redis command, e.g. 3s (default ${formatDuration(DEFAULTS.doctor.timeoutMs)})`,
+      durationFlag({ flag: '--timeout', bareUnit: 'ms', minMs: DEFAULTS.doctor.minTimeoutMs, maxMs: DEFAULTS.doctor.maxTimeoutMs, to: 'ms' }),
+    )
     .option('--json', 'print { healthy, status, checks: [{ name, status, detail, data }] } as JSON')
     .addHelpText(
       'after',

@@ -1,7 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
+import { PAGE_LIMIT_HELP } from '../setting-help.js';
+import { MAX_PAGE_LIMIT } from '../../core/pagination.js';
 import type { NotificationView } from '../../core/notifications/list-notifications.js';
 import type { Page } from '../../core/pagination.js';
-import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 
@@ -21,10 +23,10 @@ Examples:
     .command('list')
     .description('list notifications, newest first (a customer sees only their own; the admin sees all)')
     .option('--order <idOrReference>', 'only the notifications of this order (id or reference BF-…)')
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, MAX_PAGE_LIMIT))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items: [{ id, orderId, kind, message, createdAt }], nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow notification list --order BF-00000001\n  $ buildflow notification list --limit 100 --json')

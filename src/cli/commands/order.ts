@@ -5,7 +5,7 @@ import type { RequestedItem } from '../../core/domain/pricing.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import type { Page } from '../../core/pagination.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, secondsArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { CREDENTIAL_RULE } from '../command-index.js';
 import type { ApiFlags } from '../http-client.js';
@@ -13,6 +13,12 @@ import { ExitCode } from '../exit-codes.js';
 import { printOrder, printOrderTable } from '../order-output.js';
 import { printJson, printLine, printNote, printTable } from '../output.js';
 import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
+import { durationFlag } from '../duration-arg.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { formatDuration } from '../../core/duration.js';
+
+// The old spelling of --wait-timeout: milliseconds, still accepted with a note.
+const deprecatedTimeoutMs = durationFlag({ flag: '--timeout-ms', bareUnit: 'ms', minMs: 1, to: 'ms', renamedTo: '--wait-timeout' });
 
 const clientFor = (opts: ApiFlags, token: string | undefined) => apiClient(opts, { token });
 const orderPath = (idOrReference: string, rest = '') => argPath(`/v1/orders/{id}${rest}`, { id: ['<idOrReference>', idOrReference] });
@@ -40,10 +46,20 @@ Examples:
     .option('--item <sku:qty>', 'a line of the order; repeat for more lines', itemArg)
     .option('--idempotency-key <key>', 'retrying with the same key never places a second order', idempotencyKeyArg)
     .option('--wait', 'wait until the pipeline confirms or cancels the order')
-    .option('--timeout-ms <ms>', 'how long --wait waits for the final state', intArg(1), 30_000)
+    .option(
+      '--wait-timeout <duration>',
+      `how long --wait waits for the final state, e.g. 30s (default ${formatDuration(DEFAULTS.cli.orderWaitMs)})`,
+      durationFlag({ flag: '--wait-timeout', minMs: 1, to: 'ms' }),
+      DEFAULTS.cli.orderWaitMs,
+    )
+    .addOption(
+      new Option('--timeout-ms <ms>', 'deprecated: --wait-timeout')
+        .hideHelp()
+        .argParser(deprecatedTimeoutMs),
+    )
     .option('--customer <id>', 'admin only: place the order on behalf of this customer')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
     .addHelpText(
@@ -77,7 +93,7 @@ Examples:
       if (!opts.customer && client.credential?.admin) {
         printNote(`note: order ${placed.reference} was placed with the admin key and no --customer: it has no owner, and no customer's order list shows it`);
       }
-      if (waitForOrder) placed = await waitForOrder(client, placed, opts.timeoutMs);
+      if (waitForOrder) placed = await waitForOrder(client, placed, opts.timeoutMs ?? opts.waitTimeout);
       printOrder(placed, opts.json);
       if (opts.wait && placed.status === 'cancelled') {
         throw new CliError('ORDER_CANCELLED', `order ${placed.reference} was cancelled: ${placed.cancelReason ?? 'no reason given'}`, {
@@ -92,7 +108,7 @@ Examples:
     .description('show one order')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-00000001\n  $ buildflow order get "$REF" --json | jq -r .status')
@@ -108,7 +124,7 @@ Examples:
     .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order list\n  $ buildflow order list --status cancelled --limit 50 --json')
@@ -125,7 +141,7 @@ Examples:
     .description('cancel an order that has not started payment')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the cancelled order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-00000001\n  $ buildflow order cancel "$REF" --json')
@@ -139,7 +155,7 @@ Examples:
     .description("show an order's transitions, oldest first")
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-00000001\n  $ buildflow order history "$REF" --json')

@@ -3,7 +3,7 @@ import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { ProductView } from '../../core/catalog/products.js';
 import type { Page } from '../../core/pagination.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { formatCents, printJson, printLine, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
 
@@ -28,7 +28,7 @@ Examples:
     .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText(
       'after',
@@ -55,7 +55,7 @@ Examples:
     .description('show one product')
     .argument('<sku>', 'the product sku')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--json', 'print the product as JSON')
     .addHelpText(
       'after',

@@ -37,7 +37,7 @@ Examples:
   $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
     )
     .action(async (opts) => {
-      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { createLogger }, { untilShutdown }, { resolveTokenSecret }, { observeProcess }] =
+      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { createLogger }, { untilShutdown }, { resolveTokenSecret }, { observeProcess }, { describeBackend }] =
         await Promise.all([
           import('../../core/config.js'),
           import('../../core/buildflow.js'),
@@ -47,6 +47,7 @@ Examples:
           import('../shutdown.js'),
           import('../../core/customers/token-secret.js'),
           import('../observe-process.js'),
+          import('../../core/describe-backend.js'),
         ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
       // Refuse a production start with a missing or weak token secret before opening anything.
@@ -58,7 +59,9 @@ Examples:
       try {
         const adminKey = resolveAdminKey(config);
         server = await buildServer(app, { adminKey: adminKey.key, tokenSecret: tokenSecret.secret, loggerInstance: logger, metrics: observed.metrics, stats: observed.stats, version: observed.version });
-        await listen(server, config.host, config.port);
+        // Fastify logs its listening line through this: the one start line, naming the backend.
+        const start = `${describeBackend(config)}, ${opts.worker ? 'workers in this process' : 'no workers'}`;
+        await listen(server, config.host, config.port, (address) => `buildflow serving on ${address} (${start})`);
         // Only once listening: a start that fails says one line, the reason, and nothing else.
         logAdminKey(server, adminKey);
         server.log.info(
@@ -72,10 +75,6 @@ Examples:
       }
       const log = server.log;
       const workers = opts.worker ? startWorkers(app, { logger: log }) : undefined;
-      const address = server.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      const url = `http://${formatHost(config.host)}:${port}`;
-      log.info({ url, workers: Boolean(workers) }, `buildflow serving on ${url}${workers ? '' : ' (no workers)'}`);
 
       const running = server;
       await untilShutdown(log, async () => {
@@ -88,18 +87,14 @@ Examples:
     });
 }
 
-async function listen(server: FastifyInstance, host: string, port: number): Promise<void> {
+async function listen(server: FastifyInstance, host: string, port: number, startLine: (address: string) => string): Promise<void> {
   try {
-    await server.listen({ host, port });
+    await server.listen({ host, port, listenTextResolver: startLine });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new CliError('CANNOT_LISTEN', `cannot listen on ${host}:${port}: ${why}`);
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Says where the admin key comes from, never the key itself. */

@@ -1,13 +1,16 @@
 import { Option, type Command } from '@commander-js/extra-typings';
+import { PAGE_LIMIT_HELP } from '../setting-help.js';
+import { MAX_PAGE_LIMIT } from '../../core/pagination.js';
 import type { Page } from '../../core/pagination.js';
 import type { DeliveryView } from '../../core/webhooks/delivery-log.js';
 import type { WebhookEndpointView } from '../../core/webhooks/endpoints.js';
 import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, secondsArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
 import { intArg } from '../parse.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 const api = (opts: { url?: string | undefined; timeout?: number | undefined; token?: string | undefined }) => apiClient(opts, { token: opts.token });
 const TOKEN_HELP = 'admin key (env BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY)';
@@ -54,9 +57,9 @@ Examples:
     .argument('<endpointUrl>', 'http(s) URL the events are POSTed to')
     .requiredOption('--event <types>', `event types, repeatable or comma-separated: ${WEBHOOK_EVENTS.join(', ')}`, eventsArg)
     .option('--description <text>', 'what the endpoint is for (up to 500 characters)')
-    .option('--stock-low-threshold <n>', 'stock.low fires when stock on hand falls to this or below (default 5)', intArg(0, 1_000_000))
+    .option('--stock-low-threshold <n>', `stock.low fires when stock on hand falls to this or below (default ${DEFAULTS.webhooks.stockLowThreshold})`, intArg(0, 1_000_000))
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the endpoint with its secret as JSON')
     .addHelpText(
@@ -81,10 +84,10 @@ Examples:
   webhook
     .command('list')
     .description('list endpoints, oldest first')
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, MAX_PAGE_LIMIT))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook list\n  $ buildflow webhook list --json')
@@ -101,7 +104,7 @@ Examples:
     .description('show one endpoint')
     .argument('<id>', 'endpoint id, ep_…')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the endpoint as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook get ep_0193…')
@@ -120,7 +123,7 @@ Examples:
       .description(text)
       .argument('<id>', 'endpoint id, ep_…')
       .option('--url <url>', URL_HELP)
-      .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+      .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
       .option('--token <token>', TOKEN_HELP)
       .option('--json', 'print the endpoint as JSON')
       .addHelpText('after', `\nExamples:\n  $ buildflow webhook ${name} ep_0193…`)
@@ -136,7 +139,7 @@ Examples:
     .description('replace the signing secret; the old one keeps signing beside it for 24 hours')
     .argument('<id>', 'endpoint id, ep_…')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the endpoint with its new secret as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook rotate ep_0193… --json | jq -r .secret')
@@ -151,7 +154,7 @@ Examples:
     .description('delete an endpoint with its deliveries and their log')
     .argument('<id>', 'endpoint id, ep_…')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { id, removed } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook remove ep_0193…')
@@ -166,10 +169,10 @@ Examples:
     .description("an endpoint's deliveries, newest first, with every attempt")
     .argument('<id>', 'endpoint id, ep_…')
     .addOption(new Option('--status <status>', 'only deliveries in this state').choices(['pending', 'delivered', 'dead'] as const))
-    .option('--limit <n>', 'page size, 1 to 100 (default 20)', intArg(1, 100))
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, MAX_PAGE_LIMIT))
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print { items, nextCursor? } as JSON, each delivery with its payload and log')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook deliveries ep_0193… --status dead\n  $ buildflow webhook deliveries ep_0193… --json | jq \'.items[].log\'')
@@ -194,7 +197,7 @@ Examples:
     .argument('[deliveryId]', 'the delivery (its webhook-id, msg_…)')
     .option('--since <time>', 'replay every dead delivery created at or after this ISO time')
     .option('--url <url>', URL_HELP)
-    .option('--timeout <seconds>', TIMEOUT_HELP, secondsArg)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
     .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print the delivery, or { replayed }, as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook replay ep_0193… msg_0193…\n  $ buildflow webhook replay ep_0193… --since 2026-12-01T00:00:00Z')

@@ -14,8 +14,8 @@ export function registerWorker(program: Command): void {
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')
-    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port (env BUILDFLOW_METRICS_PORT; default: no metrics server)', intArg(0, 65535))
-    .option('--metrics-host <host>', 'address for /metrics (env BUILDFLOW_METRICS_HOST, default 127.0.0.1)')
+    .option('--metrics-port <port>', `serve Prometheus /metrics on this port (${envDefault('BUILDFLOW_METRICS_PORT')}; default: no metrics server)`, intArg(0, 65535))
+    .option('--metrics-host <host>', `address for /metrics (${envDefault('BUILDFLOW_METRICS_HOST')})`)
     .option('--no-deliveries', 'do not send webhook deliveries or customer emails')
     .addHelpText(
       'after',

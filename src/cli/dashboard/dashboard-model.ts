@@ -1,4 +1,5 @@
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 /** One point of the sparklines: per-second rates between two consecutive snapshots. */
 export interface RatePoint {
@@ -23,7 +24,7 @@ export interface DashboardData {
 
 export const EMPTY_DATA: DashboardData = { snapshot: null, receivedAt: null, error: null, points: [] };
 
-const KEEP_MS = 60_000;
+const KEEP_MS = DEFAULTS.cli.dashboardKeepMs;
 
 /** The data after a successful poll: rates from the difference with the previous snapshot. */
 export function withSnapshot(data: DashboardData, snapshot: StatsSnapshot, at: number): DashboardData {

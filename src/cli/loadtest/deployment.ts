@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { CliError } from '../cli-error.js';
+import { freePort, waitForHealthz } from '../local-server.js';
 import { BuildflowProcess, runBuildflow } from './process-set.js';
 
 export type Backend = 'sqlite' | 'postgres' | 'postgres+redis';
@@ -23,18 +23,6 @@ export interface DeploymentOptions {
 
 // How long a started process has to answer /healthz.
 const START_TIMEOUT_MS = 30_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A deployment loadtest starts and owns: a temporary data directory, the database and Redis it
@@ -161,18 +149,11 @@ export class Deployment {
   }
 }
 
-async function waitHealthy(url: string, p: BuildflowProcess): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (!p.running) throw new Error(`buildflow serve exited ${p.child.exitCode}: ${p.output().trim().split('\n').slice(-3).join(' | ')}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`buildflow serve did not answer ${url}/healthz within ${START_TIMEOUT_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitHealthy(url: string, p: BuildflowProcess): Promise<void> {
+  return waitForHealthz(url, {
+    timeoutMs: START_TIMEOUT_MS,
+    exitedWhy: () => (p.running ? undefined : `buildflow serve exited ${p.child.exitCode}: ${p.output().trim().split('\n').slice(-3).join(' | ')}`),
+  });
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<number> {

@@ -1,6 +1,7 @@
 import type { LoadtestApi } from './retry.js';
 import { fetchAll } from './api.js';
 import type { ProductSnapshot } from './setup.js';
+import { ORDER_STATUSES, isSettled as isSettledStatus } from '../../core/domain/order-status.js';
 
 export interface OrderSnapshot {
   id: string;
@@ -40,7 +41,7 @@ export interface Snapshot {
   drift: StockDriftSnapshot[];
 }
 
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(['confirmed', 'shipped', 'delivered', 'cancelled']);
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(ORDER_STATUSES.filter(isSettledStatus));
 
 /** Reads orders, payments, notifications, products and stock drift through the admin API. */
 export async function fetchSnapshot(admin: LoadtestApi): Promise<Snapshot> {

@@ -27,7 +27,7 @@ export interface Storage {
  */
 export function openStorage(config: Config): Storage {
   if (config.databaseUrl) {
-    const db = openPostgres<Database>(config.databaseUrl, { max: config.databasePoolMax, preparedStatements: config.databasePreparedStatements });
+    const db = openPostgres<Database>(config.databaseUrl, { max: config.databasePoolMax, preparedStatements: config.databasePreparedStatements !== 'off' });
     return {
       dialect: 'postgres',
       db,

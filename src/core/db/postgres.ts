@@ -1,6 +1,8 @@
 import { Kysely, PostgresAdapter, PostgresDialect, type LogConfig } from 'kysely';
 import pg from 'pg';
 import { StatementNames, instrumentClient } from './named-statements.js';
+import { DEFAULTS } from '../defaults.js';
+import { SETTINGS } from '../settings.js';
 
 // int8 (count(*), bigint columns) and numeric (sum of bigints) arrive as strings by default;
 // every such value here (cents, stock, ms timestamps) is far below 2^53, so numbers are exact.
@@ -19,9 +21,8 @@ export function openPostgres<DB>(url: string, options: { max?: number; log?: Log
   const names = options.preparedStatements === false ? undefined : new StatementNames();
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.max ?? 10,
-    // A database that neither answers nor refuses must not hold requests forever: fail (503) instead.
-    connectionTimeoutMillis: 5_000,
+    max: options.max ?? SETTINGS.databasePoolMax.default,
+    connectionTimeoutMillis: DEFAULTS.database.postgresConnectTimeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

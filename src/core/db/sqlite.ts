@@ -14,6 +14,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.js';
 import type { ThreadWriteLock } from './thread-write-lock.js';
+import { DEFAULTS } from '../defaults.js';
 
 /**
  * SQLite through better-sqlite3 with the settings DESIGN.md asks for: WAL, a busy timeout, and
@@ -106,7 +107,7 @@ export function openSqlite<DB = Database>(options: SqliteOptions): Kysely<DB> {
   const raw = new BetterSqlite3(sqliteFile(options.dataDir, options.fileName));
   raw.pragma('journal_mode = WAL');
   raw.pragma(`synchronous = ${options.synchronous ?? 'normal'}`);
-  raw.pragma('busy_timeout = 10000');
+  raw.pragma(`busy_timeout = ${DEFAULTS.database.sqliteBusyTimeoutMs}`);
   raw.pragma('foreign_keys = ON');
   return new Kysely<DB>({ dialect: new ImmediateSqliteDialect(withStatementCache(raw), options.writeLock), ...(options.log ? { log: options.log } : {}) });
 }

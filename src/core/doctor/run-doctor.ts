@@ -1,11 +1,12 @@
 import type { Config } from '../config.js';
+import { DEFAULTS } from '../defaults.js';
 import { CHECK_NAMES, DoctorTimeoutError, errorLine, skipped, type CheckName, type CheckStatus, type DoctorCheck } from './check.js';
 import { checkMigrations, closeStorage, openDatabase } from './database-checks.js';
 import { checkOutboxBacklog, checkStockReconciliation, checkStuckOrders } from './pipeline-checks.js';
 import { checkRedis } from './redis-checks.js';
 
 /** Default bound on each network call (connect, query, command), so doctor never hangs. */
-export const DEFAULT_DOCTOR_TIMEOUT_MS = 3_000;
+export const DEFAULT_DOCTOR_TIMEOUT_MS = DEFAULTS.doctor.timeoutMs;
 
 /** How {@link runDoctor} measures; both have defaults fit for the CLI. */
 export interface DoctorOptions {

@@ -6,6 +6,7 @@ import { getOrder } from '../orders/queries.js';
 import type { NotificationKind } from '../pipeline/notification-kinds.js';
 import { jittered } from '../webhooks/retry-schedule.js';
 import { composeOrderEmail } from './compose-email.js';
+import { DEFAULTS } from '../defaults.js';
 
 export type EmailRow = Selectable<EmailMessagesTable>;
 
@@ -58,13 +59,13 @@ export async function recordSend(db: Kysely<Database>, m: EmailRow, o: SendOutco
     return 'sent';
   }
   if (o.permanent) {
-    await db.updateTable('email_messages').set({ status: 'dead', locked_until: null, locked_by: null, last_error: o.error.slice(0, 1000) }).where('id', '=', m.id).where('status', '=', 'pending').execute();
+    await db.updateTable('email_messages').set({ status: 'dead', locked_until: null, locked_by: null, last_error: o.error.slice(0, DEFAULTS.deliveries.errorExcerptChars) }).where('id', '=', m.id).where('status', '=', 'pending').execute();
     return 'dead';
   }
   const delay = jittered(schedule[Math.min(m.attempts, schedule.length - 1)] ?? 60_000);
   await db
     .updateTable('email_messages')
-    .set({ next_attempt_at: now + Math.max(delay, 50), locked_until: null, locked_by: null, last_error: o.error.slice(0, 1000) })
+    .set({ next_attempt_at: now + Math.max(delay, 50), locked_until: null, locked_by: null, last_error: o.error.slice(0, DEFAULTS.deliveries.errorExcerptChars) })
     .where('id', '=', m.id)
     .where('status', '=', 'pending')
     .execute();

@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { DEFAULTS } from '../defaults.js';
 
 // Due pending rows looked at, oldest first, along the partial index of pending rows (outbox_due_idx).
-const SCAN_CAP = 10_000;
+const SCAN_CAP = DEFAULTS.stats.scanCap;
 
 /**
  * Scale-out: how long the oldest due outbox row has waited for a relay to publish it, in ms; 0

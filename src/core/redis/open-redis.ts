@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { DEFAULTS } from '../defaults.js';
 
 /**
  * An ioredis client for everything on Redis except bee-queue (which brings its own connection).
@@ -9,11 +10,9 @@ export function openRedis(url: string, onError: (err: Error) => void = () => {})
   const client = new Redis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
-    connectTimeout: 2_000,
-    // A slow Redis must not hold a request up: callers treat a timeout like a miss.
-    commandTimeout: 1_000,
-    // Reconnect quickly at first, then at most every 2 s.
-    retryStrategy: (times) => Math.min(50 * times, 2_000),
+    connectTimeout: DEFAULTS.redis.connectTimeoutMs,
+    commandTimeout: DEFAULTS.redis.commandTimeoutMs,
+    retryStrategy: (times) => Math.min(DEFAULTS.redis.reconnectStepMs * times, DEFAULTS.redis.reconnectMaxMs),
   });
   // Without a listener an unreachable Redis would crash the process with an unhandled 'error'.
   client.on('error', onError);

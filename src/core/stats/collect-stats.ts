@@ -18,6 +18,7 @@ import {
 } from './snapshot-types.js';
 import { listWorkers } from './worker-registry.js';
 import type { StatsService } from './stats-service.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** What {@link collectStats} reads besides the database. */
 export interface StatsSource {
@@ -39,8 +40,7 @@ export interface StatsSource {
   uptimeMs?: () => number;
 }
 
-/** Confirmed orders looked at for latency percentiles, newest first. */
-const LATENCY_SAMPLES = 2_000;
+const LATENCY_SAMPLES = DEFAULTS.stats.latencySamples;
 
 /**
  * Takes one stats snapshot of a deployment. Every figure comes from the trigger-kept counters
@@ -52,8 +52,8 @@ const LATENCY_SAMPLES = 2_000;
 export async function collectStats(source: StatsSource, now = Date.now()): Promise<StatsSnapshot> {
   const started = performance.now();
   const { db } = source;
-  const recentLimit = source.recentLimit ?? 50;
-  const windowMs = source.latencyWindowMs ?? 60_000;
+  const recentLimit = source.recentLimit ?? DEFAULTS.stats.recentOrders;
+  const windowMs = source.latencyWindowMs ?? DEFAULTS.stats.latencyWindowMs;
   // One pooled connection, queries one after another: a snapshot must not take the connections
   // intake is waiting for (on Postgres, parallel queries held most of the pool for the whole snapshot).
   const fromDb = db.connection().execute(async (conn) => ({

@@ -1,4 +1,5 @@
 import type { RateWindows, StatsCounters, StatsRates } from './snapshot-types.js';
+import { DEFAULTS } from '../defaults.js';
 
 interface Sample {
   at: number;
@@ -7,8 +8,7 @@ interface Sample {
 
 const WINDOWS = { '1s': 1000, '10s': 10_000, '60s': 60_000 } as const;
 
-/** Samples older than the longest window (with room for a late poll) are dropped. */
-const KEEP_MS = 75_000;
+const KEEP_MS = DEFAULTS.stats.rateKeepMs;
 
 /**
  * Rates over 1, 10 and 60 s from the counters of successive snapshots. A window's rate uses the

@@ -1,10 +1,12 @@
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
+import { DEFAULTS } from '../defaults.js';
+import type { DeadLetterView } from '../outbox/dead-letters.js';
 
 /**
  * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached
  * it is a lower bound, and the snapshot says so (`capped: true`; shown as `≥ 10000`).
  */
-export const STATS_SCAN_CAP = 10_000;
+export const STATS_SCAN_CAP = DEFAULTS.stats.scanCap;
 
 /** A count that may have been cut off at {@link STATS_SCAN_CAP}. */
 export interface CappedCount {
@@ -138,14 +140,8 @@ export interface RecentOrder {
   createdAt: string;
 }
 
-export interface RecentDeadLetter {
-  id: number;
-  topic: string;
-  orderId: string;
-  attempts: number;
-  lastError: string | null;
-  deadAt: string | null;
-}
+/** A dead letter as `dead-letters list` shows it. */
+export type RecentDeadLetter = DeadLetterView;
 
 export interface DeploymentStats {
   /** The backend cell, as the tests name it: `sqlite`, `postgres` or `postgres+redis`. */

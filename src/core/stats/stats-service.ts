@@ -10,6 +10,7 @@ import { foldGoneSlots } from './counters.js';
 import { RateTracker } from './rates.js';
 import type { QueueCounts, StatsSnapshot } from './snapshot-types.js';
 import { StockHealthMonitor } from './stock-health.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface StatsServiceOptions {
   /** Snapshots are computed at most this often; callers in between share the last one. Default 1000. */
@@ -18,8 +19,7 @@ export interface StatsServiceOptions {
   version?: string;
 }
 
-/** Postgres counter slots of closed connections are folded at most this often. */
-const FOLD_EVERY_MS = 60_000;
+const FOLD_EVERY_MS = DEFAULTS.stats.foldEveryMs;
 
 /**
  * The snapshot as a served resource: computed at most once per `minIntervalMs` however many
@@ -41,7 +41,7 @@ export class StatsService {
     private readonly app: Buildflow,
     options: StatsServiceOptions = {},
   ) {
-    this.minIntervalMs = options.minIntervalMs ?? 1000;
+    this.minIntervalMs = options.minIntervalMs ?? DEFAULTS.stats.minIntervalMs;
     const config = app.config;
     this.stock = new StockHealthMonitor(app.db, { lowStockMark: config.stats.lowStockMark, intervalMs: config.stats.stockCheckIntervalMs });
     this.source = {
@@ -92,7 +92,7 @@ export class StatsService {
   private async queueCounts(): Promise<Map<string, QueueCounts>> {
     const { url, prefix } = this.app.config.redis;
     this.queues ??= new OutboxQueue({ url: url!, prefix, worker: false, onError: () => {} });
-    const h = await withTimeout(this.queues.queue.checkHealth(), 1000, 'Redis queue');
+    const h = await withTimeout(this.queues.queue.checkHealth(), DEFAULTS.stats.queueHealthTimeoutMs, 'Redis queue');
     // Jobs, not messages: each job names a batch of outbox ids.
     return new Map([[OUTBOX_QUEUE, { waiting: h.waiting, active: h.active, delayed: h.delayed }]]);
   }

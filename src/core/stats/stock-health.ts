@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import { errorLine } from '../doctor/check.js';
 import { checkStockReconciliation } from '../doctor/pipeline-checks.js';
 import { STATS_SCAN_CAP, type CappedCount, type StockStats } from './snapshot-types.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface StockHealthOptions {
   /** Available stock (on hand − reserved) at or below this counts as low. */
@@ -57,7 +58,7 @@ export class StockHealthMonitor {
       const [out, low, reconciliation] = await Promise.all([
         this.countAvailableAtMost(0),
         this.countAvailableAtMost(this.options.lowStockMark),
-        checkStockReconciliation(this.db, { timeoutMs: this.options.timeoutMs ?? 30_000 }),
+        checkStockReconciliation(this.db, { timeoutMs: this.options.timeoutMs ?? DEFAULTS.stats.stockCheckTimeoutMs }),
       ]);
       const drifting = Number((reconciliation.data as { drifting?: number } | undefined)?.drifting ?? 0);
       this.last = { at, outOfStock: out, lowStock: low, status: reconciliation.status === 'ok' ? 'ok' : 'fail', detail: reconciliation.detail, drifting };

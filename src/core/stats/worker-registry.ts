@@ -2,12 +2,12 @@ import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { WorkerStats } from './snapshot-types.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** A worker counts as gone after this many heartbeats did not arrive. */
 export const MISSED_HEARTBEATS = 3;
 
-/** Registered workers not seen for this long are removed when another one registers. */
-const FORGET_AFTER_MS = 60 * 60_000;
+const FORGET_AFTER_MS = DEFAULTS.stats.forgetWorkerAfterMs;
 
 /** The most workers a snapshot lists, most recently seen first. */
 const LISTED = 100;

@@ -4,6 +4,7 @@ import type { Db } from '../outbox/outbox.js';
 import { disableEndpoint, signingSecrets } from './endpoints.js';
 import { jittered, retryAfterMs } from './retry-schedule.js';
 import { webhookHeaders } from './signing.js';
+import { DEFAULTS } from '../defaults.js';
 
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
@@ -19,9 +20,7 @@ export type AttemptPlan =
   | { send: true; url: string; headers: Record<string, string>; body: string }
   | { send: false; why: 'finished' | 'endpoint-disabled' | 'waiting-for-earlier-event' };
 
-// While an earlier event of the same order is still pending, a later one looks again this often
-// at most (it is also woken as soon as the earlier one finishes).
-const BLOCKED_RECHECK_MS = 1_000;
+const BLOCKED_RECHECK_MS = DEFAULTS.deliveries.blockedRecheckMs;
 
 /**
  * Decides what a claimed delivery does now. Per endpoint and order, event k+1 waits while event k
@@ -92,7 +91,7 @@ export interface AttemptOutcome {
 async function finishDelivery(db: Db, d: DeliveryRow, status: 'delivered' | 'dead', error: string | null, now: number): Promise<void> {
   await db
     .updateTable('webhook_deliveries')
-    .set({ status, finished_at: now, locked_until: null, locked_by: null, last_error: error?.slice(0, 1000) ?? null })
+    .set({ status, finished_at: now, locked_until: null, locked_by: null, last_error: error?.slice(0, DEFAULTS.deliveries.errorExcerptChars) ?? null })
     .where('id', '=', d.id)
     .where('status', '=', 'pending')
     .execute();
@@ -126,8 +125,8 @@ export async function recordAttempt(db: Kysely<Database>, d: DeliveryRow, o: Att
         started_at: o.startedAt,
         duration_ms: Math.round(o.durationMs),
         status_code: o.statusCode ?? null,
-        error: o.error?.slice(0, 1000) ?? null,
-        response: o.response?.slice(0, 1024) ?? null,
+        error: o.error?.slice(0, DEFAULTS.deliveries.errorExcerptChars) ?? null,
+        response: o.response?.slice(0, DEFAULTS.deliveries.responseExcerptBytes) ?? null,
       })
       .execute();
     const code = o.statusCode;
@@ -161,7 +160,7 @@ export async function recordAttempt(db: Kysely<Database>, d: DeliveryRow, o: Att
     const delay = asked ?? jittered(policy.retrySchedule[d.attempts]!);
     await trx
       .updateTable('webhook_deliveries')
-      .set({ next_attempt_at: now + delay, locked_until: null, locked_by: null, last_error: why.slice(0, 1000) })
+      .set({ next_attempt_at: now + delay, locked_until: null, locked_by: null, last_error: why.slice(0, DEFAULTS.deliveries.errorExcerptChars) })
       .where('id', '=', d.id)
       .where('status', '=', 'pending')
       .execute();

@@ -8,11 +8,12 @@ import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pag
 import { checkWebhookUrl } from './address-policy.js';
 import { isWebhookEvent, type WebhookEventType } from './events.js';
 import { newWebhookSecret } from './signing.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** After a rotation the old secret keeps signing (beside the new one) this long. */
-export const SECRET_OVERLAP_MS = 24 * 60 * 60_000;
+export const SECRET_OVERLAP_MS = DEFAULTS.deliveries.secretOverlapMs;
 /** `stock.low` fires when a product's stock on hand falls to this or below, unless the endpoint says otherwise. */
-export const DEFAULT_STOCK_LOW_THRESHOLD = 5;
+export const DEFAULT_STOCK_LOW_THRESHOLD = DEFAULTS.webhooks.stockLowThreshold;
 
 type EndpointRow = Selectable<WebhookEndpointsTable>;
 

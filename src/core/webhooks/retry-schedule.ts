@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../defaults.js';
+
 /** What BUILDFLOW_WEBHOOK_RETRY_SCHEDULE accepts: durations like `0`, `250`, `5s`, `5m`, `2h`, comma-separated. */
 export const RETRY_SCHEDULE_PATTERN = '^\\s*\\d+(ms|s|m|h)?\\s*(,\\s*\\d+(ms|s|m|h)?\\s*)*$';
 
@@ -17,8 +19,7 @@ export function jittered(delayMs: number, random = Math.random): number {
   return Math.max(0, Math.round(delayMs * (0.8 + 0.4 * random())));
 }
 
-// A Retry-After longer than this is taken as this: a receiver cannot park a delivery for days.
-const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+const MAX_RETRY_AFTER_MS = DEFAULTS.deliveries.maxRetryAfterMs;
 
 /**
  * The wait a `Retry-After` header asks for (RFC 9110: seconds, or an HTTP date), in ms; undefined

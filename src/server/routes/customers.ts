@@ -7,6 +7,7 @@ import { RateLimiter } from '../rate-limit.js';
 import { PageOf, PageQuery, errorResponses } from '../schemas/common.js';
 import { CustomerIdParams, CustomerViewSchema, SignInBody, SignUpBody, TokenResponse } from '../schemas/customers.js';
 import type { RouteOptions } from './context.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 const tags = ['customers'];
 
@@ -17,8 +18,8 @@ function limited(limiter: RateLimiter, key: string): void {
 
 export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fastify, { app, tokenSecret }) => {
   const { rateLimits, scryptCost, tokenTtlMs } = app.config;
-  const perAccount = new RateLimiter(rateLimits.signinPerAccount, 60_000);
-  const perAddress = new RateLimiter(rateLimits.signinPerAddress, 60_000);
+  const perAccount = new RateLimiter(rateLimits.signinPerAccount, DEFAULTS.http.rateWindowMs);
+  const perAddress = new RateLimiter(rateLimits.signinPerAddress, DEFAULTS.http.rateWindowMs);
 
   fastify.post('/v1/customers', {
     schema: {

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigSchema } from '../../core/config.js';
 import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { PricedItem } from '../../core/domain/pricing.js';
 import type { HistoryEntry } from '../../core/orders/queries.js';
+import { SETTINGS } from '../../core/settings.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import { MAX_QUANTITY } from '../../core/orders/validate-items.js';
 import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
@@ -28,7 +28,7 @@ export function createOrderBody(maxItems: number) {
 }
 
 /** {@link createOrderBody} with the default BUILDFLOW_MAX_ITEMS. */
-export const CreateOrderBody = createOrderBody(ConfigSchema.properties.BUILDFLOW_MAX_ITEMS.default as number);
+export const CreateOrderBody = createOrderBody(SETTINGS.maxItemsPerOrder.default);
 
 /** Query of POST /v1/orders: only the admin may name the owner, and never in the body. */
 export const CreateOrderQuery = StrictObject({

@@ -3,13 +3,14 @@ import type { WebhookEndpointView } from '../../core/webhooks/endpoints.js';
 import type { DeliveryView } from '../../core/webhooks/delivery-log.js';
 import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
 import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 const EVENTS_DESCRIPTION = `Event types: ${WEBHOOK_EVENTS.join(', ')}`;
 // Events are checked by core (WEBHOOK_EVENT_UNKNOWN names the unknown one), so the schema only bounds them.
 const Events = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, description: EVENTS_DESCRIPTION });
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL the events are POSTed to' });
 const Description = Type.String({ maxLength: 500 });
-const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'stock.low fires when stock on hand falls to this or below (default 5)' });
+const Threshold = Type.Integer({ minimum: 0, maximum: 1_000_000, description: `stock.low fires when stock on hand falls to this or below (default ${DEFAULTS.webhooks.stockLowThreshold})` });
 
 export const CreateWebhookBody = StrictObject({
   url: Url,

@@ -53,11 +53,13 @@ export function emptySnapshot(generatedAgoMs = 0): StatsSnapshot {
 export function busySnapshot(placed = 12_480, generatedAgoMs = 0): StatsSnapshot {
   const s = emptySnapshot(generatedAgoMs);
   s.deployment = { cell: 'postgres+redis', storage: 'postgres', transport: 'redis', version: '0.1.0', host: 'shop-1', pid: 4242, uptimeMs: 3_725_000 };
+  // One queue carries every step, each job a batch of outbox ids.
+  s.queue = { waiting: 4, active: 2, delayed: 0 };
   s.topics = [
-    topic('reserve', { pending: 340, waiting: 310, active: 30, succeeded: placed - 340, oldestWaitingMs: 1_850, redis: { waiting: 290, active: 30, delayed: 0 } }),
-    topic('pay', { pending: 180, waiting: 120, active: 48, delayed: 12, dead: 1, succeeded: 11_700, failed: 19, oldestWaitingMs: 920, redis: { waiting: 118, active: 48, delayed: 0 } }),
-    topic('confirm', { pending: 25, waiting: 20, active: 5, succeeded: 11_020, oldestWaitingMs: 300, redis: { waiting: 20, active: 5, delayed: 0 } }),
-    topic('notify', { pending: 60, waiting: 60, succeeded: 11_500, oldestWaitingMs: 2_400, redis: { waiting: 60, active: 0, delayed: 0 } }),
+    topic('reserve', { pending: 340, waiting: 310, active: 30, succeeded: placed - 340, oldestWaitingMs: 1_850 }),
+    topic('pay', { pending: 180, waiting: 120, active: 48, delayed: 12, dead: 1, succeeded: 11_700, failed: 19, oldestWaitingMs: 920 }),
+    topic('confirm', { pending: 25, waiting: 20, active: 5, succeeded: 11_020, oldestWaitingMs: 300 }),
+    topic('notify', { pending: 60, waiting: 60, succeeded: 11_500, oldestWaitingMs: 2_400 }),
     topic('refund', { succeeded: 3 }),
     topic('ship', {}),
     topic('deliver', {}),

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BACKENDS, TEST_REDIS_URL, usesRedis } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
-import { manualWorker, runUntilIdle } from '../helpers/pipeline.js';
+import { runUntilIdle, runUpTo } from '../helpers/pipeline.js';
 import { createSweeper } from '../../src/worker/start-workers.js';
 
 let app: TestApp;
@@ -39,7 +39,7 @@ for (const backend of BACKENDS.filter(usesRedis)) describe(`product cache [${bac
     await addProduct(app, 'A', 5);
     await app.getProduct('A');
     await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
-    await manualWorker(app).runOnce(); // reserve
+    await runUpTo(app, 'pay'); // reserve only
     expect(await cached('A')).toBeNull();
     expect(await app.getProduct('A')).toMatchObject({ onHand: 5, reserved: 2, available: 3 });
     await runUntilIdle(app); // pay, confirm (sale)
@@ -62,7 +62,7 @@ for (const backend of BACKENDS.filter(usesRedis)) describe(`product cache [${bac
     await addProduct(app, 'A', 5);
     const first = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
     const second = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
-    await manualWorker(app).runOnce(); // both reserved
+    await runUpTo(app, 'pay'); // both reserved
     expect(await app.getProduct('A')).toMatchObject({ reserved: 3 });
     await app.cancelOrder(first.order.id);
     expect(await app.getProduct('A')).toMatchObject({ reserved: 1 });

@@ -8,6 +8,7 @@ import { OutboxQueue } from '../../src/core/transport/outbox-queue.js';
 import { WakeSignal } from '../../src/core/outbox/wake-signal.js';
 import type { Buildflow } from '../../src/core/buildflow.js';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
+import { pauseStep, resumeStep } from '../../src/core/pipeline/pauses.js';
 
 export interface ManualWorkerOptions {
   gateway?: PaymentGateway;
@@ -117,6 +118,20 @@ export async function runUntilIdle(app: Buildflow, options: ManualWorkerOptions 
     throw new Error('pipeline did not become idle');
   } finally {
     await worker.close();
+  }
+}
+
+/**
+ * Runs the pipeline until every order waits at `step`: the step is paused for the run and resumed
+ * after it, so the orders' messages are due again but nothing has run them yet. One message
+ * carries an order through all its steps, so this is how a test stops an order between steps.
+ */
+export async function runUpTo(app: Buildflow, step: 'pay' | 'confirm', options: ManualWorkerOptions = {}): Promise<number> {
+  await pauseStep(app.units, step, 'test: run up to this step');
+  try {
+    return await runUntilIdle(app, options);
+  } finally {
+    await resumeStep(app.units, step);
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addProduct } from '../helpers/test-app.js';
-import { manualWorker } from '../helpers/pipeline.js';
+import { runUpTo } from '../helpers/pipeline.js';
 import { ADMIN, openTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -174,7 +174,7 @@ describe('POST /v1/products/:sku/stock and GET movements (admin)', () => {
   it('when a delta would go below what is reserved, then 409 STOCK_BELOW_RESERVED and stock is unchanged', async () => {
     const order = await t.admin({ method: 'POST', url: '/v1/orders', payload: { items: [{ sku: 'T-03', quantity: 8 }] } });
     expect(order.statusCode).toBe(201);
-    await manualWorker(t.app).runOnce(); // the reserve step only: 8 of 10 are now held for the order
+    await runUpTo(t.app, 'pay'); // the reserve step only: 8 of 10 are now held for the order
     expect((await t.request({ url: '/v1/products/T-03' })).data).toMatchObject({ onHand: 10, reserved: 8 });
 
     const res = await t.request({ method: 'POST', url: '/v1/products/T-03/stock', payload: { delta: -3, reason: 'theft' }, headers: ADMIN });

@@ -205,7 +205,8 @@ export class PipelineRunner {
       await deleteDone(uow.trx, ending(moved, group).map((m) => m.id));
       return moved;
     });
-    for (const m of msgs) if (applied.has(m.id)) collected.add(m, 'done');
+    // An order step that did not move an order has not run yet for it: it is counted where it ends or runs.
+    for (const m of msgs) if (applied.has(m.id) && (!isOrderStep(topic) || applied.get(m.id) !== undefined)) collected.add(m, 'done');
     return applied;
   }
 

@@ -13,6 +13,12 @@ export const DEFAULTS = {
     batchSize: 512,
     /** Embedded transport: poll when no in-process wake-up came (work from other processes, retries coming due). */
     pollMs: 250,
+    /**
+     * Redis transport: jobs each worker takes from the queue per unit of concurrency. Jobs that
+     * arrive together are merged into one batch (up to batchSize ids), so this bounds how much a
+     * busy worker gathers, not how many calls run in parallel.
+     */
+    jobsPerConcurrency: 16,
     /** How often each worker puts stalled jobs (of crashed or blocked workers) back; half bee-queue's stall interval. */
     stallCheckMs: 2_500,
     /** A lease is never shorter than this many payment calls, or a slow batch would be taken over while still running. */

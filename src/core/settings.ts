@@ -168,7 +168,7 @@ export const SETTINGS = {
     default: 2,
     min: 1,
     max: 64,
-    doc: 'parallel batches per worker process (embedded: claim loops; Redis: jobs run at once, each a batch of outbox ids)',
+    doc: 'parallel batches per worker process (embedded: claim loops; Redis: batches run at once, each merging the jobs that arrived together)',
   }),
   // A crashed worker's messages wait this long to be retaken.
   workerLeaseMs: int('BUILDFLOW_WORKER_LEASE_MS', {

@@ -136,7 +136,9 @@ export function startWorkers(app: Buildflow, options: WorkerOptions = {}): Runni
   relay?.start();
   const consumer = roles.steps
     ? new RedisConsumer(app.db, queues, runner, app.signal, logger, {
+        jobsInFlight: concurrency * DEFAULTS.worker.jobsPerConcurrency,
         parallelBatches: concurrency,
+        maxBatch: batchSize,
         leaseMs,
         stallCheckMs: DEFAULTS.worker.stallCheckMs,
       })

@@ -48,7 +48,9 @@ class RedisManualWorker implements ManualWorker {
       jobTimeoutMs: 30_000,
     });
     this.consumer = new RedisConsumer(app.db, this.queues, runnerFor(app, options), signal, silentLogger, {
+      jobsInFlight: 16,
       parallelBatches: 2,
+      maxBatch: options.batchSize ?? 64,
       leaseMs: 30_000,
       stallCheckMs: 2_500,
     });

@@ -10,7 +10,7 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run pipeline workers, the outbox relay and the sweeper (for `serve --no-worker` deployments)')
     .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--concurrency <n>', `parallel batches (${envDefault('BUILDFLOW_WORKER_CONCURRENCY')}); on Redis, jobs in flight (each a batch of up to ${DEFAULTS.relay.idsPerJob} messages)`, intArg(1, 64))
+    .option('--concurrency <n>', `parallel batches (${envDefault('BUILDFLOW_WORKER_CONCURRENCY')}); on Redis the worker takes n×${DEFAULTS.worker.jobsPerConcurrency} jobs (each up to ${DEFAULTS.relay.idsPerJob} messages) and merges those that arrive together into batches`, intArg(1, 64))
     .option('--no-steps', 'do not run pipeline steps')
     .option('--no-relay', 'do not publish outbox rows to Redis (scale-out only)')
     .option('--no-sweeper', 'do not re-drive stuck orders or expire reservations')

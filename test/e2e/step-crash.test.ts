@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { assertBuilt, startCli, startServer, type RunningProcess } from '../cli/harness.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { openCellStorage, stopWithin, type CellStorage } from '../helpers/cell-storage.js';
+import { openCellStorage, tearDownCell, type CellStorage } from '../helpers/cell-storage.js';
 import { upsertProduct } from '../../src/core/catalog/products.js';
 import { waitFor } from '../helpers/webhook-receiver.js';
 
@@ -38,13 +38,7 @@ for (const backend of BACKENDS) describe(`a worker killed between steps [${backe
     server = await startServer(storage.dir, ['--no-worker'], env);
   });
 
-  afterAll(async () => {
-    try {
-      await Promise.all([...workers, ...(server ? [server] : [])].map((p) => stopWithin(p, 15_000)));
-    } finally {
-      await storage?.remove();
-    }
-  });
+  afterAll(() => tearDownCell([...workers, server], storage));
 
   function startWorker(extra: Record<string, string> = {}): RunningProcess {
     const worker = startCli(['worker', '--data-dir', storage!.dir, '--no-sweeper'], { ...env, ...extra });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { assertBuilt, startCli, startServer, type RunningProcess } from '../cli/harness.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { openCellStorage, stopWithin, type CellStorage } from '../helpers/cell-storage.js';
+import { openCellStorage, tearDownCell, type CellStorage } from '../helpers/cell-storage.js';
 import { upsertProduct } from '../../src/core/catalog/products.js';
 import { createEndpoint } from '../../src/core/webhooks/endpoints.js';
 import { WebhookReceiver, waitFor } from '../helpers/webhook-receiver.js';
@@ -78,13 +78,7 @@ for (const backend of BACKENDS) describe(`webhook crash safety [${backend}]`, ()
     server = await startServer(storage.dir, ['--no-worker'], env);
   });
 
-  afterAll(async () => {
-    try {
-      await Promise.all([...workers, ...(server ? [server] : [])].map((p) => stopWithin(p, 15_000)));
-    } finally {
-      await Promise.allSettled([receiver?.close(), storage?.remove()]);
-    }
-  });
+  afterAll(() => tearDownCell([...workers, server], storage, async () => receiver?.close()));
 
   it('when workers are SIGKILLed mid-delivery, then the receiver, de-duplicating by webhook-id, sees every event once and in per-order sequence', async () => {
     const db = storage!.db;

@@ -86,3 +86,12 @@ export async function stopWithin(p: RunningProcess, ms: number): Promise<void> {
     clearTimeout(timer);
   }
 }
+
+/** Stops every process (SIGKILL after 15 s), then removes the cell's storage and anything else given, whatever failed. */
+export async function tearDownCell(processes: readonly (RunningProcess | undefined)[], storage: CellStorage | undefined, ...more: (() => Promise<unknown>)[]): Promise<void> {
+  try {
+    await Promise.all(processes.filter((p): p is RunningProcess => p !== undefined).map((p) => stopWithin(p, 15_000)));
+  } finally {
+    await Promise.allSettled([storage?.remove(), ...more.map((f) => f())]);
+  }
+}

@@ -6,6 +6,7 @@ import { BuildflowError } from './errors.js';
 import { SETTING_DEFAULTS } from './setting-defaults.js';
 import { RETRY_SCHEDULE_PATTERN, parseRetrySchedule } from './webhooks/retry-schedule.js';
 import { parseMailFrom } from './mail/mail-address.js';
+import { parseAcceptedChecks, type AcceptableCheck } from './accepted-checks.js';
 
 /**
  * Every setting of every command, read from `BUILDFLOW_*` env vars. Commands pass their flags as
@@ -104,6 +105,9 @@ export const ConfigSchema = Type.Object({
   BUILDFLOW_MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
   // Emails in flight per worker process.
   BUILDFLOW_MAIL_CONCURRENCY: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
+  // Checks this deployment accepts knowingly, comma-separated (redis-persistence, redis-eviction):
+  // doctor reports them as warnings and the dashboard raises no alert for them.
+  BUILDFLOW_ACCEPT: Type.Optional(Type.String()),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -148,6 +152,8 @@ export interface Config {
   };
   /** Customer email; absent when BUILDFLOW_SMTP_URL is not set. */
   mail: { smtpUrl: string; from: string; concurrency: number } | undefined;
+  /** BUILDFLOW_ACCEPT: failing checks reported as accepted rather than as failures. */
+  accept: AcceptableCheck[];
 }
 
 export type ConfigOverrides = Partial<Record<keyof RawConfig, string | number | undefined>>;
@@ -235,6 +241,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       concurrency: raw.BUILDFLOW_WEBHOOK_CONCURRENCY,
     },
     mail,
+    accept: parseAcceptedChecks(raw.BUILDFLOW_ACCEPT),
   };
 }
 

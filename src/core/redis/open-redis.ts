@@ -5,13 +5,13 @@ import { Redis } from 'ioredis';
  * Commands fail fast while Redis is away instead of queueing without bound, so a caller can fall
  * back to the database; the client keeps reconnecting in the background.
  */
-export function openRedis(url: string, onError: (err: Error) => void = () => {}): Redis {
+export function openRedis(url: string, onError: (err: Error) => void = () => {}, options: { commandTimeoutMs?: number } = {}): Redis {
   const client = new Redis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: 2_000,
     // A slow Redis must not hold a request up: callers treat a timeout like a miss.
-    commandTimeout: 1_000,
+    commandTimeout: options.commandTimeoutMs ?? 1_000,
     // Reconnect quickly at first, then at most every 2 s.
     retryStrategy: (times) => Math.min(50 * times, 2_000),
   });

@@ -48,6 +48,10 @@ Examples:
           import('../observe-process.js'),
         ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
+      // A server it needs that does not answer: one line naming it, exit 5, before anything starts
+      // (or is written: the token secret's file).
+      const { preflight } = await import('../../core/preflight.js');
+      await preflight(config, { database: true, redis: true, smtp: opts.worker });
       // Refuse a production start with a missing or weak token secret before opening anything.
       const tokenSecret = resolveTokenSecret(config);
       const logger = createLogger(config.logLevel);

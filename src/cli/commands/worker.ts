@@ -58,6 +58,10 @@ Examples:
         BUILDFLOW_METRICS_PORT: opts.metricsPort,
         BUILDFLOW_METRICS_HOST: opts.metricsHost,
       });
+      // A server it needs that does not answer: one line naming it, exit 5, before anything starts,
+      // so `ready` is never logged with its transport down.
+      const { preflight } = await import('../../core/preflight.js');
+      await preflight(config, { database: true, redis: true, smtp: opts.deliveries });
       const log = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       let metricsServer: FastifyInstance | undefined;

@@ -62,6 +62,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   WEBHOOK_URL_INVALID: ExitCode.REJECTED,
   WEBHOOK_URL_FORBIDDEN: ExitCode.REJECTED,
   WEBHOOK_EVENT_UNKNOWN: ExitCode.REJECTED,
+  WEBHOOK_ENDPOINT_DISABLED: ExitCode.REJECTED,
   // A bad BUILDFLOW_* variable or flag value is a usage problem: fix the command line or the env.
   CONFIG_INVALID: ExitCode.USAGE,
   UNAVAILABLE: ExitCode.UNAVAILABLE,

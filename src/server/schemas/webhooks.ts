@@ -65,6 +65,7 @@ export const DeliverySchema = StrictObject({
   endpointId: Type.String(),
   eventType: Type.String(),
   orderId: Type.Optional(Type.String()),
+  orderReference: Type.Optional(Type.String({ description: "the order's reference, BF-…" })),
   sequence: Type.Optional(Type.Integer()),
   status: StringEnum(['pending', 'delivered', 'dead'] as const),
   attempts: Type.Integer({ description: 'Attempts since it was created or last replayed' }),

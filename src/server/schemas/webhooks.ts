@@ -4,7 +4,7 @@ import type { DeliveryView } from '../../core/webhooks/delivery-log.js';
 import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
 import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
 
-const EVENTS_DESCRIPTION = `Event types: ${WEBHOOK_EVENTS.join(', ')}`;
+export const EVENTS_DESCRIPTION = `Event types: ${WEBHOOK_EVENTS.join(', ')}`;
 // Events are checked by core (WEBHOOK_EVENT_UNKNOWN names the unknown one), so the schema only bounds them.
 const Events = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, description: EVENTS_DESCRIPTION });
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL the events are POSTed to' });

@@ -132,6 +132,19 @@ describe('buildflow doctor', () => {
     }
   });
 
+  it('when --accept names a check that cannot be accepted, then it exits 2 in one line naming the acceptable ones', async () => {
+    const r = await runCli(['doctor', '--data-dir', migrated.dir, '--accept', 'stock-reconciliation']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('error: invalid configuration: BUILDFLOW_ACCEPT: "stock-reconciliation" cannot be accepted (acceptable: redis-persistence, redis-eviction)');
+  });
+
+  it.skipIf(!BACKENDS.some(usesRedis))('when --accept redis-persistence is given, then a Redis without AOF is a warning that says it is accepted', async () => {
+    const r = await runCli(['doctor', '--data-dir', migrated.dir, '--accept', 'redis-persistence', '--json'], { env: { BUILDFLOW_REDIS_URL: REDIS_URL } });
+    const persistence = json<Report>(r).checks.find((c) => c.name === 'redis-persistence')!;
+    expect(['ok', 'warn']).toContain(persistence.status);
+    if (persistence.status === 'warn') expect(persistence.detail).toMatch(/^accepted \(BUILDFLOW_ACCEPT or --accept\): Redis appendonly is off/);
+  });
+
   it('when the configuration is invalid, then it exits 2 as any command does', async () => {
     const r = await runCli(['doctor', '--json'], { env: { BUILDFLOW_REDIS_URL: 'http://nope' } });
     expect(r.code).toBe(2);

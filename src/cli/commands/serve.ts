@@ -25,6 +25,9 @@ BUILDFLOW_TOKEN_SECRET, or in development a secret kept in <data dir>/token-secr
 BUILDFLOW_ENV=production a missing or weak secret stops the start (exit 2). With
 BUILDFLOW_DATABASE_URL the data lives in Postgres; with BUILDFLOW_REDIS_URL the workers (here or in
 \`buildflow worker\` processes) take their work from Redis queues and product reads are cached there.
+A Postgres, Redis or SMTP server that does not answer at start stops it: one line naming the
+server, its URL without the password and the variable, exit 5. /readyz answers 503 while the
+database or a configured Redis does not answer.
 GET /metrics (Prometheus) answers the admin key or BUILDFLOW_METRICS_KEY as a bearer. Logs are
 JSON lines on stderr (pretty on a terminal), one per request and one per order settled here.
 

@@ -25,7 +25,9 @@ most) and exits 0. Any number of workers may share one database; each message is
 at a time. With BUILDFLOW_REDIS_URL set, steps come from bee-queue queues that the relay fills from
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
 With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
-or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8.
+or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8. A Postgres, Redis or SMTP
+server that does not answer at start stops it before it logs ready: one line naming the server,
+its URL without the password and the variable, exit 5.
 Webhook deliveries and customer emails (BUILDFLOW_SMTP_URL) are claimed from the database on
 either transport, with their own concurrency (BUILDFLOW_WEBHOOK_CONCURRENCY, BUILDFLOW_MAIL_CONCURRENCY).
 

@@ -12,7 +12,10 @@ export const ExitCode = {
   NOT_FOUND: 3,
   /** The input was rejected: validation (400), conflict (409), unprocessable (422), unknown sku. */
   REJECTED: 4,
-  /** The server cannot be reached or is unavailable (connection refused, 503), or a wait timed out. */
+  /**
+   * The server cannot be reached or is unavailable (connection refused, 503), or a wait timed out;
+   * or a command that starts or sets up a deployment cannot reach its Postgres, Redis or SMTP server.
+   */
   UNAVAILABLE: 5,
   /** `order create --wait`: the order ended cancelled. */
   ORDER_CANCELLED: 6,
@@ -20,7 +23,10 @@ export const ExitCode = {
   UNAUTHORIZED: 7,
   /** `serve`: the address cannot be listened on (in use, no permission). */
   CANNOT_LISTEN: 8,
-  /** `doctor`: at least one check failed (warnings alone exit 0). */
+  /**
+   * `doctor`: at least one check failed (warnings alone exit 0). A command that reads a deployment
+   * (`dead-letters`) finds no database there, or one never migrated: doctor's failure, its code.
+   */
   UNHEALTHY: 9,
   /** `loadtest`: every check passed but a threshold (latency, throughput, error rate) was missed. */
   THRESHOLDS_MISSED: 10,
@@ -59,6 +65,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   WEBHOOK_URL_INVALID: ExitCode.REJECTED,
   WEBHOOK_URL_FORBIDDEN: ExitCode.REJECTED,
   WEBHOOK_EVENT_UNKNOWN: ExitCode.REJECTED,
+  WEBHOOK_ENDPOINT_DISABLED: ExitCode.REJECTED,
   // A bad BUILDFLOW_* variable or flag value is a usage problem: fix the command line or the env.
   CONFIG_INVALID: ExitCode.USAGE,
   UNAVAILABLE: ExitCode.UNAVAILABLE,

@@ -12,12 +12,19 @@ export function observeProcess(app: Buildflow, logger: Logger): DeploymentMetric
   const version = packageVersion();
   const observed = deploymentMetrics(app, { version });
   const stopLog = logOrderOutcomes(app.events, logger);
+  const stopCacheLog = app.events.add({
+    cacheAvailability(up, reason) {
+      if (up) logger.info('Redis product cache is back: product reads use it again');
+      else logger.warn({ reason }, `Redis product cache unavailable (${reason ?? 'unknown error'}): product reads go to the database until it is back`);
+    },
+  });
   return {
     version,
     metrics: observed.metrics,
     stats: observed.stats,
     async close() {
       stopLog();
+      stopCacheLog();
       await observed.close();
     },
   };

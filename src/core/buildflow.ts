@@ -76,8 +76,8 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       gateway = simulated;
     }
     const signal = new WakeSignal();
-    const cache = openProductCache(config);
     const events = new BuildflowEvents();
+    const cache = openProductCache(config, (up, reason) => events.cacheAvailability(up, reason));
     const reportOrderFinals: Buildflow['reportOrderFinals'] = async (notes, messageOf) => {
       if (notes.length === 0 || !events.wantsFinalOrders()) return;
       events.ordersFinal(await describeOrderFinals(db, notes, messageOf));

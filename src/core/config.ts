@@ -6,13 +6,16 @@ import { BuildflowError } from './errors.js';
 import { settingList, type ResolvedSettings, type SettingName, type SettingSpec } from './settings.js';
 import { parseRetrySchedule } from './webhooks/retry-schedule.js';
 import { parseMailFrom } from './mail/mail-address.js';
+import { parseAcceptedChecks, type AcceptableCheck } from './accepted-checks.js';
 
 /**
  * Resolved settings, named for code rather than for the environment: the shape of the settings tree
  * (settings.ts), with customer email absent when BUILDFLOW_SMTP_URL is not set.
  */
-export type Config = Omit<ResolvedSettings, 'mail'> & {
+export type Config = Omit<ResolvedSettings, 'mail' | 'accept'> & {
   mail: { smtpUrl: string; from: string; concurrency: number } | undefined;
+  /** BUILDFLOW_ACCEPT: failing checks reported as accepted rather than as failures. */
+  accept: AcceptableCheck[];
 };
 
 /** Values that beat the environment, by variable: a command's flags. */
@@ -110,7 +113,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   const settings = tree as ResolvedSettings;
   if ((settings.scryptCost & (settings.scryptCost - 1)) !== 0) throw invalid('BUILDFLOW_SCRYPT_COST must be a power of two');
-  return { ...settings, mail: mailOf(settings.mail) };
+  return { ...settings, mail: mailOf(settings.mail), accept: parseAcceptedChecks(settings.accept) };
 }
 
 function mailOf(mail: ResolvedSettings['mail']): Config['mail'] {

@@ -140,8 +140,12 @@ export const DEFAULTS = {
     rateKeepMs: 75_000,
     /** Postgres counter slots of closed connections are folded at most this often. */
     foldEveryMs: 60_000,
-    /** Registered workers not seen for this long are removed when another one registers. */
-    forgetWorkerAfterMs: 60 * 60_000,
+    /**
+     * A worker registration gone this long is forgotten (not listed, deleted by the next heartbeat of
+     * any worker), so a gauge of gone workers clears within minutes of a crash with no successor;
+     * one with a successor on its host is cleared at once.
+     */
+    forgetWorkerAfterMs: 5 * 60_000,
     /** The background stock-vs-ledger check gives up after this long (it reads the whole ledger). */
     stockCheckTimeoutMs: 30_000,
     /** A Redis queue's health check (on the dashboard) gives up after this long. */

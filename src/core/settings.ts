@@ -64,6 +64,11 @@ const DAY = 24 * HOUR;
 
 export const SETTINGS = {
   dataDir: path('BUILDFLOW_DATA_DIR', { default: '.buildflow', minLength: 1, doc: 'directory of the SQLite database and the generated admin key' }),
+  // A list, parsed by config.ts (accepted-checks.ts), which refuses a name that cannot be accepted.
+  accept: optStr('BUILDFLOW_ACCEPT', {
+    doc: 'checks this deployment accepts knowingly, comma-separated (`redis-persistence`, `redis-eviction`): doctor reports them as warnings and the dashboard raises no alert for them',
+    shown: 'none',
+  }),
   databaseUrl: optStr('BUILDFLOW_DATABASE_URL', {
     pattern: '^postgres(ql)?://',
     doc: '`postgres://…` stores everything in Postgres instead of SQLite (see Scale-out)',
@@ -237,13 +242,13 @@ export const SETTINGS = {
     stockCheckIntervalMs: int('BUILDFLOW_STATS_STOCK_CHECK_MS', {
       default: MINUTE,
       min: 1000,
-      doc: 'stats: the stock-vs-ledger check (doctor\'s) runs in the background at most this often',
+      doc: 'stats: the stock-vs-ledger check and, with Redis, the Redis setting checks (doctor\'s) run in the background at most this often',
     }),
     heartbeatMs: int('BUILDFLOW_WORKER_HEARTBEAT_MS', {
       default: 5_000,
       min: 100,
       max: 10 * MINUTE,
-      doc: 'how often `serve` (with workers) and `worker` heartbeat into the worker registry; three missed heartbeats show a worker as gone',
+      doc: 'how often `serve` (with workers) and `worker` heartbeat into the worker registry; three missed heartbeats show a worker as gone (at once when its pid on the same host died); a restart on the same host replaces a gone registration, and any other is forgotten 5 minutes after it went gone',
     }),
   },
   // Never under a second: the server computes the stats once per second.

@@ -49,6 +49,8 @@ export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   [ErrorCodes.WEBHOOK_URL_INVALID]: 400,
   [ErrorCodes.WEBHOOK_URL_FORBIDDEN]: 400,
   [ErrorCodes.WEBHOOK_EVENT_UNKNOWN]: 400,
+  // A replay to a disabled endpoint would wait for `enable` unseen: refused until it is enabled.
+  [ErrorCodes.WEBHOOK_ENDPOINT_DISABLED]: 409,
   [ErrorCodes.CONFIG_INVALID]: 500,
   [ErrorCodes.UNAVAILABLE]: 503,
   [ServerErrorCodes.BAD_REQUEST]: 400,

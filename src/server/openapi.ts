@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { patchOpenApi } from './openapi-patches.js';
 
 /**
  * Registers the OpenAPI document (served at /openapi.json) and Swagger UI (at /docs). Must run
@@ -31,6 +32,7 @@ export async function registerOpenApi(fastify: FastifyInstance, version: string)
         },
       },
     },
+    transformObject: (document) => patchOpenApi('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());

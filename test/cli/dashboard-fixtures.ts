@@ -37,8 +37,10 @@ export function emptySnapshot(generatedAgoMs = 0): StatsSnapshot {
     counters: { ordersPlaced: 0, ordersReserved: 0, ordersPaid: 0, ordersConfirmed: 0, ordersCancelled: 0 },
     rates: null,
     queue: null,
-    latency: { windowMs: 60_000, samples: 0, p50Ms: null, p95Ms: null, p99Ms: null },
+    latency: { windowMs: 60_000, samples: 0, samplesCapped: false, p50Ms: null, p95Ms: null, p99Ms: null },
     workers: [],
+    unattended: [],
+    settings: { accepted: [], checks: [], checkedAt: null },
     stock: {
       lowStockMark: 5,
       outOfStock: { count: 0, capped: false },
@@ -77,7 +79,7 @@ export function busySnapshot(placed = 12_480, generatedAgoMs = 0): StatsSnapshot
   // Reserved counts the 121 cancelled after their reservation (declined, expired, by the customer, failed) too.
   s.counters = { ordersPlaced: placed, ordersReserved: 11_361, ordersPaid: 11_050, ordersConfirmed: 11_020, ordersCancelled: placed - 11_580 };
   s.rates = { placed: { '1s': 180, '10s': 175.5, '60s': 160.2 }, confirmed: { '1s': 170, '10s': 168, '60s': 150 }, cancelled: { '1s': 4, '10s': 3.2, '60s': 3 } };
-  s.latency = { windowMs: 60_000, samples: 2_000, p50Ms: 480, p95Ms: 1_450, p99Ms: 2_900 };
+  s.latency = { windowMs: 60_000, samples: 2_000, samplesCapped: true, p50Ms: 480, p95Ms: 1_450, p99Ms: 2_900 };
   s.workers = [
     { id: 'worker-101-a1b2c3d4', host: 'shop-1', pid: 101, roles: ['steps', 'relay', 'sweeper'], transport: 'redis', concurrency: 4, startedAt: iso(3_600_000), lastSeenAt: iso(1_000), handled: 30_100, state: 'alive' },
     { id: 'worker-102-e5f6a7b8', host: 'shop-2', pid: 102, roles: ['steps', 'relay', 'sweeper'], transport: 'redis', concurrency: 4, startedAt: iso(3_600_000), lastSeenAt: iso(40_000), handled: 12_000, state: 'gone' },

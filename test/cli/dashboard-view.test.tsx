@@ -130,7 +130,7 @@ describe('dashboard frames', () => {
   it('when the deployment is busy, then the alert line names the dead letter first and counts the rest', () => {
     const text = frameText(buildFrame(frame({ width: 120, height: 40 })));
     const alert = text.split('\n')[1]!;
-    expect(alert).toBe("! 1 dead letter(s): buildflow dead-letters list (+2 more: 2 stuck; 1 worker(s) gone)");
+    expect(alert).toBe('! 1 dead letter: buildflow dead-letters list (+2 more: 2 stuck; 1 worker gone)');
   });
 });
 
@@ -173,7 +173,7 @@ describe('dashboard component', () => {
     expect(text).toContain('placed 12.5k → reserved 11.4k → paid 11.1k → confirmed 11.0k');
     expect(text).toMatch(/p50 latency\s+480ms/);
     expect(text).toMatch(/p99 latency\s+2\.90s/);
-    expect(text).toContain('! 1 dead letter(s)');
+    expect(text).toContain('! 1 dead letter: ');
     expect(text).toContain('BF-00012480');
   });
 

@@ -48,7 +48,7 @@ describe('buildflow dashboard, one-shot', () => {
     const r = await runCli(['dashboard', '--json', '--url', server!.url]);
     expect(r.code, r.stderr).toBe(0);
     const s = json(r);
-    expect(Object.keys(s).sort()).toEqual(['counters', 'deadLetters', 'deployment', 'generatedAt', 'latency', 'orders', 'queue', 'rates', 'stock', 'tookMs', 'topics', 'workers'].sort());
+    expect(Object.keys(s).sort()).toEqual(['counters', 'deadLetters', 'deployment', 'generatedAt', 'latency', 'orders', 'queue', 'rates', 'settings', 'stock', 'tookMs', 'topics', 'unattended', 'workers'].sort());
     expect(s.counters).toEqual({ ordersPlaced: 1, ordersReserved: 1, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 0 });
     expect(s.orders.recent[0]).toMatchObject({ reference, status: 'confirmed', totalCents: 12999 });
     expect(s.topics.find((t: { topic: string }) => t.topic === 'pay')).toMatchObject({ succeeded: 1, failed: 0, pending: 0 });

@@ -7,7 +7,7 @@ import { BACKENDS, TEST_REDIS_URL, usesRedis } from '../helpers/backends.js';
 import { assertBuilt, hasStackTrace, json, runCli, tempDir } from './harness.js';
 
 const REDIS_URL = TEST_REDIS_URL;
-const CHECKS = ['database', 'migrations', 'outbox-backlog', 'stuck-orders', 'stock-reconciliation', 'redis', 'redis-persistence', 'redis-eviction'];
+const CHECKS = ['database', 'migrations', 'outbox-backlog', 'workers', 'stuck-orders', 'stock-reconciliation', 'redis', 'redis-persistence', 'redis-eviction'];
 
 // One migrated deployment for the healthy cases, one empty directory for the broken ones.
 const migrated = tempDir();
@@ -130,6 +130,19 @@ describe('buildflow doctor', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+
+  it('when --accept names a check that cannot be accepted, then it exits 2 in one line naming the acceptable ones', async () => {
+    const r = await runCli(['doctor', '--data-dir', migrated.dir, '--accept', 'stock-reconciliation']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('error: invalid configuration: BUILDFLOW_ACCEPT: "stock-reconciliation" cannot be accepted (acceptable: redis-persistence, redis-eviction)');
+  });
+
+  it.skipIf(!BACKENDS.some(usesRedis))('when --accept redis-persistence is given, then a Redis without AOF is a warning that says it is accepted', async () => {
+    const r = await runCli(['doctor', '--data-dir', migrated.dir, '--accept', 'redis-persistence', '--json'], { env: { BUILDFLOW_REDIS_URL: REDIS_URL } });
+    const persistence = json<Report>(r).checks.find((c) => c.name === 'redis-persistence')!;
+    expect(['ok', 'warn']).toContain(persistence.status);
+    if (persistence.status === 'warn') expect(persistence.detail).toMatch(/^accepted \(BUILDFLOW_ACCEPT or --accept\): Redis appendonly is off/);
   });
 
   it('when the configuration is invalid, then it exits 2 as any command does', async () => {

@@ -164,10 +164,12 @@ describe('notification list', () => {
 
       const one = await cli(['notification', 'list', '--order', first.reference, '--json'], env);
       expect(one.code).toBe(0);
-      expect(json(one).items).toEqual([{ id: expect.any(Number), orderId: first.id, kind: 'order_confirmed', message: `Your order ${first.reference} is confirmed and will ship soon.`, createdAt: expect.any(String) }]);
+      expect(json(one).items).toEqual([{ id: expect.any(Number), orderId: first.id, orderReference: first.reference, kind: 'order_confirmed', message: `Your order ${first.reference} is confirmed and will ship soon.`, createdAt: expect.any(String) }]);
 
       const table = await cli(['notification', 'list', '--order', first.reference], env);
-      expect(table.stdout).toMatch(/order_confirmed.*is confirmed/);
+      // People read the order's reference, not its UUID.
+      expect(table.stdout).toMatch(new RegExp(`${first.reference}\\W+order_confirmed.*is confirmed`));
+      expect(table.stdout).not.toContain(first.id);
     } finally {
       own.remove();
     }

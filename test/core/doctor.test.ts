@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -9,6 +11,7 @@ import { sqliteFile } from '../../src/core/db/sqlite.js';
 import { CHECK_NAMES, type CheckName, type DoctorCheck } from '../../src/core/doctor/check.js';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/run-doctor.js';
 import { migrationProvider } from '../../src/core/db/migrations/index.js';
+import { FORGET_AFTER_MS, WorkerHeartbeat } from '../../src/core/stats/worker-registry.js';
 import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase, usesPostgres, usesRedis } from '../helpers/backends.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
 import { addProduct, openTestApp, tempDataDir, type TestApp } from '../helpers/test-app.js';
@@ -71,6 +74,35 @@ async function silentServer(): Promise<{ port: number; close(): Promise<void> }>
   };
 }
 
+/** A row in the worker registry, as a worker process of this host writes it. */
+async function registerWorker(target: TestApp, w: { id?: string; pid?: number; lastSeenAt?: number; roles?: string; heartbeatMs?: number } = {}): Promise<string> {
+  const id = w.id ?? `worker-test-${randomBytes(4).toString('hex')}`;
+  const now = Date.now();
+  await target.db
+    .insertInto('workers')
+    .values({
+      id,
+      host: hostname(),
+      pid: w.pid ?? process.pid,
+      roles: w.roles ?? 'steps,sweeper,deliveries',
+      transport: 'local',
+      concurrency: 1,
+      heartbeat_ms: w.heartbeatMs ?? 5_000,
+      started_at: now,
+      last_seen_at: w.lastSeenAt ?? now,
+      handled: 0,
+    })
+    .execute();
+  return id;
+}
+
+/** The pid of a process of this host that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
+
 async function knownMigrations(): Promise<string[]> {
   return Object.keys(await migrationProvider.getMigrations()).sort();
 }
@@ -88,6 +120,7 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
       database: 'ok',
       migrations: 'ok',
       'outbox-backlog': 'ok',
+      workers: 'ok',
       'stuck-orders': 'ok',
       'stock-reconciliation': 'ok',
       ...REDIS_SKIPPED,
@@ -118,11 +151,14 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
     app = await openTestApp({ BUILDFLOW_STUCK_AFTER_MS: 60_000 }, {}, backend);
     await addProduct(app, 'A', 5);
     await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] }); // no worker runs: the reserve message waits
+    // A registered worker whose heartbeats keep coming through the simulated 11 minutes: the work
+    // is attended (the workers check passes) and only its age is judged here.
+    await registerWorker(app, { lastSeenAt: Date.now() + 11 * 60_000 });
     const config = configOf(app);
 
     const fresh = await runDoctor(config);
     expect(check(fresh, 'outbox-backlog')).toMatchObject({ status: 'ok', data: { pending: 1, due: 1 } });
-    expect(check(fresh, 'outbox-backlog').detail).toMatch(/workers are keeping up$/);
+    expect(check(fresh, 'outbox-backlog').detail).toMatch(/, under the 1 min stuck bound$/);
     expect(check(fresh, 'stuck-orders').status).toBe('ok');
 
     const later = await runDoctor(config, { now: Date.now() + 2 * 60_000 });
@@ -137,6 +173,70 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
     expect(check(muchLater, 'stuck-orders').status).toBe('fail');
     expect(check(muchLater, 'stuck-orders').detail).toMatch(/nothing is re-driving them/);
     expect(muchLater.healthy).toBe(false);
+  });
+
+  it('when work is due and no worker is registered, then workers fails at once, however young the work', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5);
+    await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
+
+    const report = await runDoctor(configOf(app));
+    expect(check(report, 'outbox-backlog').status).toBe('ok');
+    const workers = check(report, 'workers');
+    expect(workers.status).toBe('fail');
+    expect(workers.detail).toBe('1 pipeline message due and no live worker takes it (role steps; no worker with that role is registered): start buildflow worker (or serve)');
+    expect(report.healthy).toBe(false);
+  });
+
+  it('when the only worker died on this host, then workers fails naming it; a restart of the same roles clears it and doctor passes', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5);
+    await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
+    // Heartbeats still fresh: only its pid tells that it is gone.
+    const dead = await registerWorker(app, { pid: await deadPid() });
+
+    const report = await runDoctor(configOf(app));
+    const workers = check(report, 'workers');
+    expect(workers.status).toBe('fail');
+    expect(workers.detail).toMatch(new RegExp(`^1 pipeline message due and no live worker takes it \\(role steps; gone: ${dead} \\(${hostname()} pid \\d+, last seen \\d+ ms ago\\)\\)`));
+    expect(workers.data).toMatchObject({ alive: 0, gone: 1, unattended: [{ role: 'steps', count: 1, gone: [dead] }] });
+
+    // The restart: a live registration of the same host and roles.
+    const heartbeat = new WorkerHeartbeat(app.db, { id: 'worker-restarted', roles: ['steps', 'sweeper', 'deliveries'], transport: 'local', concurrency: 1, heartbeatMs: 5_000 }, () => 0);
+    await heartbeat.start();
+    try {
+      expect(await app.db.selectFrom('workers').select('id').where('id', '=', dead).executeTakeFirst()).toBeUndefined();
+      const after = await runDoctor(configOf(app));
+      expect(check(after, 'workers')).toMatchObject({ status: 'ok', detail: '1 worker alive (deliveries, steps, sweeper)' });
+      expect(after.healthy).toBe(true);
+    } finally {
+      await heartbeat.stop();
+    }
+  });
+
+  it('when a worker without the steps role is alive, then pipeline work is still unattended', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5);
+    await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
+    await registerWorker(app, { roles: 'sweeper,deliveries' });
+
+    const workers = check(await runDoctor(configOf(app)), 'workers');
+    expect(workers).toMatchObject({ status: 'fail', data: { alive: 1, unattended: [{ role: 'steps', count: 1 }] } });
+  });
+
+  it('when a worker went gone elsewhere and nothing is due, then workers warns, and it is forgotten after the bound', async () => {
+    app = await openTestApp({}, {}, backend);
+    const lastSeen = Date.now() - 60_000;
+    await app.db.insertInto('workers').values({ id: 'worker-elsewhere', host: 'another-host', pid: 1, roles: 'steps', transport: 'local', concurrency: 1, heartbeat_ms: 5_000, started_at: lastSeen, last_seen_at: lastSeen, handled: 0 }).execute();
+
+    const report = await runDoctor(configOf(app));
+    expect(check(report, 'workers')).toMatchObject({ status: 'warn', data: { alive: 0, gone: 1 } });
+    expect(check(report, 'workers').detail).toMatch(/1 gone without stopping: worker-elsewhere \(another-host pid 1\)/);
+    expect(report.healthy).toBe(true);
+
+    // Gone 15 s after its last heartbeat, forgotten FORGET_AFTER_MS later.
+    const forgotten = await runDoctor(configOf(app), { now: lastSeen + 15_000 + FORGET_AFTER_MS + 1 });
+    expect(check(forgotten, 'workers')).toMatchObject({ status: 'ok', data: { alive: 0, gone: 0 } });
   });
 
   it('when the last migration is missing, then migrations fail naming it, and the other checks still run', async () => {
@@ -206,6 +306,7 @@ describe.skipIf(!BACKENDS.some(usesPostgres))('doctor on Postgres', () => {
       database: 'ok',
       migrations: 'ok',
       'outbox-backlog': 'ok',
+      workers: 'ok',
       'stuck-orders': 'ok',
       'stock-reconciliation': 'ok',
       ...REDIS_SKIPPED,
@@ -307,6 +408,23 @@ describe.skipIf(!BACKENDS.some(usesRedis))('doctor with Redis', () => {
     }
     expect(check(report, 'redis-eviction')).toMatchObject({ status: policy === 'noeviction' ? 'ok' : 'fail', data: { 'maxmemory-policy': policy } });
     expect(report.healthy).toBe(appendonly === 'yes' && policy === 'noeviction');
+  });
+
+  it('when redis-persistence is accepted (BUILDFLOW_ACCEPT or the option), then its failure is a warning that says so, and nothing else is accepted', async () => {
+    app = await openTestApp();
+    const { appendonly } = await serverSettings();
+    const accepted = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: REDIS_URL, BUILDFLOW_ACCEPT: 'redis-persistence' }));
+    const viaOption = await runDoctor(configOf(app, { BUILDFLOW_REDIS_URL: REDIS_URL }), { accept: ['redis-persistence'] });
+    for (const report of [accepted, viaOption]) {
+      const persistence = check(report, 'redis-persistence');
+      if (appendonly === 'yes') {
+        expect(persistence.status).toBe('ok');
+      } else {
+        expect(persistence).toMatchObject({ status: 'warn', data: { appendonly: 'no', accepted: true } });
+        expect(persistence.detail).toMatch(/^accepted \(BUILDFLOW_ACCEPT or --accept\): Redis appendonly is off/);
+      }
+    }
+    expect(() => loadConfig({ BUILDFLOW_ACCEPT: 'stock-reconciliation' }, {})).toThrow(/BUILDFLOW_ACCEPT: "stock-reconciliation" cannot be accepted \(acceptable: redis-persistence, redis-eviction\)/);
   });
 
   it('when CONFIG is refused, then the settings come from INFO, and when INFO is refused too, they warn "cannot read"', async () => {

@@ -8,6 +8,8 @@ import { collectStats, type StatsSource } from '../../src/core/stats/collect-sta
 import { foldGoneSlots, readCounters } from '../../src/core/stats/counters.js';
 import { StatsService } from '../../src/core/stats/stats-service.js';
 import { StockHealthMonitor } from '../../src/core/stats/stock-health.js';
+import { WorkerHeartbeat } from '../../src/core/stats/worker-registry.js';
+import { adjustStock } from '../../src/core/catalog/products.js';
 import { cancelWithCompensation } from '../../src/core/pipeline/compensate.js';
 import { startWorkers } from '../../src/worker/start-workers.js';
 import { TOPICS } from '../../src/core/outbox/outbox.js';
@@ -155,7 +157,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
 
     const confirmed = await a.db.selectFrom('orders').select(['created_at', 'updated_at']).where('status', '=', 'confirmed').execute();
     const latencies = confirmed.map((r) => Number(r.updated_at) - Number(r.created_at)).sort((x, y) => x - y);
-    expect(s.latency).toEqual({ windowMs: 60_000, samples: 3, p50Ms: latencies[1], p95Ms: latencies[2], p99Ms: latencies[2] });
+    expect(s.latency).toEqual({ windowMs: 60_000, samples: 3, samplesCapped: false, p50Ms: latencies[1], p95Ms: latencies[2], p99Ms: latencies[2] });
     expect(s.orders.recent.map((o) => o.id)).toEqual([stuck, expired, byCustomer, delayed].map((o) => o.id).concat(s.orders.recent.slice(4).map((o) => o.id)));
     expect(s.orders.recent[0]).toEqual({ id: stuck.id, reference: stuck.reference, status: 'pending', totalCents: 1000, createdAt: stuck.createdAt });
     expect(s.deployment).toMatchObject({ cell: backend, version: 'test', pid: process.pid });
@@ -227,6 +229,46 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
       const later = await service.snapshot();
       expect(later.stock.reconciliation).toMatchObject({ status: 'fail', drifting: 1 });
       expect(later.stock.reconciliation.detail).toContain('PLENTY');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('when stock changes between two snapshots, then the out-of-stock and low counts are current at once, while the ledger check keeps its interval', async () => {
+    const a = (app = await openTestApp({ BUILDFLOW_LOW_STOCK_MARK: 5, BUILDFLOW_STATS_STOCK_CHECK_MS: 60_000 }, {}, backend));
+    await addProduct(a, 'A', 10);
+    const service = new StatsService(a, { minIntervalMs: 0, version: 'test' });
+    try {
+      await service.settled();
+      expect((await service.snapshot()).stock).toMatchObject({ outOfStock: { count: 0 }, lowStock: { count: 0 } });
+      const checkedAt = (await service.snapshot()).stock.reconciliation.checkedAt;
+      await adjustStock(a.units, 'A', { delta: -10, reason: 'test' });
+      const next = await service.snapshot();
+      expect(next.stock).toMatchObject({ outOfStock: { count: 1, capped: false }, lowStock: { count: 1, capped: false } });
+      expect(next.stock.reconciliation.checkedAt).toBe(checkedAt);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('when work is due and no worker is registered, then the snapshot lists it as unattended; a live worker of its role attends it', async () => {
+    const a = (app = await openTestApp({}, {}, backend));
+    await addProduct(a, 'A', 10);
+    await a.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
+    const service = new StatsService(a, { minIntervalMs: 0, version: 'test' });
+    try {
+      const down = await service.snapshot();
+      expect(down.unattended).toEqual([
+        { role: 'steps', count: 1, what: 'pipeline messages', gone: [] },
+        ...(a.config.redis.url ? [{ role: 'relay', count: 1, what: 'pipeline messages', gone: [] }] : []),
+      ]);
+      const heartbeat = new WorkerHeartbeat(a.db, { id: 'worker-test', roles: ['steps', 'relay'], transport: 'local', concurrency: 1, heartbeatMs: 5_000 }, () => 0);
+      await heartbeat.start();
+      try {
+        expect((await service.snapshot()).unattended).toEqual([]);
+      } finally {
+        await heartbeat.stop();
+      }
     } finally {
       await service.close();
     }

@@ -175,7 +175,7 @@ describe('history, pipeline fields and notifications', () => {
     const one = await t.admin({ url: `/v1/notifications?order=${confirmed.reference}` });
     expect(one.statusCode).toBe(200);
     expect(one.data.items).toEqual([
-      { id: expect.any(Number), orderId: confirmed.id, kind: 'order_confirmed', message: expect.stringContaining(confirmed.reference), createdAt: expect.any(String) },
+      { id: expect.any(Number), orderId: confirmed.id, orderReference: confirmed.reference, kind: 'order_confirmed', message: expect.stringContaining(confirmed.reference), createdAt: expect.any(String) },
     ]);
     const other = await t.admin({ url: `/v1/notifications?order=${cancelled.id}` });
     expect(other.data.items.map((n: { kind: string }) => n.kind)).toEqual(['order_cancelled']);

@@ -37,6 +37,8 @@ for (const backend of BACKENDS) {
       expect(res.status).toBe(400);
       expect(res.data.error.code).toBe('WEBHOOK_URL_FORBIDDEN');
       expect(res.data.error.message).toContain(address);
+      // The setting is the server's: a client cannot pass it.
+      expect(res.data.error.message).toMatch(/BUILDFLOW_WEBHOOK_ALLOW_PRIVATE=1 in the environment of buildflow serve and buildflow worker, not of this client\)$/);
       expect(await stored()).toBe(0);
     });
 

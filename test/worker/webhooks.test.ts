@@ -224,6 +224,40 @@ for (const backend of BACKENDS) {
       await waitFor('the delivery', () => r.received.length === 1);
     });
 
+    it('when an endpoint with deliveries in backoff is disabled, then they are dead at once; a replay is refused with 409 until it is enabled, then delivered', async () => {
+      let healthy = false;
+      const r = await receiver((_n, _req, reply) => (healthy ? { ok: true } : reply.code(503).send()));
+      const ep = await register(`${r.url}/backoff`);
+      const since = new Date().toISOString();
+      const orderId = await confirmedOrder();
+      await waitFor('a failed attempt', () => r.received.length >= 1);
+      const reference = (await app.db.selectFrom('orders').select('reference').where('id', '=', orderId).executeTakeFirstOrThrow()).reference;
+      const [pending] = (await api('GET', `/v1/webhooks/${ep.id}/deliveries?status=pending`)).data.items;
+      expect(pending).toMatchObject({ orderId, orderReference: reference, nextAttemptAt: expect.any(String) });
+
+      expect((await api('PATCH', `/v1/webhooks/${ep.id}`, { enabled: false })).status).toBe(200);
+      // At once: no wait for the next scheduled attempt.
+      const dead = (await api('GET', `/v1/webhooks/${ep.id}/deliveries?status=dead`)).data.items;
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ id: pending.id, lastError: 'endpoint disabled: disabled by the admin' });
+      expect((await api('GET', `/v1/webhooks/${ep.id}/deliveries?status=pending`)).data.items).toEqual([]);
+
+      healthy = true;
+      for (const [url, body] of [[`/v1/webhooks/${ep.id}/deliveries/${pending.id}/replay`, undefined], [`/v1/webhooks/${ep.id}/replay`, { since }]] as const) {
+        const refused = await api('POST', url, body);
+        expect(refused.status).toBe(409);
+        expect(refused.data.error).toEqual({
+          code: 'WEBHOOK_ENDPOINT_DISABLED',
+          message: `webhook endpoint ${ep.id} is disabled (disabled by the admin): enable it first (buildflow webhook enable ${ep.id}), then replay`,
+        });
+      }
+      expect((await api('GET', `/v1/webhooks/${ep.id}/deliveries?status=dead`)).data.items).toHaveLength(1);
+
+      expect((await api('PATCH', `/v1/webhooks/${ep.id}`, { enabled: true })).status).toBe(200);
+      expect(await api('POST', `/v1/webhooks/${ep.id}/replay`, { since })).toEqual({ status: 202, data: { replayed: 1 } });
+      await waitFor('delivered', async () => (await api('GET', `/v1/webhooks/${ep.id}/deliveries/${pending.id}`)).data.status === 'delivered');
+    });
+
     it('when event 1 of an order keeps failing, then events 2 and 3 of that order wait for it and arrive in sequence', async () => {
       let confirmedFailures = 0;
       const r = await receiver((_n, req, reply) => {

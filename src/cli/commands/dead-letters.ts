@@ -11,6 +11,9 @@ export function registerDeadLetters(program: Command): void {
     .addHelpText(
       'after',
       `
+Reads an existing deployment and never creates one: no database in the data directory (or one
+never migrated) exits 9 with doctor's words; a Postgres that cannot be reached exits 5.
+
 Examples:
   $ buildflow dead-letters list
   $ buildflow dead-letters list --json | jq -r '.[].id'
@@ -24,8 +27,8 @@ Examples:
     .option('--json', 'print the dead letters as a JSON array')
     .addHelpText('after', '\nExamples:\n  $ buildflow dead-letters list\n  $ buildflow dead-letters list --data-dir /var/lib/buildflow --json')
     .action(async (opts) => {
-      const [{ withDatabase }, { listDeadLetters }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
-      const letters = await withDatabase(opts.dataDir, (db) => listDeadLetters(db));
+      const [{ withDeployment }, { listDeadLetters }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
+      const letters = await withDeployment(opts.dataDir, (db) => listDeadLetters(db));
       if (opts.json) return printJson(letters);
       if (letters.length === 0) return printLine('no dead letters');
       printTable(
@@ -50,8 +53,8 @@ Examples:
   $ buildflow dead-letters retry 42`,
     )
     .action(async (id, opts) => {
-      const [{ withDatabase }, { redriveDeadLetter }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
-      await withDatabase(opts.dataDir, (_db, _applied, units) => redriveDeadLetter(units, id));
+      const [{ withDeployment }, { redriveDeadLetter }] = await Promise.all([import('../database.js'), import('../../core/outbox/dead-letters.js')]);
+      await withDeployment(opts.dataDir, (_db, _applied, units) => redriveDeadLetter(units, id));
       if (opts.json) printJson({ id, status: 'pending' });
       else printLine(`dead letter ${id} is queued again`);
     });

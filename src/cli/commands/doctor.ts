@@ -21,6 +21,7 @@ export function registerDoctor(program: Command): void {
       `bound on each connection, query and Redis command, e.g. 3s (default ${formatDuration(DEFAULTS.doctor.timeoutMs)})`,
       durationFlag({ flag: '--timeout', bareUnit: 'ms', minMs: DEFAULTS.doctor.minTimeoutMs, maxMs: DEFAULTS.doctor.maxTimeoutMs, to: 'ms' }),
     )
+    .option('--accept <checks>', 'checks this deployment accepts knowingly, comma-separated: redis-persistence, redis-eviction (env BUILDFLOW_ACCEPT); reported as warnings')
     .option('--json', 'print { healthy, status, checks: [{ name, status, detail, data }] } as JSON')
     .addHelpText(
       'after',
@@ -32,6 +33,10 @@ or skip (not configured, or a check it needs failed):
   migrations            fail when any migration is not applied
   outbox-backlog        warn when the oldest due row has waited over BUILDFLOW_STUCK_AFTER_MS,
                         fail over 10 times that
+  workers               fail at once when work is due (pipeline messages, webhook deliveries,
+                        emails) and no live worker has the role that takes it, naming the gone
+                        ones; warn when a worker is gone without a successor. A worker is gone
+                        after three missed heartbeats, or at once when its pid on this host died
   stuck-orders          warn when an order sat in pending/reserved/paid over BUILDFLOW_STUCK_AFTER_MS,
                         fail when the oldest sat over 10 times that
   stock-reconciliation  fail when on_hand or reserved disagree with the stock ledger
@@ -39,18 +44,22 @@ or skip (not configured, or a check it needs failed):
   redis-persistence     fail unless appendonly is yes (a restart would lose queued jobs)
   redis-eviction        fail unless maxmemory-policy is noeviction (a full Redis would drop jobs)
 Redis settings come from CONFIG GET, or INFO where CONFIG is refused; unreadable: warn.
+A deployment may accept redis-persistence and redis-eviction knowingly (development, staging):
+--accept or BUILDFLOW_ACCEPT turns their failure into a warning; the dashboard honours the
+server's BUILDFLOW_ACCEPT the same way.
 
 Exit codes: 0 healthy (warnings allowed), 9 unhealthy (a check failed), 2 invalid configuration.
 
 Examples:
   $ buildflow doctor
   $ buildflow doctor --data-dir /var/lib/buildflow --json
+  $ buildflow doctor --accept redis-persistence
   $ BUILDFLOW_DATABASE_URL=postgres://db.internal/shop BUILDFLOW_REDIS_URL=redis://cache:6379 buildflow doctor
   $ buildflow doctor --json | jq -r '.checks[] | select(.status == "fail") | .detail'`,
     )
     .action(async (opts) => {
       const [{ loadConfig }, { runDoctor }] = await Promise.all([import('../../core/config.js'), import('../../core/doctor/run-doctor.js')]);
-      const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir });
+      const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_ACCEPT: opts.accept });
       const report = await runDoctor(config, { timeoutMs: opts.timeout });
 
       if (opts.json) {

@@ -35,7 +35,7 @@ Examples:
       const page = await api.get<Page<NotificationView>>('/v1/notifications', { order: opts.order, limit: opts.limit, cursor: opts.cursor });
       if (opts.json) return printJson(page);
       if (page.items.length === 0) return printLine('no notifications');
-      printTable(['at', 'order id', 'kind', 'message'], page.items.map((n) => [n.createdAt, n.orderId, n.kind, n.message]));
+      printTable(['at', 'order', 'kind', 'message'], page.items.map((n) => [n.createdAt, n.orderReference, n.kind, n.message]));
       if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
     });
 }

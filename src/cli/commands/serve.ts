@@ -26,6 +26,9 @@ BUILDFLOW_ENV=production a missing or weak secret stops the start (exit 2). With
 BUILDFLOW_DATABASE_URL the data lives in Postgres; with BUILDFLOW_REDIS_URL the workers (here or in
 \`buildflow worker\` processes) take their work from Redis queues and product reads are cached there.
 Behind PgBouncer in transaction mode (before 1.21), set BUILDFLOW_DATABASE_PREPARED_STATEMENTS=off.
+A Postgres, Redis or SMTP server that does not answer at start stops it: one line naming the
+server, its URL without the password and the variable, exit 5. /readyz answers 503 while the
+database or a configured Redis does not answer.
 GET /metrics (Prometheus) answers the admin key or BUILDFLOW_METRICS_KEY as a bearer. Logs are
 JSON lines on stderr (pretty on a terminal), one per request and one per order settled here.
 
@@ -50,6 +53,10 @@ Examples:
           import('../../core/describe-backend.js'),
         ]);
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
+      // A server it needs that does not answer: one line naming it, exit 5, before anything starts
+      // (or is written: the token secret's file).
+      const { preflight } = await import('../../core/preflight.js');
+      await preflight(config, { database: true, redis: true, smtp: opts.worker });
       // Refuse a production start with a missing or weak token secret before opening anything.
       const tokenSecret = resolveTokenSecret(config);
       const logger = createLogger(config.logLevel);

@@ -115,7 +115,7 @@ Examples:
     });
 
   for (const [name, enabled, text] of [
-    ['disable', false, 'stop sending to an endpoint (pending deliveries go dead; replay them later)'],
+    ['disable', false, 'stop sending to an endpoint: its pending deliveries are dead at once, and replays are refused until it is enabled again'],
     ['enable', true, 'send to an endpoint again (its failure streak starts over)'],
   ] as const) {
     webhook
@@ -181,10 +181,10 @@ Examples:
       if (opts.json) return printJson(page);
       if (page.items.length === 0) return printLine('no deliveries');
       printTable(
-        ['webhook-id', 'event', 'order', 'seq', 'status', 'attempts', 'last answer', 'created'],
+        ['webhook-id', 'event', 'order', 'seq', 'status', 'attempts', 'last answer', 'next attempt', 'created'],
         page.items.map((d) => {
           const last = d.log[d.log.length - 1];
-          return [d.id, d.eventType, d.orderId ?? '', d.sequence ?? '', d.status, d.attempts, last ? String(last.statusCode ?? last.error ?? '') : '', d.createdAt];
+          return [d.id, d.eventType, d.orderReference ?? d.orderId ?? '', d.sequence ?? '', d.status, d.attempts, last ? String(last.statusCode ?? last.error ?? '') : '', d.nextAttemptAt ?? '', d.createdAt];
         }),
       );
       if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
@@ -213,6 +213,6 @@ Examples:
       if (Number.isNaN(since.getTime())) throw new CliError('USAGE', `--since: not a time: ${opts.since}`);
       const res = await client.post<{ replayed: number }>(path(id, '/replay'), { since: since.toISOString() });
       if (opts.json) return printJson(res);
-      printLine(`${res.replayed} dead deliveries queued again`);
+      printLine(`${res.replayed} dead ${res.replayed === 1 ? 'delivery' : 'deliveries'} queued again`);
     });
 }

@@ -26,7 +26,9 @@ at a time. With BUILDFLOW_REDIS_URL set, batches come from a bee-queue queue tha
 the outbox; without it, workers claim outbox rows from the database directly (there is no relay).
 Behind PgBouncer in transaction mode (before 1.21), set BUILDFLOW_DATABASE_PREPARED_STATEMENTS=off.
 With --metrics-port, GET /metrics answers the admin key (BUILDFLOW_ADMIN_KEY or <data dir>/admin-key)
-or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8.
+or BUILDFLOW_METRICS_KEY as a bearer; a port already in use exits 8. A Postgres, Redis or SMTP
+server that does not answer at start stops it before it logs ready: one line naming the server,
+its URL without the password and the variable, exit 5.
 Webhook deliveries and customer emails (BUILDFLOW_SMTP_URL) are claimed from the database on
 either transport, with their own concurrency (BUILDFLOW_WEBHOOK_CONCURRENCY, BUILDFLOW_MAIL_CONCURRENCY).
 
@@ -59,6 +61,10 @@ Examples:
         BUILDFLOW_METRICS_PORT: opts.metricsPort,
         BUILDFLOW_METRICS_HOST: opts.metricsHost,
       });
+      // A server it needs that does not answer: one line naming it, exit 5, before anything starts,
+      // so `ready` is never logged with its transport down.
+      const { preflight } = await import('../../core/preflight.js');
+      await preflight(config, { database: true, redis: true, smtp: opts.deliveries });
       const log = createLogger(config.logLevel);
       const app = await openBuildflow(config, { migrate: true });
       let metricsServer: FastifyInstance | undefined;

@@ -1,5 +1,6 @@
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
 import { DEFAULTS } from '../../core/defaults.js';
+import { countOfWork } from '../../core/stats/unattended-work.js';
 
 /** One point of the sparklines: per-second rates between two consecutive snapshots. */
 export interface RatePoint {
@@ -56,7 +57,15 @@ export interface Alert {
   short: string;
 }
 
-/** What needs a person's attention, most urgent first. */
+function plural(n: number | string, one: string, many: string): string {
+  return `${n} ${Number(n) === 1 ? one : many}`;
+}
+
+/**
+ * What needs a person's attention, most urgent first. Work with no live worker to take it and the
+ * Redis settings come from the snapshot as doctor's rules judged them (src/core/stats), so the
+ * dashboard and `buildflow doctor` agree, BUILDFLOW_ACCEPT included.
+ */
 export function alertsOf(data: DashboardData, now: number): Alert[] {
   const alerts: Alert[] = [];
   if (data.error) {
@@ -65,15 +74,22 @@ export function alertsOf(data: DashboardData, now: number): Alert[] {
   }
   const s = data.snapshot;
   if (!s) return alerts;
-  if (s.stock.reconciliation.status === 'fail') alerts.push({ level: 'error', text: `stock invariant broken: ${s.stock.reconciliation.drifting} product(s) disagree with the ledger`, short: 'stock invariant broken' });
+  for (const u of s.unattended) {
+    const gone = u.gone.length === 0 ? 'none registered' : `${u.gone.length} gone`;
+    alerts.push({ level: 'error', text: `${countOfWork(u)} due and no live ${u.role} worker (${gone}): start buildflow worker`, short: `no ${u.role} worker` });
+  }
+  if (s.stock.reconciliation.status === 'fail') {
+    alerts.push({ level: 'error', text: `stock invariant broken: ${plural(s.stock.reconciliation.drifting, 'product disagrees', 'products disagree')} with the ledger`, short: 'stock invariant broken' });
+  }
+  for (const c of s.settings.checks) if (c.status === 'fail') alerts.push({ level: 'error', text: c.detail, short: c.name });
   const dead = s.topics.reduce((n, t) => n + t.dead, 0);
-  if (dead > 0) alerts.push({ level: 'error', text: `${dead} dead letter(s): buildflow dead-letters list`, short: `${dead} dead` });
+  if (dead > 0) alerts.push({ level: 'error', text: `${plural(dead, 'dead letter', 'dead letters')}: buildflow dead-letters list`, short: `${dead} dead` });
   const stuck = s.orders.stuck.count;
   if (stuck.count > 0) {
     const n = `${stuck.capped ? '≥' : ''}${stuck.count}`;
-    alerts.push({ level: 'warn', text: `${n} order(s) stuck over ${Math.round(s.orders.stuck.stuckAfterMs / 1000)}s`, short: `${n} stuck` });
+    alerts.push({ level: 'warn', text: `${plural(n, 'order', 'orders')} stuck over ${Math.round(s.orders.stuck.stuckAfterMs / 1000)}s`, short: `${n} stuck` });
   }
   const gone = s.workers.filter((w) => w.state === 'gone').length;
-  if (gone > 0) alerts.push({ level: 'warn', text: `${gone} worker(s) gone (no heartbeat)`, short: `${gone} worker(s) gone` });
+  if (gone > 0) alerts.push({ level: 'warn', text: `${plural(gone, 'worker', 'workers')} gone (no heartbeat)`, short: `${plural(gone, 'worker', 'workers')} gone` });
   return alerts;
 }

@@ -178,7 +178,9 @@ function rate(n: number | null | undefined): string {
 
 function rates(input: FrameInput, s: StatsSnapshot): Line[] {
   const lat = s.latency;
-  const latency = `placed → confirmed p50 ${duration(lat.p50Ms)} p95 ${duration(lat.p95Ms)} p99 ${duration(lat.p99Ms)} (${lat.samples} orders, last ${age(lat.windowMs)})`;
+  // At the sample cap the figures are of the newest orders of the window, not of all of them.
+  const over = lat.samplesCapped ? `newest ${lat.samples} of last ${age(lat.windowMs)}` : `${lat.samples} orders, last ${age(lat.windowMs)}`;
+  const latency = `placed → confirmed p50 ${duration(lat.p50Ms)} p95 ${duration(lat.p95Ms)} p99 ${duration(lat.p99Ms)} (${over})`;
   if (input.plain) {
     const r = s.rates;
     return [[t('rates   ', { bold: true }), t(`placed ${rate(r?.placed['10s'])}/s · confirmed ${rate(r?.confirmed['10s'])}/s · cancelled ${rate(r?.cancelled['10s'])}/s (10 s) · ${latency}`)]];
@@ -197,8 +199,8 @@ function rates(input: FrameInput, s: StatsSnapshot): Line[] {
   // Under the latency sparklines, what they measure, in as many words as fit.
   const room = input.width - 19 - w - gap.text.length;
   const about = [
-    `placed → confirmed p95 ${duration(lat.p95Ms)} (${lat.samples} orders, last ${age(lat.windowMs)})`,
-    `p95 ${duration(lat.p95Ms)} (${lat.samples} orders, last ${age(lat.windowMs)})`,
+    `placed → confirmed p95 ${duration(lat.p95Ms)} (${over})`,
+    `p95 ${duration(lat.p95Ms)} (${over})`,
   ].find((text) => [...text].length <= room);
   return [
     [...cell('placed/s', rate(last?.placed), 'placed', 'cyan'), gap, ...cell('p50 latency', duration(lat.p50Ms), 'p50Ms', 'blue')],

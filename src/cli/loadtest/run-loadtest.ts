@@ -88,6 +88,12 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
   } else {
     const workers = o.workers ?? (o.backend === 'sqlite' ? (o.chaos.some((c) => c.kind === 'worker-kill') ? 1 : 0) : 1);
     if (workers === 0 && o.chaos.some((c) => c.kind === 'worker-kill')) throw new CliError('USAGE', '--chaos worker-kill needs --workers 1 or more');
+    const databaseUrl = o.backend === 'sqlite' ? undefined : o.env.BUILDFLOW_DATABASE_URL;
+    const redisUrl = o.backend === 'postgres+redis' ? o.env.BUILDFLOW_REDIS_URL : undefined;
+    // The servers the deployment needs, checked before any process starts: one line naming the one
+    // that does not answer, exit 5 (serve would say the same, once per process).
+    const [{ loadConfig }, { preflight }] = await Promise.all([import('../../core/config.js'), import('../../core/preflight.js')]);
+    await preflight(loadConfig({ BUILDFLOW_DATABASE_URL: databaseUrl, BUILDFLOW_REDIS_URL: redisUrl }, {}), { database: true, redis: true });
     o.note(`starting a ${o.backend} deployment: ${o.servers} serve, ${workers === 0 ? 'workers inside serve' : `${workers} worker`}…`);
     deployment = await Deployment.start({
       backend: o.backend,

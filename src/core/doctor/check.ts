@@ -13,6 +13,7 @@ export const CHECK_NAMES = [
   'database',
   'migrations',
   'outbox-backlog',
+  'workers',
   'stuck-orders',
   'stock-reconciliation',
   'redis',

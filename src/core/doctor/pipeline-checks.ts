@@ -74,7 +74,7 @@ export async function checkOutboxBacklog(db: Kysely<Database>, o: PipelineCheckO
       data,
     };
   }
-  return { name: 'outbox-backlog', status: 'ok', detail: `${pending} pending outbox ${pending === 1 ? 'row' : 'rows'}, ${waiting}: workers are keeping up`, data };
+  return { name: 'outbox-backlog', status: 'ok', detail: `${pending} pending outbox ${pending === 1 ? 'row' : 'rows'}, ${waiting}, under the ${bound} stuck bound`, data };
 }
 
 /**

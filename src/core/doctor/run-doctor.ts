@@ -4,6 +4,8 @@ import { CHECK_NAMES, DoctorTimeoutError, errorLine, skipped, type CheckName, ty
 import { checkMigrations, closeStorage, openDatabase } from './database-checks.js';
 import { checkOutboxBacklog, checkStockReconciliation, checkStuckOrders } from './pipeline-checks.js';
 import { checkRedis } from './redis-checks.js';
+import { checkWorkers } from './worker-checks.js';
+import type { AcceptableCheck } from '../accepted-checks.js';
 
 /** Default bound on each network call (connect, query, command), so doctor never hangs. */
 export const DEFAULT_DOCTOR_TIMEOUT_MS = DEFAULTS.doctor.timeoutMs;
@@ -14,6 +16,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** The moment ages are measured from, ms since the epoch; default now. */
   now?: number;
+  /** Checks accepted knowingly: when they fail they are reported as warnings; default config.accept. */
+  accept?: readonly AcceptableCheck[];
 }
 
 /** Everything doctor found. */
@@ -27,10 +31,11 @@ export interface DoctorReport {
 }
 
 /** The checks that need an open, migrated database. */
-const NEEDS_SCHEMA = ['outbox-backlog', 'stuck-orders', 'stock-reconciliation'] as const;
+const NEEDS_SCHEMA = ['outbox-backlog', 'workers', 'stuck-orders', 'stock-reconciliation'] as const;
 
 /**
- * Checks a deployment: the database reachable and migrated, the outbox backlog, orders stuck past
+ * Checks a deployment: the database reachable and migrated, the outbox backlog, work due with no
+ * live worker to take it, orders stuck past
  * `config.stuckAfterMs`, stock against its ledger, and when BUILDFLOW_REDIS_URL is set, Redis
  * reachable and configured so it cannot lose queued jobs (see each check's function for its rule).
  * Opens the database without migrating or creating it. Never throws: whatever goes wrong is a
@@ -44,8 +49,15 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
     checkRedis(config, timeoutMs).catch((err: unknown) => [failed('redis', 'the Redis check', err)]),
   ]);
   const found = new Map<CheckName, DoctorCheck>([...database, ...redis].map((c) => [c.name, c]));
-  const checks = CHECK_NAMES.map((name) => found.get(name) ?? skipped(name, 'not run'));
+  const accepted = options.accept ?? config.accept;
+  const checks = CHECK_NAMES.map((name) => found.get(name) ?? skipped(name, 'not run')).map((c) => acceptIfListed(c, accepted));
   return summarize(checks);
+}
+
+/** A failed check the deployment accepts knowingly becomes a warning that says so. */
+export function acceptIfListed(check: DoctorCheck, accepted: readonly string[]): DoctorCheck {
+  if (check.status !== 'fail' || !accepted.includes(check.name)) return check;
+  return { ...check, status: 'warn', detail: `accepted (BUILDFLOW_ACCEPT or --accept): ${check.detail}`, data: { ...check.data, accepted: true } };
 }
 
 /** The report for a list of checks: unhealthy when any failed. */
@@ -76,9 +88,11 @@ async function databaseChecks(config: Config, now: number, timeoutMs: number): P
     }
     const pipeline = { now, stuckAfterMs: config.stuckAfterMs, timeoutMs };
     const outbox = await checkOutboxBacklog(db, pipeline).catch((err: unknown) => failed('outbox-backlog', 'reading the outbox', err));
+    const transport = config.redis.url ? 'redis' : 'local';
+    const workers = await checkWorkers(db, { now, timeoutMs, transport }).catch((err: unknown) => failed('workers', 'reading the worker registry', err));
     const stuck = await checkStuckOrders(db, pipeline).catch((err: unknown) => failed('stuck-orders', 'reading the orders', err));
     const stock = await checkStockReconciliation(db, pipeline).catch((err: unknown) => failed('stock-reconciliation', 'reading stock and ledger', err));
-    return [opened.check, migrations, outbox, stuck, stock];
+    return [opened.check, migrations, outbox, workers, stuck, stock];
   } finally {
     await closeStorage(storage, timeoutMs);
   }

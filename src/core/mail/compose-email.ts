@@ -1,5 +1,5 @@
 import type { OrderView } from '../orders/order-view.js';
-import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import type { NotificationKind } from '../domain/notification-kinds.js';
 
 /** One customer email, in plain text and HTML. */
 export interface ComposedEmail {

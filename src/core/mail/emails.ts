@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, EmailMessagesTable } from '../db/schema.js';
 import type { Db } from '../outbox/outbox.js';
 import { getOrder } from '../orders/queries.js';
-import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import type { NotificationKind } from '../domain/notification-kinds.js';
 import { jittered } from '../webhooks/retry-schedule.js';
 import { composeOrderEmail } from './compose-email.js';
 import { DEFAULTS } from '../defaults.js';

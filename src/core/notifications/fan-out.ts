@@ -1,5 +1,5 @@
 import type { Db } from '../outbox/outbox.js';
-import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import type { NotificationKind } from '../domain/notification-kinds.js';
 import { recordOrderEmail } from '../mail/emails.js';
 import { recordOrderEvent, type EnabledEndpoint } from '../webhooks/record-events.js';
 

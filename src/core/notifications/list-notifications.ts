@@ -6,6 +6,8 @@ import { getOrder, type OrderScope } from '../orders/queries.js';
 export interface NotificationView {
   id: number;
   orderId: string;
+  /** The order's reference (`BF-…`), the name people use. */
+  orderReference: string;
   kind: string;
   message: string;
   createdAt: string;
@@ -18,10 +20,14 @@ export async function listNotifications(
   scope?: OrderScope,
 ): Promise<Page<NotificationView>> {
   const limit = pageLimit(q.limit);
-  let query = db.selectFrom('notifications').selectAll('notifications').orderBy('notifications.id', 'desc').limit(limit + 1);
-  if (scope) {
-    query = query.innerJoin('orders', 'orders.id', 'notifications.order_id').where('orders.customer_id', '=', scope.customerId);
-  }
+  let query = db
+    .selectFrom('notifications')
+    .innerJoin('orders', 'orders.id', 'notifications.order_id')
+    .selectAll('notifications')
+    .select('orders.reference as order_reference')
+    .orderBy('notifications.id', 'desc')
+    .limit(limit + 1);
+  if (scope) query = query.where('orders.customer_id', '=', scope.customerId);
   if (q.order) query = query.where('notifications.order_id', '=', (await getOrder(db, q.order, scope)).id);
   if (q.cursor) {
     const [before] = decodeCursor(q.cursor, ['number'] as const);
@@ -30,7 +36,7 @@ export async function listNotifications(
   return toPage(
     await query.execute(),
     limit,
-    (rows) => rows.map((n) => ({ id: n.id, orderId: n.order_id, kind: n.kind, message: n.message, createdAt: new Date(n.created_at).toISOString() })),
+    (rows) => rows.map((n) => ({ id: n.id, orderId: n.order_id, orderReference: n.order_reference, kind: n.kind, message: n.message, createdAt: new Date(n.created_at).toISOString() })),
     (n) => encodeCursor([n.id]),
   );
 }

@@ -1,6 +1,6 @@
 import { inSet, insertRows } from '../db/sets.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
-import { notificationText, type NotificationKind } from '../pipeline/notification-kinds.js';
+import { notificationText, type NotificationKind } from '../domain/notification-kinds.js';
 import { enabledEndpoints, type EnabledEndpoint } from '../webhooks/record-events.js';
 import { fanOutNotification } from './fan-out.js';
 

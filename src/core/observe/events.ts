@@ -59,6 +59,8 @@ export interface BuildflowListener {
   ordersFinal?(orders: readonly FinalOrder[]): void;
   /** Messages whose step outcome committed. */
   stepOutcomes?(outcomes: readonly StepOutcome[]): void;
+  /** The Redis product cache became unusable (reads go to the database), or usable again: once each. */
+  cacheAvailability?(up: boolean, reason?: string): void;
 }
 
 /**
@@ -93,6 +95,10 @@ export class BuildflowEvents {
   stepOutcomes(outcomes: readonly StepOutcome[]): void {
     if (outcomes.length === 0) return;
     for (const l of this.listeners) safely(() => l.stepOutcomes?.(outcomes));
+  }
+
+  cacheAvailability(up: boolean, reason?: string): void {
+    for (const l of this.listeners) safely(() => l.cacheAvailability?.(up, reason));
   }
 }
 

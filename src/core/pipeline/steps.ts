@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { OrderStatus } from '../domain/order-status.js';
 import { currentStatuses, transition, transitionMany } from '../orders/transition.js';
 import { enqueue, type OutboxMessage, type Topic } from '../outbox/outbox.js';
-import type { NotificationKind } from './notification-kinds.js';
+import type { NotificationKind } from '../domain/notification-kinds.js';
 import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
 import type { Moved, Step } from './step.js';
 import { notifyOrders } from '../notifications/notify-orders.js';

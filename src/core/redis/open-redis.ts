@@ -6,12 +6,13 @@ import { DEFAULTS } from '../defaults.js';
  * Commands fail fast while Redis is away instead of queueing without bound, so a caller can fall
  * back to the database; the client keeps reconnecting in the background.
  */
-export function openRedis(url: string, onError: (err: Error) => void = () => {}): Redis {
+export function openRedis(url: string, onError: (err: Error) => void = () => {}, options: { commandTimeoutMs?: number } = {}): Redis {
   const client = new Redis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: DEFAULTS.redis.connectTimeoutMs,
-    commandTimeout: DEFAULTS.redis.commandTimeoutMs,
+    // A slow Redis must not hold a request up: callers treat a timeout like a miss.
+    commandTimeout: options.commandTimeoutMs ?? DEFAULTS.redis.commandTimeoutMs,
     retryStrategy: (times) => Math.min(DEFAULTS.redis.reconnectStepMs * times, DEFAULTS.redis.reconnectMaxMs),
   });
   // Without a listener an unreachable Redis would crash the process with an unhandled 'error'.

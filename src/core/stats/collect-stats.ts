@@ -12,11 +12,14 @@ import {
   type QueueCounts,
   type RecentOrder,
   type StatsSnapshot,
+  type SettingChecks,
   type StockStats,
   type StuckOrders,
   type TopicStats,
 } from './snapshot-types.js';
 import { listWorkers } from './worker-registry.js';
+import { countAvailableAtMost } from './stock-health.js';
+import { findUnattendedWork, readWaitingWork } from './unattended-work.js';
 import type { StatsService } from './stats-service.js';
 import { DEFAULTS } from '../defaults.js';
 
@@ -36,6 +39,10 @@ export interface StatsSource {
   queueCounts?: () => Promise<Map<string, QueueCounts> | null>;
   /** The background stock check's last result; absent: not run. */
   stock?: () => StockStats;
+  /** Products at or below this many available count as low; counted with each snapshot. Default 5. */
+  lowStockMark?: number;
+  /** The background Redis setting checks' last result; absent: none. */
+  settings?: () => SettingChecks;
   /** The answering process's uptime; default this process's. */
   uptimeMs?: () => number;
 }
@@ -64,8 +71,11 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     recent: await recentOrders(conn, recentLimit),
     deadLetters: await listDeadLetters(conn, Math.min(recentLimit, 20)),
     workers: await listWorkers(conn, now),
+    work: await readWaitingWork(conn, now, source.transport),
+    outOfStock: await countAvailableAtMost(conn, 0),
+    lowStock: await countAvailableAtMost(conn, source.lowStockMark ?? 5),
   }));
-  const [{ counters, split, stuck, latency, recent, deadLetters, workers }, queueCounts] = await Promise.all([
+  const [{ counters, split, stuck, latency, recent, deadLetters, workers, work, outOfStock, lowStock }, queueCounts] = await Promise.all([
     fromDb,
     source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
   ]);
@@ -103,12 +113,13 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
   const ordersPlaced = ORDER_STATUSES.reduce((n, s) => n + byStatus[s], 0);
   const ordersCancelled = [...counters].reduce((n, [k, v]) => (k.startsWith('cancelled:') ? n + v : n), 0);
 
-  const stock: StockStats = source.stock?.() ?? {
-    lowStockMark: 0,
+  const background: StockStats = source.stock?.() ?? {
+    lowStockMark: source.lowStockMark ?? 5,
     outOfStock: null,
     lowStock: null,
     reconciliation: { status: 'pending', detail: 'the stock check has not run in this process', drifting: 0, checkedAt: null, ageMs: null },
   };
+  const stock: StockStats = { ...background, outOfStock, lowStock };
 
   return {
     generatedAt: new Date(now).toISOString(),
@@ -135,6 +146,8 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     queue: queueCounts?.values().next().value ?? null,
     latency,
     workers,
+    unattended: findUnattendedWork(work, workers),
+    settings: source.settings?.() ?? { accepted: [], checks: [], checkedAt: null },
     stock,
     deadLetters,
   };
@@ -190,7 +203,7 @@ async function confirmLatency(db: Kysely<Database>, now: number, windowMs: numbe
     .limit(LATENCY_SAMPLES)
     .execute();
   const ms = rows.map((r) => Number(r.updated_at) - Number(r.created_at)).sort((a, b) => a - b);
-  return { windowMs, samples: ms.length, p50Ms: percentile(ms, 0.5), p95Ms: percentile(ms, 0.95), p99Ms: percentile(ms, 0.99) };
+  return { windowMs, samples: ms.length, samplesCapped: ms.length >= LATENCY_SAMPLES, p50Ms: percentile(ms, 0.5), p95Ms: percentile(ms, 0.95), p99Ms: percentile(ms, 0.99) };
 }
 
 /** Nearest-rank percentile of sorted values; null for none. */

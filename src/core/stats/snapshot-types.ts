@@ -1,6 +1,7 @@
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 import { DEFAULTS } from '../defaults.js';
 import type { DeadLetterView } from '../outbox/dead-letters.js';
+import type { UnattendedWork } from './unattended-work.js';
 
 /**
  * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached
@@ -81,6 +82,8 @@ export interface RateWindows {
 export interface LatencyStats {
   windowMs: number;
   samples: number;
+  /** True when `samples` is the most the snapshot reads (the newest that many of the window), not every order confirmed in it. */
+  samplesCapped: boolean;
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
@@ -100,7 +103,7 @@ export interface WorkerStats {
   lastSeenAt: string;
   /** Messages its steps handled, as of its last heartbeat. */
   handled: number;
-  /** Gone once three heartbeats are missing. */
+  /** Gone once three heartbeats are missing, or at once when its pid on the answering host has died. */
   state: WorkerState;
 }
 
@@ -118,7 +121,7 @@ export interface StockReconciliation {
 export interface StockStats {
   /** The low-stock mark: available (on hand − reserved) at or below it counts as low. */
   lowStockMark: number;
-  /** Products with nothing available, and at or below the mark (out of stock included); null before the first check. */
+  /** Products with nothing available, and at or below the mark (out of stock included), as of the snapshot; null when not read. */
   outOfStock: CappedCount | null;
   lowStock: CappedCount | null;
   reconciliation: StockReconciliation;
@@ -155,6 +158,24 @@ export interface DeploymentStats {
   uptimeMs: number;
 }
 
+/** A deployment setting checked in the background, as doctor checks it (Redis persistence and eviction). */
+export interface SettingCheck {
+  name: string;
+  /** `warn` also for a failure the deployment accepts (BUILDFLOW_ACCEPT). */
+  status: 'ok' | 'warn' | 'fail' | 'skip';
+  detail: string;
+  /** True when the check failed and BUILDFLOW_ACCEPT lists it. */
+  accepted: boolean;
+}
+
+/** Doctor's Redis setting checks, run in the background by the answering process. */
+export interface SettingChecks {
+  /** BUILDFLOW_ACCEPT of the answering process. */
+  accepted: string[];
+  checks: SettingCheck[];
+  checkedAt: string | null;
+}
+
 /** Everything `GET /v1/admin/stats` and `buildflow dashboard` show, taken in one call. */
 export interface StatsSnapshot {
   generatedAt: string;
@@ -175,6 +196,10 @@ export interface StatsSnapshot {
   queue: QueueCounts | null;
   latency: LatencyStats;
   workers: WorkerStats[];
+  /** Work due now that no live worker takes (doctor's `workers` rule); empty when all is attended. */
+  unattended: UnattendedWork[];
+  /** Redis settings as doctor judges them; empty checks without Redis or before the first check. */
+  settings: SettingChecks;
   stock: StockStats;
   deadLetters: RecentDeadLetter[];
 }

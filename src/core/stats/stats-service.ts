@@ -11,6 +11,7 @@ import { RateTracker } from './rates.js';
 import type { QueueCounts, StatsSnapshot } from './snapshot-types.js';
 import { StockHealthMonitor } from './stock-health.js';
 import { DEFAULTS } from '../defaults.js';
+import { SettingChecksMonitor } from './setting-checks.js';
 
 export interface StatsServiceOptions {
   /** Snapshots are computed at most this often; callers in between share the last one. Default 1000. */
@@ -32,6 +33,7 @@ export class StatsService {
   private inflight: Promise<StatsSnapshot> | undefined;
   private readonly rates = new RateTracker();
   private readonly stock: StockHealthMonitor;
+  private readonly settings: SettingChecksMonitor;
   private queues: OutboxQueue | undefined;
   private lastFold = 0;
   private readonly minIntervalMs: number;
@@ -44,6 +46,7 @@ export class StatsService {
     this.minIntervalMs = options.minIntervalMs ?? DEFAULTS.stats.minIntervalMs;
     const config = app.config;
     this.stock = new StockHealthMonitor(app.db, { lowStockMark: config.stats.lowStockMark, intervalMs: config.stats.stockCheckIntervalMs });
+    this.settings = new SettingChecksMonitor(config, config.stats.stockCheckIntervalMs);
     this.source = {
       db: app.db,
       storage: isPostgres(app.db) ? 'postgres' : 'sqlite',
@@ -51,10 +54,13 @@ export class StatsService {
       version: options.version ?? packageVersion(),
       stuckAfterMs: config.stuckAfterMs,
       stock: () => this.stock.current(),
+      lowStockMark: config.stats.lowStockMark,
+      settings: () => this.settings.current(),
       ...(config.redis.url ? { queueCounts: () => this.queueCounts() } : {}),
     };
     // The first check starts now, so the first snapshot a client asks for has a result to show.
     this.stock.current();
+    this.settings.current();
   }
 
   /** The current snapshot: the last one if younger than the interval, else a new one. */
@@ -67,12 +73,12 @@ export class StatsService {
 
   /** Waits for background work (the stock check) to finish; for tests and shutdown. */
   async settled(): Promise<void> {
-    await this.stock.settled();
+    await Promise.all([this.stock.settled(), this.settings.settled()]);
   }
 
   async close(): Promise<void> {
     await this.inflight?.catch(() => {});
-    await this.stock.settled();
+    await this.settled();
     await this.queues?.close(1000);
     this.queues = undefined;
   }

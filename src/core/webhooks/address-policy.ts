@@ -85,7 +85,7 @@ export async function resolveAllowed(host: string, allowPrivate: boolean): Promi
     if (bad) {
       throw new BuildflowError(
         'WEBHOOK_URL_FORBIDDEN',
-        `the webhook host ${host} resolves to ${bad.address}, a loopback, private, link-local or metadata address (set BUILDFLOW_WEBHOOK_ALLOW_PRIVATE=1 to allow)`,
+        `the webhook host ${host} resolves to ${bad.address}, a loopback, private, link-local or metadata address (allowed only where the server is set up so: BUILDFLOW_WEBHOOK_ALLOW_PRIVATE=1 in the environment of buildflow serve and buildflow worker, not of this client)`,
       );
     }
   }

@@ -21,6 +21,8 @@ export interface DeliveryView {
   endpointId: string;
   eventType: string;
   orderId?: string;
+  /** The order's reference (`BF-…`), when the delivery is about an order. */
+  orderReference?: string;
   sequence?: number;
   status: WebhookDeliveryStatus;
   /** Attempts since it was created or last replayed. */
@@ -42,6 +44,10 @@ async function toViews(db: Kysely<Database>, rows: readonly DeliveryRow[]): Prom
     .where('delivery_id', 'in', rows.map((r) => r.id))
     .orderBy('id')
     .execute();
+  const orderIds = [...new Set(rows.flatMap((r) => (r.order_id === null ? [] : [r.order_id])))];
+  const references = new Map(
+    orderIds.length === 0 ? [] : (await db.selectFrom('orders').select(['id', 'reference']).where('id', 'in', orderIds).execute()).map((o) => [o.id, o.reference] as const),
+  );
   const byDelivery = new Map<number, AttemptView[]>();
   for (const a of attempts) {
     const view: AttemptView = { at: new Date(a.started_at).toISOString(), durationMs: a.duration_ms };
@@ -64,12 +70,30 @@ async function toViews(db: Kysely<Database>, rows: readonly DeliveryRow[]): Prom
       log: byDelivery.get(r.id) ?? [],
     };
     if (r.order_id !== null) view.orderId = r.order_id;
+    const reference = r.order_id === null ? undefined : references.get(r.order_id);
+    if (reference !== undefined) view.orderReference = reference;
     if (r.sequence !== null) view.sequence = r.sequence;
     if (r.status === 'pending') view.nextAttemptAt = new Date(r.next_attempt_at).toISOString();
     if (r.last_error !== null) view.lastError = r.last_error;
     if (r.finished_at !== null) view.finishedAt = new Date(r.finished_at).toISOString();
     return view;
   });
+}
+
+/**
+ * A replay is refused while the endpoint is disabled: its deliveries would only be marked dead
+ * again (or wait, unseen, for `enable`). Enable it first.
+ * @throws BuildflowError WEBHOOK_NOT_FOUND or WEBHOOK_ENDPOINT_DISABLED
+ */
+async function requireEnabledEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
+  const found = await db.selectFrom('webhook_endpoints').select(['enabled', 'disabled_reason']).where('id', '=', endpointId).executeTakeFirst();
+  if (!found) throw new BuildflowError('WEBHOOK_NOT_FOUND', `no webhook endpoint ${endpointId}`);
+  if (found.enabled !== 1) {
+    throw new BuildflowError(
+      'WEBHOOK_ENDPOINT_DISABLED',
+      `webhook endpoint ${endpointId} is disabled (${found.disabled_reason ?? 'disabled'}): enable it first (buildflow webhook enable ${endpointId}), then replay`,
+    );
+  }
 }
 
 async function requireEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
@@ -104,9 +128,11 @@ const REPLAY = { status: 'pending' as const, attempts: 0, locked_until: null, lo
 
 /**
  * Sends a delivery again with a fresh round of attempts, under the same `webhook-id` (a receiver
- * that had it already can tell). Its order's later events wait for it again.
+ * that had it already can tell). Its order's later events wait for it again. Refused while the
+ * endpoint is disabled.
  */
 export async function replayDelivery(db: Kysely<Database>, endpointId: string, messageId: string, now = Date.now()): Promise<DeliveryView> {
+  await requireEnabledEndpoint(db, endpointId);
   const row = await db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).executeTakeFirst();
   if (!row) throw new BuildflowError('WEBHOOK_DELIVERY_NOT_FOUND', `no delivery ${messageId} for webhook endpoint ${endpointId}`);
   const replay = { ...REPLAY, next_attempt_at: now };
@@ -116,9 +142,9 @@ export async function replayDelivery(db: Kysely<Database>, endpointId: string, m
   return (await toViews(db, [{ ...row, ...replay }]))[0]!;
 }
 
-/** Replays every dead delivery of an endpoint created at or after `since`; returns how many. */
+/** Replays every dead delivery of an endpoint created at or after `since`; returns how many. Refused while the endpoint is disabled. */
 export async function replayFailed(db: Kysely<Database>, endpointId: string, since: number, now = Date.now()): Promise<number> {
-  await requireEndpoint(db, endpointId);
+  await requireEnabledEndpoint(db, endpointId);
   const res = await db
     .updateTable('webhook_deliveries')
     .set({ ...REPLAY, next_attempt_at: now })

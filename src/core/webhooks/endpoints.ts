@@ -142,13 +142,31 @@ export async function updateEndpoint(
   if (changes.stockLowThreshold !== undefined) patch.stock_low_threshold = changes.stockLowThreshold;
   if (changes.enabled === true) Object.assign(patch, { enabled: 1, disabled_reason: null, failing_since: null });
   if (changes.enabled === false) Object.assign(patch, { enabled: 0, disabled_reason: 'disabled by the admin' });
-  await db.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
+    if (changes.enabled === false) await killPendingDeliveries(trx, id, 'disabled by the admin', now);
+  });
   return getEndpoint(db, id);
 }
 
 /** Disables an endpoint for `reason` (410 Gone, failing too long), in the caller's transaction. */
 export async function disableEndpoint(db: Db, id: string, reason: string, now: number): Promise<void> {
-  await db.updateTable('webhook_endpoints').set({ enabled: 0, disabled_reason: reason, updated_at: now }).where('id', '=', id).where('enabled', '=', 1).execute();
+  const res = await db.updateTable('webhook_endpoints').set({ enabled: 0, disabled_reason: reason, updated_at: now }).where('id', '=', id).where('enabled', '=', 1).executeTakeFirst();
+  if (Number(res.numUpdatedRows) > 0) await killPendingDeliveries(db, id, reason, now);
+}
+
+/**
+ * A disabled endpoint's pending deliveries are dead at once, with the reason, so `deliveries
+ * --status dead` and `replay --since` find them right after (one being sent at this moment is
+ * recorded as its attempt ends; its outcome cannot revive it).
+ */
+async function killPendingDeliveries(db: Db, id: string, reason: string, now: number): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'dead', finished_at: now, locked_until: null, locked_by: null, last_error: `endpoint disabled: ${reason}` })
+    .where('endpoint_id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 /** A new secret; the old one keeps signing for {@link SECRET_OVERLAP_MS}. Returns the new secret, shown this once. */

@@ -1,4 +1,4 @@
-import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import type { NotificationKind } from '../domain/notification-kinds.js';
 import type { OrderStatus } from '../domain/order-status.js';
 
 /** Every event an endpoint can subscribe to. */

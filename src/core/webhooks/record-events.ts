@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../outbox/outbox.js';
 import { inSet } from '../db/sets.js';
 import { getOrder } from '../orders/queries.js';
-import type { NotificationKind } from '../pipeline/notification-kinds.js';
+import type { NotificationKind } from '../domain/notification-kinds.js';
 import { NOTIFIED_STATUSES, ORDER_EVENT_OF, PAYLOAD_VERSION, type WebhookEventType } from './events.js';
 
 /** A new `webhook-id`. */

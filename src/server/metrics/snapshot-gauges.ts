@@ -106,7 +106,7 @@ export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSou
   });
   new Gauge({
     name: 'buildflow_workers',
-    help: 'Registered worker processes (serve with workers, buildflow worker): alive, or gone after three missed heartbeats',
+    help: 'Registered worker processes (serve with workers, buildflow worker): alive, or gone (three missed heartbeats, or its pid on this host died; replaced by a restart, forgotten 5 min after)',
     labelNames: ['state'],
     registers,
     async collect() {
@@ -115,6 +115,18 @@ export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSou
       if (!s) return;
       this.set({ state: 'alive' }, s.workers.filter((w) => w.state === 'alive').length);
       this.set({ state: 'gone' }, s.workers.filter((w) => w.state === 'gone').length);
+    },
+  });
+  new Gauge({
+    name: 'buildflow_work_unattended',
+    help: "Items due now that no live worker takes, by the role that takes them (steps, relay, deliveries): doctor's workers check; 0 when attended",
+    labelNames: ['role'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      if (!s) return;
+      for (const role of ['steps', 'relay', 'deliveries']) this.set({ role }, s.unattended.find((u) => u.role === role)?.count ?? 0);
     },
   });
   new Gauge({

@@ -5,6 +5,7 @@ import { PageQueryProperties, StrictObject, type SameShape } from './common.js';
 export const NotificationViewSchema = StrictObject({
   id: Type.Integer(),
   orderId: Type.String(),
+  orderReference: Type.String({ description: "the order's reference, BF-…" }),
   kind: Type.String(),
   message: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),

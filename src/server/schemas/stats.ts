@@ -77,7 +77,7 @@ export const StatsSnapshotSchema = StrictObject(
       { description: 'cumulative: the funnel placed → reserved → paid → confirmed, and cancellations; rates are the difference between two snapshots' },
     ),
     rates: Nullable(StrictObject({ placed: RateWindows, confirmed: RateWindows, cancelled: RateWindows }, { description: 'orders per second over 1, 10 and 60 s' })),
-    latency: StrictObject({ windowMs: Ms, samples: Count, p50Ms: Nullable(Ms), p95Ms: Nullable(Ms), p99Ms: Nullable(Ms) }, { description: 'placed → confirmed' }),
+    latency: StrictObject({ windowMs: Ms, samples: Count, samplesCapped: Type.Boolean({ description: 'samples is the most read (the newest of the window), not every order confirmed in it' }), p50Ms: Nullable(Ms), p95Ms: Nullable(Ms), p99Ms: Nullable(Ms) }, { description: 'placed → confirmed' }),
     workers: Type.Array(
       StrictObject({
         id: Type.String(),
@@ -91,6 +91,30 @@ export const StatsSnapshotSchema = StrictObject(
         handled: Count,
         state: StringEnum(['alive', 'gone'] as const),
       }),
+    ),
+    unattended: Type.Array(
+      StrictObject({
+        role: StringEnum(['steps', 'relay', 'deliveries'] as const),
+        count: Type.Integer({ minimum: 0, description: 'due items, counted up to 10000' }),
+        what: Type.String(),
+        gone: Type.Array(StrictObject({ id: Type.String(), host: Type.String(), pid: Type.Integer(), lastSeenAt: Type.String({ format: 'date-time' }) })),
+      }),
+      { description: "work due now that no live worker takes (doctor's workers check): empty when all is attended" },
+    ),
+    settings: StrictObject(
+      {
+        accepted: Type.Array(Type.String(), { description: 'BUILDFLOW_ACCEPT of the answering process' }),
+        checks: Type.Array(
+          StrictObject({
+            name: Type.String(),
+            status: StringEnum(['ok', 'warn', 'fail', 'skip'] as const),
+            detail: Type.String(),
+            accepted: Type.Boolean(),
+          }),
+        ),
+        checkedAt: Nullable(Type.String({ format: 'date-time' })),
+      },
+      { description: "doctor's Redis setting checks, run in the background by the answering process" },
     ),
     stock: StrictObject({
       lowStockMark: Type.Integer(),

@@ -5,7 +5,7 @@ import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
 import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
 import { DEFAULTS } from '../../core/defaults.js';
 
-const EVENTS_DESCRIPTION = `Event types: ${WEBHOOK_EVENTS.join(', ')}`;
+export const EVENTS_DESCRIPTION = `Event types: ${WEBHOOK_EVENTS.join(', ')}`;
 // Events are checked by core (WEBHOOK_EVENT_UNKNOWN names the unknown one), so the schema only bounds them.
 const Events = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, description: EVENTS_DESCRIPTION });
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL the events are POSTed to' });
@@ -66,6 +66,7 @@ export const DeliverySchema = StrictObject({
   endpointId: Type.String(),
   eventType: Type.String(),
   orderId: Type.Optional(Type.String()),
+  orderReference: Type.Optional(Type.String({ description: "the order's reference, BF-…" })),
   sequence: Type.Optional(Type.Integer()),
   status: StringEnum(['pending', 'delivered', 'dead'] as const),
   attempts: Type.Integer({ description: 'Attempts since it was created or last replayed' }),

@@ -69,12 +69,21 @@ class Deployment {
   }
 
   /** Waits until `expected` orders are final and no outbox row is pending. */
+  /** Waits until `n` worker processes are registered (started, their transport up). */
+  async untilWorkersRegistered(n: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Number((await this.db.selectFrom('workers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n) < n) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${n} workers registered after ${timeoutMs} ms; worker stderr: ${this.workers.map((w) => w.output().stderr.slice(-2000)).join('\n---\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async untilAllFinal(expected: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const c = await this.statusCounts();
       const final = Object.entries(c).filter(([k]) => k === 'confirmed' || k.startsWith('cancelled')).reduce((s, [, n]) => s + n, 0);
-      // Final is not the end of the work: a confirmed order's notify step may still be queued.
+      // Final is not the end of the work: a refund or a carrier update may still be queued.
       const queued = final === expected ? Number((await this.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()).n) : -1;
       if (queued === 0) return;
       if (Date.now() > deadline) throw new Error(`orders not final with nothing queued after ${timeoutMs} ms: ${JSON.stringify(c)}, ${queued} outbox rows pending; worker stderr: ${this.workers.map((w) => w.output().stderr.slice(-2000)).join('\n---\n')}`);
@@ -151,6 +160,9 @@ describe.skipIf(!runs).each(VIAS)('scale-out on Postgres + Redis, real processes
     await d.startServers(2);
     d.startWorker();
     d.startWorker();
+    // Both take part from the first order: a worker still starting when the orders are done would
+    // be stopped before it was ready.
+    await d.untilWorkersRegistered(2);
   });
   afterAll(() => d.close());
 
@@ -170,7 +182,10 @@ describe.skipIf(!runs).each(VIAS)('scale-out on Postgres + Redis, real processes
     await d.checkInvariants();
     // Both workers took part: the queues spread the work.
     for (const w of d.workers) expect(w.child.exitCode).toBeNull();
-    for (const w of d.workers) expect(await w.stop()).toBe(0);
+    for (const w of d.workers) {
+      const code = await w.stop();
+      expect(code, `worker exit ${code} (signal ${w.child.signalCode}); stderr:\n${w.output().stderr.slice(-3000)}`).toBe(0);
+    }
     // Finished jobs are removed from Redis: nothing waits, nothing is kept.
     const redis = new Redis(TEST_REDIS_URL);
     try {

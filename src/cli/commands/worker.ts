@@ -55,6 +55,12 @@ Examples:
           import('../../core/admin-key.js'),
           import('../../core/db/postgres.js'),
         ]);
+      // A stop asked for while starting (a supervisor's SIGTERM before `ready`) is kept and obeyed
+      // once started: without this the signal's default action ends the process uncleanly.
+      let stopWhileStarting: string | undefined;
+      const noteStop = (signal: string) => (stopWhileStarting = signal);
+      process.once('SIGTERM', noteStop);
+      process.once('SIGINT', noteStop);
       const config = loadConfig({
         BUILDFLOW_DATA_DIR: opts.dataDir,
         BUILDFLOW_WORKER_CONCURRENCY: opts.concurrency,
@@ -90,14 +96,22 @@ Examples:
         const url = metricsUrl(metricsServer, config.metrics.host);
         log.info({ url }, `metrics on ${url}`);
       }
-      await untilShutdown(log, async () => {
+      const close = async () => {
         await workers.stop();
         await metricsServer?.close();
         await observed.close();
         await app.close();
         // What this process cost the database over its life (the pipeline benchmark reads it).
         log.info({ worker: workers.id, postgresStatements: postgresStatementCount() }, 'buildflow worker stopped');
-      });
+      };
+      process.off('SIGTERM', noteStop);
+      process.off('SIGINT', noteStop);
+      if (stopWhileStarting) {
+        log.info({ signal: stopWhileStarting }, 'shutting down: the signal came while starting');
+        await close();
+        process.exit(0);
+      }
+      await untilShutdown(log, close);
     });
 }
 

@@ -50,6 +50,8 @@ export const ConfigSchema = Type.Object({
   ),
   // A message that fails (or crashes its worker) this many times is dead-lettered.
   BUILDFLOW_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  /** Payments started per second across every worker of the deployment; unset: no limit. */
+  BUILDFLOW_PAY_RATE_PER_S: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
   // Reserved stock is released if payment has not started within this time.
   BUILDFLOW_RESERVATION_TTL_MS: Type.Integer({ default: 15 * 60_000, minimum: 1000 }),
   // An order that sits in a non-final state with no queued work this long is re-driven.
@@ -119,7 +121,7 @@ export interface Config {
   url: string;
   http: { connectionTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   adminKey: string | undefined;
-  payment: { declineRate: number; latencyMs: number };
+  payment: { declineRate: number; latencyMs: number; ratePerS: number | undefined };
   logLevel: string;
   maxAttempts: number;
   reservationTtlMs: number;
@@ -200,7 +202,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     },
     url: raw.BUILDFLOW_URL,
     adminKey: raw.BUILDFLOW_ADMIN_KEY,
-    payment: { declineRate: raw.BUILDFLOW_PAYMENT_DECLINE_RATE, latencyMs: raw.BUILDFLOW_PAYMENT_LATENCY_MS },
+    payment: { declineRate: raw.BUILDFLOW_PAYMENT_DECLINE_RATE, latencyMs: raw.BUILDFLOW_PAYMENT_LATENCY_MS, ratePerS: raw.BUILDFLOW_PAY_RATE_PER_S },
     logLevel: raw.BUILDFLOW_LOG_LEVEL,
     maxAttempts: raw.BUILDFLOW_MAX_ATTEMPTS,
     reservationTtlMs: raw.BUILDFLOW_RESERVATION_TTL_MS,

@@ -120,11 +120,9 @@ export class PipelineRunner {
         let group = [...carried, ...atStep.get(step)!];
         carried = [];
         if (group.length === 0) continue;
-        if (paused.has(step)) {
-          // Orders wait at a paused step with their status as it is: nothing is charged to them.
-          await holdAtPause(this.deps.units.db, group, this.deps.pauseHoldMs ?? DEFAULTS.pause.holdMs, Date.now());
-          continue;
-        }
+        // Orders wait at a paused step with their status as it is: nothing is charged to them. A
+        // pause lifted since it was read holds nothing, and the step runs.
+        if (paused.has(step) && (await holdAtPause(this.deps.units.db, group, this.deps.pauseHoldMs ?? DEFAULTS.pause.holdMs, Date.now(), step))) continue;
         if (step === 'pay' && this.deps.payRate) group = await this.admitToPay(group, this.deps.payRate);
         if (group.length === 0) continue;
         const moved = await this.runStep(step, group, collected, (mv, g) => g.filter((m) => isFinal(mv.get(m.orderId))));

@@ -99,6 +99,21 @@ describe('dashboard frames', () => {
     expect(renderToString(<FrameView lines={lines} color={false} />, { columns: 80 })).not.toMatch(/\u001b\[3\dm/);
   });
 
+  it('when pay is paused, then its row says PAUSED with how long and why where its bar would be, within 80×24', () => {
+    const s = busySnapshot();
+    s.topics.find((x) => x.topic === 'pay')!.paused = { since: new Date(Date.parse(s.generatedAt) - 5 * 60_000).toISOString(), reason: 'provider outage' };
+    const lines = buildFrame(frame({ data: { snapshot: s, receivedAt: NOW - 1000, error: null, points: POINTS } }));
+    const text = renderToString(<FrameView lines={lines} color={false} />, { columns: 80 });
+    const row = text.split('\n').find((l) => l.startsWith('pay '))!;
+    expect(row).toMatch(/11\.7k\/19 {2}PAUSED 5m: provider …$/);
+    const wide = renderToString(<FrameView lines={buildFrame(frame({ data: { snapshot: s, receivedAt: NOW - 1000, error: null, points: POINTS }, width: 120, height: 40 }))} color={false} />, { columns: 120 });
+    expect(wide.split('\n').find((l) => l.startsWith('pay '))).toMatch(/ {2}PAUSED 5m: provider outage$/);
+    expect(text.split('\n').find((l) => l.startsWith('reserve '))).not.toContain('PAUSED');
+    const rows = text.split('\n');
+    expect(rows.length).toBeLessThanOrEqual(23);
+    expect(Math.max(...rows.map((r) => [...r].length))).toBeLessThanOrEqual(80);
+  });
+
   it('when orders were cancelled after reaching a stage, then the funnel still counts them at that stage', () => {
     // One order declined at payment (reserved, never paid), one cancelled after it was confirmed.
     const s = emptySnapshot();

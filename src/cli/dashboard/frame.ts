@@ -123,6 +123,7 @@ function alertLine(input: FrameInput): Line {
 }
 
 function pipeline(s: StatsSnapshot, width: number): Line[] {
+  const generatedAt = s.generatedAt;
   const redis = s.deployment.transport === 'redis';
   // The columns before the bar take 57 characters (71 with Redis's column), and two of space.
   // One bee-queue queue carries every step in batches, so its jobs are one figure in the header.
@@ -148,6 +149,12 @@ function pipeline(s: StatsSnapshot, width: number): Line[] {
       );
       const nums = `${fit(x.topic, 8)}${fit(count(x.waiting), 8, 'right')}${fit(ge + count(x.active), 7, 'right')}${fit(ge + count(x.delayed), 8, 'right')}${fit(count(x.dead), 6, 'right')}${fit(age(x.oldestWaitingMs), 8, 'right')}${fit(`${count(x.succeeded)}/${count(x.failed)}`, 12, 'right')}`;
       const queue = redis ? fit('', 14) : '';
+      if (x.paused) {
+        // A paused step says so where its bar would be: what waits at it is held there on purpose.
+        const since = age(Math.max(0, Date.parse(generatedAt) - Date.parse(x.paused.since)));
+        // The row's empty queue column (one queue carries every step) gives the words room at 80 columns.
+        return [t(nums), t('  '), t(fit(`PAUSED ${since}${x.paused.reason ? `: ${x.paused.reason}` : ''}`, barWidth + queue.length), { color: 'yellow', bold: true })];
+      }
       return [t(nums), t(queue, { color: 'magenta' }), t('  '), t(w!, { color: 'cyan' }), t(a!, { color: 'green' }), t(d!, { color: 'gray' }), t(dd!, { color: 'red' })];
     }),
   ];

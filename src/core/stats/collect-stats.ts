@@ -17,6 +17,7 @@ import {
   type TopicStats,
 } from './snapshot-types.js';
 import { listWorkers } from './worker-registry.js';
+import { listPauses } from '../pipeline/pauses.js';
 import type { StatsService } from './stats-service.js';
 
 /** What {@link collectStats} reads besides the database. */
@@ -64,8 +65,9 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     recent: await recentOrders(conn, recentLimit),
     deadLetters: await listDeadLetters(conn, Math.min(recentLimit, 20)),
     workers: await listWorkers(conn, now),
+    pauses: await listPauses(conn),
   }));
-  const [{ counters, split, stuck, latency, recent, deadLetters, workers }, queueCounts] = await Promise.all([
+  const [{ counters, split, stuck, latency, recent, deadLetters, workers, pauses }, queueCounts] = await Promise.all([
     fromDb,
     source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
   ]);
@@ -82,6 +84,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     const s = split.byTopic.get(topic) ?? { delayed: 0, active: 0, oldestWaitingSince: null };
     const delayed = Math.min(pending, s.delayed);
     const active = Math.min(pending - delayed, s.active);
+    const pause = pauses.find((p) => p.step === topic);
     return {
       topic,
       pending,
@@ -94,6 +97,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
       succeeded: status ? stepSucceeded(counter, topic) : counter(`outbox:done:${topic}`),
       failed: counter(`failed:${topic}`),
       redis: null,
+      paused: pause ? { since: pause.pausedAt, reason: pause.reason } : null,
     };
   });
 

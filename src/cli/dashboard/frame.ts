@@ -37,6 +37,8 @@ export interface FrameInput {
   selected?: number;
   /** The order whose history is shown instead of the table. */
   detail?: { reference: string; items: HistoryItem[] | null; error?: string } | null;
+  /** A question or answer of the step pause key (s), shown in place of the key hints. */
+  prompt?: string | null;
 }
 
 /** The smallest terminal the live layout is drawn for. */
@@ -247,7 +249,7 @@ function lower(input: FrameInput, s: StatsSnapshot, rows: number): Line[] {
         t(' Orders ', tab === 'orders' ? { inverse: true, bold: true } : {}),
         t(' '),
         t(' Dead letters ', tab === 'dead-letters' ? { inverse: true, bold: true } : {}),
-        t('  Tab ↑↓ Enter · p pause · r refresh · ? help · q quit', { color: 'gray' }),
+        input.prompt ? t(`  ${input.prompt}`, { color: 'yellow', bold: true }) : t('  Tab ↑↓ Enter · p pause · r refresh · ? help · q quit', { color: 'gray' }),
       ];
   const out: Line[] = tabs.length > 0 ? [tabs] : [];
   if (input.detail) {
@@ -290,6 +292,7 @@ function helpLines(): Line[] {
     [t('  q        quit')],
     [t('  p        pause / resume (the screen freezes; nothing is fetched)')],
     [t('  r        refresh now')],
+    [t('  s        pause or resume a pipeline step for the deployment (asks which, then y to confirm)')],
     [t('  Tab      switch between recent orders and dead letters')],
     [t('  ↑ ↓      select a row; Enter shows the order\'s history')],
     [t('  ?        this help (any key closes it)')],

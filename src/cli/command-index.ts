@@ -54,8 +54,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/loadtest.js')).registerLoadtest,
   },
   {
+    name: 'pipeline',
+    description: 'pause, resume and inspect the order steps (admin, over HTTP)',
+    load: async () => (await import('./commands/pipeline.js')).registerPipeline,
+  },
+  {
     name: 'dead-letters',
-    description: 'inspect and re-drive pipeline messages that ran out of attempts (on the database, not over HTTP)',
+    description: 'inspect, re-drive and discard pipeline messages that ran out of attempts (on the database)',
     load: async () => (await import('./commands/dead-letters.js')).registerDeadLetters,
   },
   {

@@ -152,6 +152,13 @@ export const SETTINGS = {
   payment: {
     declineRate: num('BUILDFLOW_PAYMENT_DECLINE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that a charge is declined' }),
     latencyMs: int('BUILDFLOW_PAYMENT_LATENCY_MS', { default: 20, min: 0, max: MINUTE, doc: 'simulated provider: latency of each call' }),
+    // A token bucket row in the database, so the limit holds across every worker process.
+    ratePerS: optInt('BUILDFLOW_PAY_RATE_PER_S', {
+      min: 1,
+      max: 100_000,
+      doc: 'payments started per second across every worker of the deployment, so a recovering provider is not hit by the whole backlog at once; orders over the rate wait at pay',
+      shown: 'no limit',
+    }),
   },
   logLevel: oneOf('BUILDFLOW_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',

@@ -17,6 +17,7 @@ import { frameworkErrorOptions } from './framework-errors.js';
 import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
+import { pipelineRoutes } from './routes/pipeline.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
@@ -145,5 +146,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(adminStatsRoutes, { ...routeOptions, stats });
   await fastify.register(webhookRoutes, routeOptions);
   await fastify.register(adminRoutes, routeOptions);
+  await fastify.register(pipelineRoutes, routeOptions);
   return fastify;
 }

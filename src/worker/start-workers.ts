@@ -9,6 +9,7 @@ import { OutboxRelay } from './outbox-relay.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { PipelineRunner } from '../core/pipeline/pipeline-runner.js';
 import { PauseReader } from '../core/pipeline/pauses.js';
+import { RateLimit } from '../core/pipeline/rate-limit.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { SweeperLoop } from './sweeper-loop.js';
 import { startDeliveries } from './delivery-workers.js';
@@ -75,6 +76,7 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     reservationTtlMs: app.config.reservationTtlMs,
     maxAttempts: app.config.maxAttempts,
     pauses: new PauseReader(app.db, DEFAULTS.pause.readMaxAgeMs),
+    ...(app.config.payment.ratePerS ? { payRate: new RateLimit(app.db, 'pay', app.config.payment.ratePerS) } : {}),
     logger: options.logger ?? silentLogger,
     // Settled orders are reported by the deployment's units of work (src/core/buildflow.ts).
     onStepOutcomes: (outcomes) => app.events.stepOutcomes(outcomes),

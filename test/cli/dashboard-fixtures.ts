@@ -16,6 +16,7 @@ const topic = (name: string, over: Partial<TopicStats> = {}): TopicStats => ({
   succeeded: 0,
   failed: 0,
   redis: null,
+  paused: null,
   ...over,
 });
 

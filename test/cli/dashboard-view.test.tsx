@@ -99,6 +99,21 @@ describe('dashboard frames', () => {
     expect(renderToString(<FrameView lines={lines} color={false} />, { columns: 80 })).not.toMatch(/\u001b\[3\dm/);
   });
 
+  it('when pay is paused, then its row says PAUSED with how long and why where its bar would be, within 80×24', () => {
+    const s = busySnapshot();
+    s.topics.find((x) => x.topic === 'pay')!.paused = { since: new Date(Date.parse(s.generatedAt) - 5 * 60_000).toISOString(), reason: 'provider outage' };
+    const lines = buildFrame(frame({ data: { snapshot: s, receivedAt: NOW - 1000, error: null, points: POINTS } }));
+    const text = renderToString(<FrameView lines={lines} color={false} />, { columns: 80 });
+    const row = text.split('\n').find((l) => l.startsWith('pay '))!;
+    expect(row).toMatch(/11\.7k\/19 {2}PAUSED 5m: provider …$/);
+    const wide = renderToString(<FrameView lines={buildFrame(frame({ data: { snapshot: s, receivedAt: NOW - 1000, error: null, points: POINTS }, width: 120, height: 40 }))} color={false} />, { columns: 120 });
+    expect(wide.split('\n').find((l) => l.startsWith('pay '))).toMatch(/ {2}PAUSED 5m: provider outage$/);
+    expect(text.split('\n').find((l) => l.startsWith('reserve '))).not.toContain('PAUSED');
+    const rows = text.split('\n');
+    expect(rows.length).toBeLessThanOrEqual(23);
+    expect(Math.max(...rows.map((r) => [...r].length))).toBeLessThanOrEqual(80);
+  });
+
   it('when orders were cancelled after reaching a stage, then the funnel still counts them at that stage', () => {
     // One order declined at payment (reserved, never paid), one cancelled after it was confirmed.
     const s = emptySnapshot();
@@ -150,9 +165,20 @@ function unreachable(): Error {
   return Object.assign(new Error('cannot reach buildflow at http://127.0.0.1:3000: connect ECONNREFUSED'), { code: 'UNREACHABLE' });
 }
 
-function app(fetch: () => Promise<StatsSnapshot>, over: { onFatal?: (e: { code: string; message: string }) => void; fetchHistory?: (id: string) => Promise<never[]> } = {}) {
+function app(
+  fetch: () => Promise<StatsSnapshot>,
+  over: { onFatal?: (e: { code: string; message: string }) => void; fetchHistory?: (id: string) => Promise<never[]>; setStepPaused?: (step: string, pause: boolean) => Promise<void> } = {},
+) {
   return render(
-    <DashboardApp fetchSnapshot={fetch} fetchHistory={over.fetchHistory ?? (async () => [])} intervalMs={1000} url={BASE} color={false} onFatal={over.onFatal ?? (() => {})} />,
+    <DashboardApp
+      fetchSnapshot={fetch}
+      fetchHistory={over.fetchHistory ?? (async () => [])}
+      intervalMs={1000}
+      url={BASE}
+      color={false}
+      onFatal={over.onFatal ?? (() => {})}
+      setStepPaused={over.setStepPaused ?? (async () => {})}
+    />,
   );
 }
 
@@ -224,6 +250,38 @@ describe('dashboard component', () => {
     stdin.write('p');
     expect(await frameWhere(lastFrame, (f) => !f.includes('PAUSED'))).not.toContain('PAUSED');
     expect(s.calls()).toBe(calls + 1);
+  });
+
+  it('when s, a step and y are pressed, then that step is paused after the question; another key instead of y changes nothing; a paused step is offered resume', async () => {
+    const calls: [string, boolean][] = [];
+    const paused = busySnapshot();
+    paused.topics.find((x) => x.topic === 'confirm')!.paused = { since: paused.generatedAt, reason: null };
+    const { lastFrame, stdin } = app(scripted([paused]).fetch, { setStepPaused: async (step, pause) => void calls.push([step, pause]) });
+    await frameWhere(lastFrame, (f) => f.includes('BF-'));
+    stdin.write('s');
+    expect(await frameWhere(lastFrame, (f) => f.includes('which step?'))).toContain('which step? 1 reserve · 2 pay · 3 confirm · Esc');
+    stdin.write('2');
+    expect(await frameWhere(lastFrame, (f) => f.includes('pause pay for every worker? y/N'))).toBeTruthy();
+    stdin.write('n');
+    await frameWhere(lastFrame, (f) => f.includes('Tab ↑↓ Enter'));
+    expect(calls).toEqual([]);
+
+    stdin.write('s');
+    await frameWhere(lastFrame, (f) => f.includes('which step?'));
+    stdin.write('2');
+    await frameWhere(lastFrame, (f) => f.includes('pause pay for every worker'));
+    stdin.write('y');
+    expect(await frameWhere(lastFrame, (f) => f.includes('pay paused (every worker within 2 s)'))).toBeTruthy();
+    expect(calls).toEqual([['pay', true]]);
+
+    stdin.write('x'); // any key clears the answer
+    stdin.write('s');
+    await frameWhere(lastFrame, (f) => f.includes('which step?'));
+    stdin.write('3');
+    expect(await frameWhere(lastFrame, (f) => f.includes('resume confirm for every worker? y/N'))).toBeTruthy();
+    stdin.write('y');
+    await frameWhere(lastFrame, (f) => f.includes('confirm resumed'));
+    expect(calls).toEqual([['pay', true], ['confirm', false]]);
   });
 
   it('when the terminal is resized below 80×24, then one line says it is too small', async () => {

@@ -181,6 +181,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     const down = await migrator.migrateTo('0010-outbox-unpublished-index');
     expect(down.error).toBeUndefined();
     expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
+      ['0014-discarded-dead-letters-and-rate-limits', 'Down', 'Success'],
       ['0013-one-message-per-order', 'Down', 'Success'],
       ['0012-outbox-stats-row-trigger', 'Down', 'Success'],
       ['0011-stats-funnel-counters', 'Down', 'Success'],

@@ -24,8 +24,9 @@ export function registerDashboard(program: Command): void {
       'after',
       `
 Polls GET /v1/admin/stats, one request at a time. In a terminal it redraws in place; keys:
-q quit, p pause, r refresh now, ? help, Tab orders/dead letters, ↑↓ and Enter an order's history.
-Read-only: no key changes data. Needs at least 80×24; NO_COLOR turns colour off.
+q quit, p pause, r refresh now, ? help, Tab orders/dead letters, ↑↓ and Enter an order's history,
+s pause or resume a pipeline step for the deployment (asks which, then y to confirm; admin key).
+Only s changes data, and only after y. Needs at least 80×24; NO_COLOR turns colour off.
 Not a terminal (a pipe, CI), or --once: one plain snapshot, exit 0. Exit 5 when the server cannot
 be reached (one-shot modes; the live view keeps retrying), 7 on bad credentials.
 

@@ -37,6 +37,7 @@ Examples:
   $ buildflow order get "$REF"
   $ buildflow order list --status confirmed
   $ buildflow order history "$REF"
+  $ buildflow order trace "$REF"
   $ buildflow order cancel "$REF"`,
     );
 
@@ -165,6 +166,34 @@ Examples:
       const history = await api.get<{ items: Entry[] }>(orderPath(idOrReference, '/history'));
       if (opts.json) return printJson(history);
       printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));
+    });
+
+  order
+    .command('trace')
+    .description("show an order's whole story, oldest first: transitions, payment, stock, notifications, emails, webhooks and its pipeline message")
+    .argument('<idOrReference>', 'order id or reference (BF-…)')
+    .option('--url <url>', URL_HELP)
+    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+    .option('--token <token>', TOKEN_HELP)
+    .option('--json', 'print { orderId, reference, status, events: [{ at, kind, summary, detail }] } as JSON')
+    .addHelpText(
+      'after',
+      `
+From the stored rows only. With the admin key it includes each webhook delivery attempt and the
+order's pipeline message (its step, attempts, last error, dead-lettered or re-driven); the owner
+sees the rest.
+
+Examples:
+  $ buildflow order trace BF-00000042
+  $ buildflow order trace "$REF" --json | jq -r '.events[] | select(.kind == "step") | .summary'`,
+    )
+    .action(async (idOrReference, opts) => {
+      type Trace = { reference: string; status: string; events: { at: string; kind: string; summary: string }[] };
+      const api = await clientFor(opts, opts.token);
+      const trace = await api.get<Trace>(orderPath(idOrReference, '/trace'));
+      if (opts.json) return printJson(trace);
+      printLine(`${trace.reference}: ${trace.status}`);
+      printTable(['at', 'what', 'summary'], trace.events.map((e) => [e.at, e.kind, e.summary]));
     });
 }
 

@@ -13,11 +13,25 @@ export interface DashboardAppProps {
   color: boolean;
   /** Called once when the dashboard must end with an error (bad credentials): no retry fixes it. */
   onFatal: (error: { code: string; message: string }) => void;
+  /** Pauses (true) or resumes a pipeline step for the whole deployment (admin). */
+  setStepPaused: (step: string, pause: boolean) => Promise<void>;
+}
+
+const STEPS = ['reserve', 'pay', 'confirm'] as const;
+
+/** The step pause key's dialogue: which step, then a confirmation; then what came of it. */
+type StepPrompt = { stage: 'which' } | { stage: 'confirm'; step: string; pause: boolean } | { stage: 'said'; text: string } | null;
+
+function promptText(p: StepPrompt): string | null {
+  if (!p) return null;
+  if (p.stage === 'which') return `which step? ${STEPS.map((s, i) => `${i + 1} ${s}`).join(' · ')} · Esc`;
+  if (p.stage === 'confirm') return `${p.pause ? 'pause' : 'resume'} ${p.step} for every worker? y/N`;
+  return p.text;
 }
 
 const FATAL = new Set(['UNAUTHORIZED', 'FORBIDDEN']);
 
-/** The live dashboard: polls, redraws within the terminal, and answers keys (read-only). */
+/** The live dashboard: polls, redraws within the terminal, and answers keys (read-only but for the step pause key, which asks first). */
 export function DashboardApp(props: DashboardAppProps) {
   const { useApp, useInput, useStdout } = ink();
   const { exit } = useApp();
@@ -30,6 +44,7 @@ export function DashboardApp(props: DashboardAppProps) {
   const [tab, setTab] = useState<Tab>('orders');
   const [selected, setSelected] = useState(0);
   const [detail, setDetail] = useState<FrameInput['detail']>(null);
+  const [stepPrompt, setStepPrompt] = useState<StepPrompt>(null);
   const poller = useRef<StatsPoller | undefined>(undefined);
 
   useEffect(() => {
@@ -72,16 +87,42 @@ export function DashboardApp(props: DashboardAppProps) {
 
   const rows = tab === 'orders' ? (data.snapshot?.orders.recent ?? []) : (data.snapshot?.deadLetters ?? []);
   // The key handler reads the state of the last render from here: Ink may still hold an older handler.
-  const current = useRef({ rows, selected, detail, help, paused });
-  current.current = { rows, selected, detail, help, paused };
+  const current = useRef({ rows, selected, detail, help, paused, stepPrompt, data });
+  current.current = { rows, selected, detail, help, paused, stepPrompt, data };
 
   useInput((input, key) => {
-    const { rows, selected, detail, help, paused } = current.current;
-    if (input === 'q' || (key.ctrl && input === 'c')) {
+    const { rows, selected, detail, help, paused, stepPrompt, data } = current.current;
+    if (key.ctrl && input === 'c') {
       poller.current?.stop();
       exit();
       return;
     }
+    if (stepPrompt?.stage === 'which') {
+      const step = STEPS[Number(input) - 1];
+      if (!step) return setStepPrompt(null);
+      const isPaused = Boolean(data.snapshot?.topics.find((x) => x.topic === step)?.paused);
+      return setStepPrompt({ stage: 'confirm', step, pause: !isPaused });
+    }
+    if (stepPrompt?.stage === 'confirm') {
+      if (input !== 'y') return setStepPrompt(null);
+      const { step, pause } = stepPrompt;
+      setStepPrompt({ stage: 'said', text: `${pause ? 'pausing' : 'resuming'} ${step}…` });
+      props.setStepPaused(step, pause).then(
+        () => {
+          setStepPrompt({ stage: 'said', text: `${step} ${pause ? 'paused (every worker within 2 s)' : 'resumed'}` });
+          poller.current?.refresh();
+        },
+        (err: Error) => setStepPrompt({ stage: 'said', text: `${step} not ${pause ? 'paused' : 'resumed'}: ${err.message}` }),
+      );
+      return;
+    }
+    if (stepPrompt?.stage === 'said') setStepPrompt(null);
+    if (input === 'q') {
+      poller.current?.stop();
+      exit();
+      return;
+    }
+    if (input === 's' && !help) return setStepPrompt({ stage: 'which' });
     if (help) {
       setHelp(false);
       return;
@@ -119,8 +160,8 @@ export function DashboardApp(props: DashboardAppProps) {
   });
 
   const lines = useMemo(
-    () => buildFrame({ data, now, width: size.width, height: size.height, url: props.url, paused, help, tab, selected, detail }),
-    [data, now, size, props.url, paused, help, tab, selected, detail],
+    () => buildFrame({ data, now, width: size.width, height: size.height, url: props.url, paused, help, tab, selected, detail, prompt: promptText(stepPrompt) }),
+    [data, now, size, props.url, paused, help, tab, selected, detail, stepPrompt],
   );
   return <FrameView lines={lines} color={props.color} />;
 }

@@ -37,6 +37,8 @@ export interface FrameInput {
   selected?: number;
   /** The order whose history is shown instead of the table. */
   detail?: { reference: string; items: HistoryItem[] | null; error?: string } | null;
+  /** A question or answer of the step pause key (s), shown in place of the key hints. */
+  prompt?: string | null;
 }
 
 /** The smallest terminal the live layout is drawn for. */
@@ -123,6 +125,7 @@ function alertLine(input: FrameInput): Line {
 }
 
 function pipeline(s: StatsSnapshot, width: number): Line[] {
+  const generatedAt = s.generatedAt;
   const redis = s.deployment.transport === 'redis';
   // The columns before the bar take 57 characters (71 with Redis's column), and two of space.
   // One bee-queue queue carries every step in batches, so its jobs are one figure in the header.
@@ -148,6 +151,12 @@ function pipeline(s: StatsSnapshot, width: number): Line[] {
       );
       const nums = `${fit(x.topic, 8)}${fit(count(x.waiting), 8, 'right')}${fit(ge + count(x.active), 7, 'right')}${fit(ge + count(x.delayed), 8, 'right')}${fit(count(x.dead), 6, 'right')}${fit(age(x.oldestWaitingMs), 8, 'right')}${fit(`${count(x.succeeded)}/${count(x.failed)}`, 12, 'right')}`;
       const queue = redis ? fit('', 14) : '';
+      if (x.paused) {
+        // A paused step says so where its bar would be: what waits at it is held there on purpose.
+        const since = age(Math.max(0, Date.parse(generatedAt) - Date.parse(x.paused.since)));
+        // The row's empty queue column (one queue carries every step) gives the words room at 80 columns.
+        return [t(nums), t('  '), t(fit(`PAUSED ${since}${x.paused.reason ? `: ${x.paused.reason}` : ''}`, barWidth + queue.length), { color: 'yellow', bold: true })];
+      }
       return [t(nums), t(queue, { color: 'magenta' }), t('  '), t(w!, { color: 'cyan' }), t(a!, { color: 'green' }), t(d!, { color: 'gray' }), t(dd!, { color: 'red' })];
     }),
   ];
@@ -242,7 +251,7 @@ function lower(input: FrameInput, s: StatsSnapshot, rows: number): Line[] {
         t(' Orders ', tab === 'orders' ? { inverse: true, bold: true } : {}),
         t(' '),
         t(' Dead letters ', tab === 'dead-letters' ? { inverse: true, bold: true } : {}),
-        t('  Tab ↑↓ Enter · p pause · r refresh · ? help · q quit', { color: 'gray' }),
+        input.prompt ? t(`  ${input.prompt}`, { color: 'yellow', bold: true }) : t('  Tab ↑↓ Enter · p pause · r refresh · ? help · q quit', { color: 'gray' }),
       ];
   const out: Line[] = tabs.length > 0 ? [tabs] : [];
   if (input.detail) {
@@ -285,6 +294,7 @@ function helpLines(): Line[] {
     [t('  q        quit')],
     [t('  p        pause / resume (the screen freezes; nothing is fetched)')],
     [t('  r        refresh now')],
+    [t('  s        pause or resume a pipeline step for the deployment (asks which, then y to confirm)')],
     [t('  Tab      switch between recent orders and dead letters')],
     [t('  ↑ ↓      select a row; Enter shows the order\'s history')],
     [t('  ?        this help (any key closes it)')],

@@ -41,6 +41,7 @@ export async function runDashboard(o: DashboardOptions): Promise<void> {
       url={o.client.baseUrl}
       color={useColor()}
       onFatal={(e) => (fatal = e)}
+      setStepPaused={async (step, pause) => void (await o.client.post(`/v1/admin/pipeline/${encodeURIComponent(step)}/${pause ? 'pause' : 'resume'}`, pause ? { reason: 'from the dashboard' } : {}))}
     />,
     { exitOnCtrlC: false },
   );

@@ -120,7 +120,7 @@ export interface AuthTokensTable {
   revoked_at: Millis | null;
 }
 
-export type OutboxStatus = 'pending' | 'done' | 'dead';
+export type OutboxStatus = 'pending' | 'done' | 'dead' | 'discarded';
 
 export interface OutboxTable {
   id: Generated<number>;
@@ -235,6 +235,14 @@ export interface StatsCountersTable {
 }
 
 /** A pipeline step an operator paused (`buildflow pipeline pause`): orders wait at it until resumed. */
+/** A token bucket shared by a deployment's workers (migration 0014). */
+export interface RateLimitsTable {
+  name: string;
+  milli_tokens: number;
+  updated_at: Millis;
+  last_granted: Generated<number>;
+}
+
 export interface PipelinePausesTable {
   step: string;
   reason: string | null;
@@ -277,6 +285,7 @@ export interface Database {
   stats_counters: StatsCountersTable;
   workers: WorkersTable;
   pipeline_pauses: PipelinePausesTable;
+  rate_limits: RateLimitsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

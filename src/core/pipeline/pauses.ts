@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Db } from '../db/schema.js';
 import { inSet } from '../db/sets.js';
+import { isPostgres } from '../db/postgres.js';
 import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { ORDER_STEPS, type OrderStep, type OutboxMessage } from '../outbox/outbox.js';
@@ -45,14 +46,27 @@ export async function pauseStep(units: UnitRunner, step: string, reason: string 
 
 /**
  * Lifts a pause: the orders waiting at the step are made due at once (workers are woken), so they
- * go on within a poll. Returns false when the step was not paused.
+ * go on within a poll; lifting a pay pause extends reserved orders' reservations by its length.
+ * Returns false when the step was not paused.
  */
 export async function resumeStep(units: UnitRunner, step: string): Promise<boolean> {
   const s = requireStep(step);
   return units.run(
     async (uow) => {
-      const res = await uow.trx.deleteFrom('pipeline_pauses').where('step', '=', s).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) return false;
+      const pause = await uow.trx.selectFrom('pipeline_pauses').select('paused_at').where('step', '=', s).executeTakeFirst();
+      if (!pause) return false;
+      await uow.trx.deleteFrom('pipeline_pauses').where('step', '=', s).execute();
+      if (s === 'pay') {
+        // The wait was the shop's doing: reservations get the pause's length back, so the sweeper
+        // does not expire, the moment pay resumes, the orders that waited for it.
+        const pausedFor = Math.max(0, uow.now - Number(pause.paused_at));
+        await uow.trx
+          .updateTable('orders')
+          .set({ reservation_expires_at: sql<number>`reservation_expires_at + ${pausedFor}` })
+          .where('status', '=', 'reserved')
+          .where('reservation_expires_at', 'is not', null)
+          .execute();
+      }
       await uow.trx
         .updateTable('outbox')
         .set({ available_at: uow.now })
@@ -108,19 +122,27 @@ export class PauseReader {
 }
 
 /**
- * Puts messages that reached a paused step back, unleased, due again after `holdMs` (resume makes
- * them due at once). The claim's attempt is given back: waiting at a pause is not a failure, and
- * the worker's mark stays so that the release is not counted as a failed run.
+ * Puts messages back, unleased, due again after `holdMs`: those that reached a paused step (resume
+ * makes them due at once), or those the pay rate limit refused. The claim's attempt is given back:
+ * waiting is not a failure, and the worker's mark stays so that the release is not counted as a
+ * failed run. With `whilePaused`, nothing is held unless that step is still paused when the hold is
+ * written (one statement; on Postgres it waits for a resume in flight), and false is returned: a
+ * worker whose view of the pauses is up to a second old must not hold, for the whole hold, orders
+ * a resume has just released.
  */
-export async function holdAtPause(db: Db, msgs: readonly OutboxMessage[], holdMs: number, now: number): Promise<void> {
-  const byAttempts = new Map<number, number[]>();
-  for (const m of msgs) byAttempts.set(m.attempts, [...(byAttempts.get(m.attempts) ?? []), m.id]);
-  for (const [attempts, ids] of byAttempts) {
-    await db
-      .updateTable('outbox')
-      .set({ topic: msgs[0]!.topic, attempts: Math.max(0, attempts - 1), available_at: now + holdMs, locked_until: null, published_at: null })
-      .where(inSet(db, 'id', ids))
-      .where('status', '=', 'pending')
-      .execute();
+export async function holdAtPause(db: Db, msgs: readonly OutboxMessage[], holdMs: number, now: number, whilePaused?: string): Promise<boolean> {
+  if (msgs.length === 0) return true;
+  // Attempts as the runner counts them (an order moved on within its run starts a step at 1), one statement for all.
+  const attempts = sql<number>`case id ${sql.join(msgs.map((m) => sql`when ${sql.lit(m.id)} then ${sql.lit(Math.max(0, m.attempts - 1))}`), sql` `)} end`;
+  let update = db
+    .updateTable('outbox')
+    .set({ topic: msgs[0]!.topic, attempts, available_at: now + holdMs, locked_until: null, published_at: null })
+    .where(inSet(db, 'id', msgs.map((m) => m.id)))
+    .where('status', '=', 'pending');
+  if (whilePaused !== undefined) {
+    const pause = db.selectFrom('pipeline_pauses').select('step').where('step', '=', whilePaused);
+    update = update.where((eb) => eb.exists(isPostgres(db) ? pause.forShare() : pause));
   }
+  const res = await update.executeTakeFirst();
+  return whilePaused === undefined || Number(res.numUpdatedRows) > 0;
 }

@@ -7,6 +7,7 @@ import type { PaymentGateway } from './payment-gateway.js';
 import type { Moved, StepContext, StepItem } from './step.js';
 import { STEPS } from './steps.js';
 import { holdAtPause, type PauseReader } from './pauses.js';
+import type { RateLimit } from './rate-limit.js';
 import { DEFAULTS } from '../defaults.js';
 import type { StepOutcome, StepOutcomeKind } from '../observe/events.js';
 
@@ -28,6 +29,8 @@ export interface RunnerDeps {
   pauses?: PauseReader;
   /** How long a message that reached a paused step waits before it looks again (resume makes it due at once). */
   pauseHoldMs?: number;
+  /** Payments started per second across the deployment (BUILDFLOW_PAY_RATE_PER_S); absent: no limit. */
+  payRate?: RateLimit;
   /** Seam: called once per batch with each step's committed outcome (done, retry, dead). */
   onStepOutcomes?: (outcomes: StepOutcome[]) => void;
 }
@@ -114,14 +117,14 @@ export class PipelineRunner {
       const atStep = new Map(ORDER_STEPS.map((step) => [step, todo.filter((m) => m.topic === step)]));
       let carried: OutboxMessage[] = [];
       for (const step of ORDER_STEPS) {
-        const group = [...carried, ...atStep.get(step)!];
+        let group = [...carried, ...atStep.get(step)!];
         carried = [];
         if (group.length === 0) continue;
-        if (paused.has(step)) {
-          // Orders wait at a paused step with their status as it is: nothing is charged to them.
-          await holdAtPause(this.deps.units.db, group, this.deps.pauseHoldMs ?? DEFAULTS.pause.holdMs, Date.now());
-          continue;
-        }
+        // Orders wait at a paused step with their status as it is: nothing is charged to them. A
+        // pause lifted since it was read holds nothing, and the step runs.
+        if (paused.has(step) && (await holdAtPause(this.deps.units.db, group, this.deps.pauseHoldMs ?? DEFAULTS.pause.holdMs, Date.now(), step))) continue;
+        if (step === 'pay' && this.deps.payRate) group = await this.admitToPay(group, this.deps.payRate);
+        if (group.length === 0) continue;
         const moved = await this.runStep(step, group, collected, (mv, g) => g.filter((m) => isFinal(mv.get(m.orderId))));
         for (const m of group) {
           if (!moved.has(m.id)) continue; // failed: retried or dead-lettered at this step
@@ -138,6 +141,14 @@ export class PipelineRunner {
       todo = await this.resumeOrEnd(unsure, collected);
     }
     for (const m of todo) await this.fail(m, new Error(`order status kept changing under the ${m.topic} step`), collected);
+  }
+
+  /** The orders the pay rate limit lets through now; the rest wait at pay like at a pause, for about their turn. */
+  private async admitToPay(group: OutboxMessage[], limit: RateLimit): Promise<OutboxMessage[]> {
+    const granted = await limit.take(group.length);
+    const held = group.slice(granted);
+    if (held.length > 0) await holdAtPause(this.deps.units.db, held, limit.holdMs(held.length), Date.now());
+    return group.slice(0, granted);
   }
 
   /** Orders a step left where they were: those whose run is over lose their message; the rest go round again at their status's step. */

@@ -20,6 +20,7 @@ import {
 import { listWorkers } from './worker-registry.js';
 import { countAvailableAtMost } from './stock-health.js';
 import { findUnattendedWork, readWaitingWork } from './unattended-work.js';
+import { listPauses } from '../pipeline/pauses.js';
 import type { StatsService } from './stats-service.js';
 import { DEFAULTS } from '../defaults.js';
 
@@ -74,8 +75,9 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     work: await readWaitingWork(conn, now, source.transport),
     outOfStock: await countAvailableAtMost(conn, 0),
     lowStock: await countAvailableAtMost(conn, source.lowStockMark ?? 5),
+    pauses: await listPauses(conn),
   }));
-  const [{ counters, split, stuck, latency, recent, deadLetters, workers, work, outOfStock, lowStock }, queueCounts] = await Promise.all([
+  const [{ counters, split, stuck, latency, recent, deadLetters, workers, work, outOfStock, lowStock, pauses }, queueCounts] = await Promise.all([
     fromDb,
     source.queueCounts ? source.queueCounts().catch(() => null) : Promise.resolve(null),
   ]);
@@ -92,6 +94,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
     const s = split.byTopic.get(topic) ?? { delayed: 0, active: 0, oldestWaitingSince: null };
     const delayed = Math.min(pending, s.delayed);
     const active = Math.min(pending - delayed, s.active);
+    const pause = pauses.find((p) => p.step === topic);
     return {
       topic,
       pending,
@@ -104,6 +107,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
       succeeded: status ? stepSucceeded(counter, topic) : counter(`outbox:done:${topic}`),
       failed: counter(`failed:${topic}`),
       redis: null,
+      paused: pause ? { since: pause.pausedAt, reason: pause.reason } : null,
     };
   });
 

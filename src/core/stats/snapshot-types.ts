@@ -49,6 +49,8 @@ export interface TopicStats {
   failed: number;
   /** bee-queue's counts for this topic's queue; null without Redis or when Redis did not answer. */
   redis: QueueCounts | null;
+  /** Set while an operator has the step paused (`buildflow pipeline pause`). */
+  paused: { since: string; reason: string | null } | null;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { orderHistory, getOrder, listOrders } from '../../core/orders/queries.js';
+import { orderTrace } from '../../core/orders/trace.js';
+import { TraceResponse } from '../schemas/pipeline.js';
 import { getCustomer } from '../../core/customers/customers.js';
 import { ApiError } from '../api-error.js';
 import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
@@ -110,5 +112,21 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
       response: { 200: HistoryResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: async (request) => ({ items: await orderHistory(app.db, request.params.id, orderScope(request)) }),
+  });
+
+  fastify.get('/v1/orders/:id/trace', {
+    onRequest,
+    schema: {
+      tags,
+      security,
+      summary: "An order's whole story, oldest first",
+      description:
+        'From the stored rows: each transition with its reason, the payment, stock movements, notifications and emails; for the admin also ' +
+        "each webhook delivery attempt and the order's pipeline message (its step, attempts, last error, dead or re-driven). The owner sees " +
+        'the story without those internal entries.',
+      params: OrderIdParams,
+      response: { 200: TraceResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
+    },
+    handler: (request) => orderTrace(app.db, request.params.id, orderScope(request)),
   });
 };

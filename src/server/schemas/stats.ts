@@ -25,6 +25,9 @@ const TopicStats = StrictObject({
   succeeded: Type.Integer({ description: 'step runs that succeeded, cumulative' }),
   failed: Type.Integer({ description: 'step runs that failed (retried or dead-lettered), cumulative' }),
   redis: Nullable(QueueCounts, { description: 'always null since one queue carries every step (see queue)' }),
+  paused: Nullable(StrictObject({ since: Type.String({ format: 'date-time' }), reason: Nullable(Type.String()) }), {
+    description: 'set while an operator has the step paused (`buildflow pipeline pause`)',
+  }),
 });
 
 const RateWindows = StrictObject({ '1s': Nullable(Type.Number()), '10s': Nullable(Type.Number()), '60s': Nullable(Type.Number()) });

@@ -125,7 +125,12 @@ export class RedisProductCache implements ProductCache {
   }
 
   async ping(timeoutMs: number): Promise<void> {
-    if (!this.usable) throw new Error(`not connected (${this.redis.status})`);
+    // Known to be down: say so at once. Still making its first connection (a server that has just
+    // started): the PING waits in the client's queue for it, within the bound.
+    if (this.redis.status !== 'ready' && this.lastError) {
+      this.down(this.lastError);
+      throw new Error(`not connected (${this.redis.status}): ${this.lastError.message}`);
+    }
     await withTimeout(this.redis.ping(), timeoutMs, 'PING');
   }
 

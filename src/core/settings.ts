@@ -145,8 +145,19 @@ export const SETTINGS = {
     doc: 'bearer key for admin routes (≥ 16 chars); if unset, generated once into `<data dir>/admin-key` (0600)',
   }),
   payment: {
-    declineRate: num('BUILDFLOW_PAYMENT_DECLINE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that a charge is declined' }),
+    declineRate: num('BUILDFLOW_PAYMENT_DECLINE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that an authorization is declined' }),
     latencyMs: int('BUILDFLOW_PAYMENT_LATENCY_MS', { default: 20, min: 0, max: MINUTE, doc: 'simulated provider: latency of each call' }),
+    failureRate: num('BUILDFLOW_PAYMENT_FAILURE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that a call fails before acting' }),
+    timeoutRate: num('BUILDFLOW_PAYMENT_TIMEOUT_RATE', {
+      default: 0,
+      min: 0,
+      max: 1,
+      doc: 'simulated provider: probability (0..1) that a call acts, then times out (the retry under the same key must not move money twice)',
+    }),
+    captureAt: oneOf('BUILDFLOW_CAPTURE_AT', ['confirm', 'shipped'] as const, {
+      default: 'confirm',
+      doc: 'when an authorized payment is captured: when the order is confirmed, or when it is shipped',
+    }),
   },
   logLevel: oneOf('BUILDFLOW_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',

@@ -7,19 +7,17 @@ import { runUntilIdle } from '../helpers/pipeline.js';
 import { family, parseExposition, sampleValue, type MetricFamily } from '../helpers/prometheus.js';
 import { ADMIN, openTestServer, type TestServer } from '../helpers/server.js';
 import { addProduct } from '../helpers/test-app.js';
+import { scriptedGateway } from '../helpers/payment-gateway.js';
 
 const METRICS_KEY = 'metrics-scraper-key-0123456789';
 // Prices that tell the test gateway what to do: 13.13 is declined, 17.17 makes the provider fail.
 const DECLINED_CENTS = 1313;
 const FAILING_CENTS = 1717;
 
-const gateway: PaymentGateway = {
-  async charge(request) {
-    if (request.amountCents === FAILING_CENTS) throw new Error('provider unavailable');
-    return { outcome: request.amountCents === DECLINED_CENTS ? 'declined' : 'captured', providerRef: `ref-${request.idempotencyKey}` };
-  },
-  async refund() {},
-};
+const gateway: PaymentGateway = scriptedGateway(async (request) => {
+  if (request.amountCents === FAILING_CENTS) throw new Error('provider unavailable');
+  return { outcome: request.amountCents === DECLINED_CENTS ? 'declined' : 'authorized', providerRef: `ref-${request.idempotencyKey}` };
+});
 
 let t: TestServer;
 // The gauges' snapshot source, recording the last snapshot it handed out, so a test compares the gauges with the very snapshot they came from.

@@ -18,7 +18,7 @@ export type CancelOutcome = { cancelled: true; from: OrderStatus } | { cancelled
 
 /**
  * Cancels an order and undoes what the pipeline did so far, in the caller's unit of work: releases
- * held stock (with ledger rows), queues a refund when a charge may exist, and writes the customer's
+ * held stock (with ledger rows), queues the settling of its money (refund, void) when a payment may exist, and writes the customer's
  * notification (with its webhooks and email). Guarded like every transition, so running it twice
  * cancels once.
  */
@@ -39,7 +39,8 @@ export async function cancelWithCompensation(uow: UnitOfWork, orderId: string, o
   if (!moved) return { cancelled: false, status: await currentStatus(trx, orderId) };
 
   if (HOLDS_RESERVATION.includes(status)) await releaseStock(uow, [orderId], o.reason);
-  if (paymentStarted && payment.status !== 'refunded') enqueue(uow, [{ topic: 'refund', orderId }]);
+  // The money goes back by a message of its own: refunded if captured, the rest voided.
+  if (paymentStarted && payment.status !== 'refunded' && payment.status !== 'voided') enqueue(uow, [{ topic: 'refund', orderId }]);
   await notifyOrders(uow, [orderId], 'order_cancelled');
   return { cancelled: true, from: status };
 }

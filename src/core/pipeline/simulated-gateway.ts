@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Generated, type Kysely, type Transaction } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AuthorizeRequest, AuthorizeResult, MoneyRequest, MoneyResult, PaymentGateway } from './payment-gateway.js';
 
 export interface SimulatedGatewayOptions {
@@ -93,6 +93,20 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       .addColumn('calls', 'integer', (c) => c.notNull().defaultTo(1))
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
+  }
+
+  /** The provider's side of one authorization: its row and the captures, voids and refunds against it (for audits and tests). */
+  async books(authorizationKey: string): Promise<{
+    charge: Selectable<SimulatedGatewayDatabase['simulated_charges']> | undefined;
+    operations: Selectable<SimulatedGatewayDatabase['simulated_operations']>[];
+  }> {
+    const charge = await this.db.selectFrom('simulated_charges').selectAll().where('idempotency_key', '=', authorizationKey).executeTakeFirst();
+    const operations = await this.db.selectFrom('simulated_operations').selectAll().where('charge_key', '=', authorizationKey).orderBy('created_at').orderBy('idempotency_key').execute();
+    const n = (v: unknown) => Number(v);
+    return {
+      charge: charge && { ...charge, amount_cents: n(charge.amount_cents), refunded: n(charge.refunded), captured_cents: n(charge.captured_cents), refunded_cents: n(charge.refunded_cents), voided_cents: n(charge.voided_cents), calls: n(charge.calls), created_at: n(charge.created_at) },
+      operations: operations.map((o) => ({ ...o, amount_cents: n(o.amount_cents), calls: n(o.calls), created_at: n(o.created_at) })),
+    };
   }
 
   private random(): number {

@@ -163,6 +163,10 @@ export const SETTINGS = {
     default: 'info',
     doc: '`fatal` … `trace`, or `silent`; `debug` adds successful reads and the reason of each 4xx',
   }),
+  customerCancelUntil: oneOf('BUILDFLOW_CUSTOMER_CANCEL_UNTIL', ['reserved', 'paid', 'confirmed', 'shipped'] as const, {
+    default: 'confirmed',
+    doc: 'a customer may cancel their own order until it reaches this status (the admin may cancel any order until it ships); money already taken is voided or refunded',
+  }),
   maxAttempts: int('BUILDFLOW_MAX_ATTEMPTS', { default: 5, min: 1, max: 100, doc: 'attempts before a message is dead-lettered' }),
   reservationTtlMs: int('BUILDFLOW_RESERVATION_TTL_MS', {
     default: 15 * MINUTE,

@@ -87,7 +87,7 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     await expect(app.cancelOrder(order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
   });
 
-  it('when a charge is in flight, then a customer cancel is refused and the order completes', async () => {
+  it('when an authorization is in flight, then a customer cancel wins and the authorization is voided once it answers', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     app = await openTestApp({}, {}, backend);
@@ -105,11 +105,17 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     const worker = manualWorker(app, { gateway: slowGateway });
     const paying = worker.runOnce(); // reserve, then pay: writes the pending payment, then waits on the gateway
     for (let i = 0; i < 100 && (await countRows(app, 'payments')) === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    await expect(app.cancelOrder(order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
+    expect(await app.cancelOrder(order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
     release();
     await paying;
     await runUntilIdle(app, { gateway: slowGateway });
-    expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'confirmed' });
+    expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled' });
+    expect(await getProduct(app.db, 'A')).toMatchObject({ onHand: 3, reserved: 0 });
+    const ledger = await app.db.selectFrom('payment_ledger').select(['kind', 'status']).where('order_id', '=', order.id).orderBy('id').execute();
+    expect(ledger).toEqual([
+      { kind: 'authorization', status: 'succeeded' },
+      { kind: 'void', status: 'succeeded' },
+    ]);
   });
 
   it('when a step keeps failing, then after the attempt limit the message is dead-lettered and the order compensated', async () => {

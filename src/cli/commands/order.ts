@@ -138,7 +138,7 @@ Examples:
 
   order
     .command('cancel')
-    .description('cancel an order that has not started payment')
+    .description('cancel an order that has not shipped (a customer: until BUILDFLOW_CUSTOMER_CANCEL_UNTIL); its money is voided or refunded')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
     .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)

@@ -48,7 +48,7 @@ export interface OrderHistoryTable {
   at: Millis;
 }
 
-export type MovementKind = 'adjust' | 'reserve' | 'release' | 'sale';
+export type MovementKind = 'adjust' | 'reserve' | 'release' | 'sale' | 'restock' | 'return';
 
 export interface StockMovementsTable {
   id: Generated<number>;

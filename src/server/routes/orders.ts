@@ -89,14 +89,18 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
     schema: {
       tags,
       security,
-      summary: 'Cancel an order before payment has started',
+      summary: 'Cancel an order',
+      description:
+        'The admin may cancel any order that has not shipped; a customer their own until it reaches `BUILDFLOW_CUSTOMER_CANCEL_UNTIL` ' +
+        '(default `confirmed`). Held stock is released (a confirmed order\'s sold stock put back), and the money goes back by a message of ' +
+        'its own: the authorization is voided, or the capture refunded. 409 `ORDER_NOT_CANCELLABLE` past that point.',
       params: OrderIdParams,
       response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
     },
     handler: async (request) => {
       // Ownership first: another customer's order is not found, and nothing is changed.
       const { id } = await getOrder(app.db, request.params.id, orderScope(request));
-      return app.cancelOrder(id);
+      return app.cancelOrder(id, request.caller.kind === 'admin' ? 'admin' : 'customer');
     },
   });
 

@@ -7,6 +7,9 @@ import { autoIdColumn, isSqlite } from './dialect-types.js';
  * the idempotency key its provider call carries. `payments` stays the order's one-row summary that
  * the order view and the admin list read; it gains the statuses `authorized` and `voided`
  * (SQLite cannot alter a check constraint, so there the table is rebuilt).
+ * The stock ledger gains two kinds: `restock` (a confirmed order cancelled before shipment puts its
+ * sold lines back, once per line) and `return` (received returns, several per line, so the
+ * once-per-order index leaves them out).
  * Existing `captured` payments were charged in one call: each gets an authorization and a capture
  * row for its amount (a `refunded` one a refund row too), so the sums of old orders add up.
  */
@@ -45,6 +48,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     await sql`alter table payments add constraint payments_status_check check (${statuses})`.execute(db);
   }
 
+  await stockMovementKinds(db);
+
   for (const [kind, where, key] of [
     ['authorization', `status in ('authorized', 'captured', 'voided', 'refunded')`, `idempotency_key`],
     ['void', `status = 'voided'`, `idempotency_key || ':void:1'`],
@@ -62,4 +67,35 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('payment_ledger').execute();
+}
+
+async function stockMovementKinds(db: Kysely<any>): Promise<void> {
+  const kinds = sql`kind in ('adjust', 'reserve', 'release', 'sale', 'restock', 'return')`;
+  if (isSqlite(db)) {
+    await autoIdColumn(db, db.schema.createTable('stock_movements_0015'))
+      .addColumn('sku', 'varchar(64)', (c) => c.notNull().references('products.sku'))
+      .addColumn('order_id', 'varchar(36)', (c) => c.references('orders.id'))
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull().check(kinds))
+      .addColumn('on_hand_delta', 'bigint', (c) => c.notNull())
+      .addColumn('reserved_delta', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'varchar(200)')
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    await sql`insert into stock_movements_0015 (id, sku, order_id, kind, on_hand_delta, reserved_delta, reason, at)
+              select id, sku, order_id, kind, on_hand_delta, reserved_delta, reason, at from stock_movements`.execute(db);
+    await db.schema.dropTable('stock_movements').execute();
+    await sql`alter table stock_movements_0015 rename to stock_movements`.execute(db);
+    await db.schema.createIndex('stock_movements_sku_idx').on('stock_movements').columns(['sku', 'id']).execute();
+  } else {
+    await sql`alter table stock_movements drop constraint if exists stock_movements_kind_check`.execute(db);
+    await sql`alter table stock_movements add constraint stock_movements_kind_check check (${kinds})`.execute(db);
+    await db.schema.dropIndex('stock_movements_once_per_order_idx').execute();
+  }
+  await db.schema
+    .createIndex('stock_movements_once_per_order_idx')
+    .on('stock_movements')
+    .columns(['order_id', 'sku', 'kind'])
+    .unique()
+    .where(sql<boolean>`order_id is not null and kind <> 'return'`)
+    .execute();
 }

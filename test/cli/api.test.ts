@@ -141,9 +141,12 @@ describe('buildflow over HTTP', () => {
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: order BF-\w+ was cancelled: out_of_stock$/);
   });
 
-  it('when cancelling an order that is already confirmed, then it exits 4; an unknown order exits 3', async () => {
+  it('when the admin cancels a confirmed order, then it is cancelled; cancelling it again exits 4; an unknown order exits 3', async () => {
     const placed = json(await cli('order', 'create', '--item', 'HT-TAPE-25:1', '--wait', '--json'));
     expect(placed.status).toBe('confirmed');
+    const cancelled = await cli('order', 'cancel', placed.id, '--json');
+    expect(cancelled.code).toBe(0);
+    expect(json(cancelled)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
     const r = await cli('order', 'cancel', placed.id, '--json');
     expect(r.code).toBe(4);
     expect(json(r).error.code).toBe('ORDER_NOT_CANCELLABLE');

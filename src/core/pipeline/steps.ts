@@ -210,8 +210,9 @@ export const notifyStep: Step = {
 };
 
 /**
- * refund: settles the money of a cancelled order: refunds all it captured and voids the rest of
- * its authorization. Each call is a ledger row written pending before it. A row an earlier run left
+ * refund: asks the provider for the refunds the admin requested (rows written pending with the
+ * request), and settles the money of a cancelled order: refunds all it captured and voids the rest
+ * of its authorization. Each call is a ledger row written pending before it. A row an earlier run left
  * pending (its worker died between call and commit) is first asked again under its key, which
  * tells its answer without moving money twice; the order's sums are then settled by a message of
  * their own, queued with those answers.
@@ -227,15 +228,18 @@ export const refundStep: Step<SettlePlan, LedgerAnswer[]> = {
     const trx = uow.trx;
     const ids = orderIdsOf(msgs);
     const statuses = await currentStatuses(trx, ids);
-    const cancelled = ids.filter((id) => statuses.get(id) === 'cancelled');
-    const money = await moneyOf(trx, cancelled);
+    const money = await moneyOf(trx, ids);
     const plans = new Map<string, SettlePlan>();
     const fresh: LedgerCall[] = [];
     for (const [orderId, m] of money) {
-      if (m.pending.length > 0) {
-        plans.set(orderId, { calls: m.pending, resumed: true });
+      const cancelled = statuses.get(orderId) === 'cancelled';
+      // An order that goes on has only its requested refunds asked here (its captures are its steps').
+      const pending = cancelled ? m.pending : m.pending.filter((p) => p.kind === 'refund');
+      if (pending.length > 0) {
+        plans.set(orderId, { calls: pending, resumed: cancelled });
         continue;
       }
+      if (!cancelled) continue;
       const calls: LedgerCall[] = [];
       const toRefund = m.capturedCents - m.refundedCents;
       const toVoid = m.authorizedCents - m.capturedCents - m.voidedCents;

@@ -15,6 +15,7 @@ export const CHECK_NAMES = [
   'outbox-backlog',
   'stuck-orders',
   'stock-reconciliation',
+  'money-reconciliation',
   'redis',
   'redis-persistence',
   'redis-eviction',

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { DEFAULTS } from '../defaults.js';
 import { CHECK_NAMES, DoctorTimeoutError, errorLine, skipped, type CheckName, type CheckStatus, type DoctorCheck } from './check.js';
 import { checkMigrations, closeStorage, openDatabase } from './database-checks.js';
-import { checkOutboxBacklog, checkStockReconciliation, checkStuckOrders } from './pipeline-checks.js';
+import { checkOutboxBacklog, checkStockReconciliation, checkMoneyReconciliation, checkStuckOrders } from './pipeline-checks.js';
 import { checkRedis } from './redis-checks.js';
 
 /** Default bound on each network call (connect, query, command), so doctor never hangs. */
@@ -27,7 +27,7 @@ export interface DoctorReport {
 }
 
 /** The checks that need an open, migrated database. */
-const NEEDS_SCHEMA = ['outbox-backlog', 'stuck-orders', 'stock-reconciliation'] as const;
+const NEEDS_SCHEMA = ['outbox-backlog', 'stuck-orders', 'stock-reconciliation', 'money-reconciliation'] as const;
 
 /**
  * Checks a deployment: the database reachable and migrated, the outbox backlog, orders stuck past
@@ -78,7 +78,12 @@ async function databaseChecks(config: Config, now: number, timeoutMs: number): P
     const outbox = await checkOutboxBacklog(db, pipeline).catch((err: unknown) => failed('outbox-backlog', 'reading the outbox', err));
     const stuck = await checkStuckOrders(db, pipeline).catch((err: unknown) => failed('stuck-orders', 'reading the orders', err));
     const stock = await checkStockReconciliation(db, pipeline).catch((err: unknown) => failed('stock-reconciliation', 'reading stock and ledger', err));
-    return [opened.check, migrations, outbox, stuck, stock];
+    // The payment ledger arrives with a migration: until it is applied there is nothing to add up.
+    const money =
+      migrations.status === 'ok'
+        ? await checkMoneyReconciliation(db, pipeline).catch((err: unknown) => failed('money-reconciliation', 'reading the payment ledger', err))
+        : skipped('money-reconciliation', 'migrations are pending');
+    return [opened.check, migrations, outbox, stuck, stock, money];
   } finally {
     await closeStorage(storage, timeoutMs);
   }

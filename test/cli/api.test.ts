@@ -153,4 +153,23 @@ describe('buildflow over HTTP', () => {
 
     expect((await cli('order', 'get', 'BF-00000000')).code).toBe(3);
   });
+
+  it('when the admin refunds part of a confirmed order, then the refund is pending, a refund past the capture exits 4, and order payments lists the ledger', async () => {
+    const placed = json(await cli('order', 'create', '--item', 'HT-TAPE-25:2', '--wait', '--json'));
+    expect(placed.status).toBe('confirmed');
+    const refund = await cli('order', 'refund', placed.reference, '--amount', '100', '--reason', 'late delivery', '--json');
+    expect(refund.code, refund.stderr).toBe(0);
+    expect(json(refund)).toMatchObject({ kind: 'refund', amountCents: 100, status: 'pending', reason: 'late delivery' });
+
+    const tooMuch = await cli('order', 'refund', placed.reference, '--amount', String(placed.totalCents), '--reason', 'all of it', '--json');
+    expect(tooMuch.code).toBe(4);
+    expect(json(tooMuch).error.code).toBe('REFUND_EXCEEDS_CAPTURED');
+    expect((await cli('order', 'refund', placed.reference, '--reason', 'neither')).code).toBe(2);
+
+    const kinds = async () => json(await cli('order', 'payments', placed.reference, '--json')).items.map((e: { kind: string; status: string }) => `${e.kind} ${e.status}`);
+    for (let i = 0; i < 50 && (await kinds()).includes('refund pending'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await kinds()).toEqual(['authorization succeeded', 'capture succeeded', 'refund succeeded']);
+    const table = await cli('order', 'payments', placed.reference);
+    expect(table.stdout).toMatch(/refund\W+1\.00\W+succeeded\W+late delivery/);
+  });
 });

@@ -16,6 +16,7 @@ import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
 import { durationFlag } from '../duration-arg.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { formatDuration } from '../../core/duration.js';
+import { registerOrderMoney } from './order-money.js';
 
 // The old spelling of --wait-timeout: milliseconds, still accepted with a note.
 const deprecatedTimeoutMs = durationFlag({ flag: '--timeout-ms', bareUnit: 'ms', minMs: 1, to: 'ms', renamedTo: '--wait-timeout' });
@@ -166,6 +167,8 @@ Examples:
       if (opts.json) return printJson(history);
       printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));
     });
+
+  registerOrderMoney(order);
 }
 
 /** The order body piped on stdin, when no --item was given. */

@@ -74,13 +74,23 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       .addColumn('calls', 'integer', (c) => c.notNull().defaultTo(1))
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    // Books kept before captures were separate calls lack these columns.
+    // Books kept before captures were separate calls lack these columns; there a `captured` charge
+    // was taken in full when authorized, and `refunded` = 1 gave all of it back.
+    let added = false;
     for (const column of ['captured_cents', 'refunded_cents', 'voided_cents']) {
       try {
         await this.db.schema.alterTable('simulated_charges').addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        added = true;
       } catch {
         // already there
       }
+    }
+    if (added) {
+      await this.db
+        .updateTable('simulated_charges')
+        .set({ captured_cents: sql`amount_cents`, refunded_cents: sql`case when refunded = 1 then amount_cents else 0 end` })
+        .where('outcome', '=', 'captured')
+        .execute();
     }
     await this.db.schema
       .createTable('simulated_operations')

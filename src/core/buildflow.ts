@@ -4,6 +4,7 @@ import type { Database } from './db/schema.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openStorage } from './db/open-storage.js';
 import { cancelOrder } from './orders/cancel-order.js';
+import { ADMIN_CANCELLABLE, customerCancellable } from './domain/order-status.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
@@ -47,7 +48,11 @@ export interface Buildflow {
   saveProduct(input: ProductInput): Promise<{ product: ProductView; created: boolean }>;
   /** Changes stock with a ledger row (the cached read is dropped after commit). */
   adjustStock(sku: string, adjustment: StockAdjustment): Promise<ProductView>;
-  cancelOrder(idOrReference: string): Promise<OrderView>;
+  /**
+   * Cancels an order: by default as its customer (until `BUILDFLOW_CUSTOMER_CANCEL_UNTIL`), or as
+   * the admin (any order that has not shipped). @throws BuildflowError ORDER_NOT_CANCELLABLE
+   */
+  cancelOrder(idOrReference: string, by?: 'customer' | 'admin'): Promise<OrderView>;
   /**
    * Resolves once every transaction committed so far survives power loss. Call it before
    * acknowledging a write to a client; placeOrder and cancelOrder already do.
@@ -119,7 +124,8 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       getProduct: (sku) => getProduct(db, sku, cache),
       saveProduct: (input) => upsertProduct(units, input),
       adjustStock: (sku, adjustment) => adjustStock(units, sku, adjustment),
-      cancelOrder: (idOrReference) => cancelOrder(units, idOrReference),
+      cancelOrder: (idOrReference, by = 'customer') =>
+        cancelOrder(units, idOrReference, by === 'admin' ? ADMIN_CANCELLABLE : customerCancellable(config.customerCancelUntil)),
       sync,
       async close() {
         await intake.close();

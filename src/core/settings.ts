@@ -150,7 +150,7 @@ export const SETTINGS = {
     doc: 'bearer key for admin routes (≥ 16 chars); if unset, generated once into `<data dir>/admin-key` (0600)',
   }),
   payment: {
-    declineRate: num('BUILDFLOW_PAYMENT_DECLINE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that a charge is declined' }),
+    declineRate: num('BUILDFLOW_PAYMENT_DECLINE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that an authorization is declined' }),
     latencyMs: int('BUILDFLOW_PAYMENT_LATENCY_MS', { default: 20, min: 0, max: MINUTE, doc: 'simulated provider: latency of each call' }),
     // A token bucket row in the database, so the limit holds across every worker process.
     ratePerS: optInt('BUILDFLOW_PAY_RATE_PER_S', {
@@ -159,10 +159,25 @@ export const SETTINGS = {
       doc: 'payments started per second across every worker of the deployment, so a recovering provider is not hit by the whole backlog at once; orders over the rate wait at pay',
       shown: 'no limit',
     }),
+    failureRate: num('BUILDFLOW_PAYMENT_FAILURE_RATE', { default: 0, min: 0, max: 1, doc: 'simulated provider: probability (0..1) that a call fails before acting' }),
+    timeoutRate: num('BUILDFLOW_PAYMENT_TIMEOUT_RATE', {
+      default: 0,
+      min: 0,
+      max: 1,
+      doc: 'simulated provider: probability (0..1) that a call acts, then times out (the retry under the same key must not move money twice)',
+    }),
+    captureAt: oneOf('BUILDFLOW_CAPTURE_AT', ['confirm', 'shipped'] as const, {
+      default: 'confirm',
+      doc: 'when an authorized payment is captured: when the order is confirmed, or when it is shipped',
+    }),
   },
   logLevel: oneOf('BUILDFLOW_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
     doc: '`fatal` … `trace`, or `silent`; `debug` adds successful reads and the reason of each 4xx',
+  }),
+  customerCancelUntil: oneOf('BUILDFLOW_CUSTOMER_CANCEL_UNTIL', ['reserved', 'paid', 'confirmed', 'shipped'] as const, {
+    default: 'confirmed',
+    doc: 'a customer may cancel their own order until it reaches this status (the admin may cancel any order until it ships); money already taken is voided or refunded',
   }),
   maxAttempts: int('BUILDFLOW_MAX_ATTEMPTS', { default: 5, min: 1, max: 100, doc: 'attempts before a message is dead-lettered' }),
   reservationTtlMs: int('BUILDFLOW_RESERVATION_TTL_MS', {

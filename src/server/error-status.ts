@@ -34,6 +34,7 @@ export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   [ErrorCodes.DEAD_LETTER_NOT_FOUND]: 404,
   [ErrorCodes.STEP_UNKNOWN]: 404,
   [ErrorCodes.ORDER_NOT_CANCELLABLE]: 409,
+  [ErrorCodes.REFUND_EXCEEDS_CAPTURED]: 409,
   [ErrorCodes.STOCK_BELOW_RESERVED]: 409,
   [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: 422,
   [ErrorCodes.IDEMPOTENCY_KEY_IN_FLIGHT]: 409,

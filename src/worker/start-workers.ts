@@ -74,6 +74,7 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     units: app.units,
     gateway: options.gateway ?? app.gateway,
     reservationTtlMs: app.config.reservationTtlMs,
+    captureAt: app.config.payment.captureAt,
     maxAttempts: app.config.maxAttempts,
     pauses: new PauseReader(app.db, DEFAULTS.pause.readMaxAgeMs),
     ...(app.config.payment.ratePerS ? { payRate: new RateLimit(app.db, 'pay', app.config.payment.ratePerS) } : {}),

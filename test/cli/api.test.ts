@@ -141,13 +141,35 @@ describe('buildflow over HTTP', () => {
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: order BF-\w+ was cancelled: out_of_stock$/);
   });
 
-  it('when cancelling an order that is already confirmed, then it exits 4; an unknown order exits 3', async () => {
+  it('when the admin cancels a confirmed order, then it is cancelled; cancelling it again exits 4; an unknown order exits 3', async () => {
     const placed = json(await cli('order', 'create', '--item', 'HT-TAPE-25:1', '--wait', '--json'));
     expect(placed.status).toBe('confirmed');
+    const cancelled = await cli('order', 'cancel', placed.id, '--json');
+    expect(cancelled.code).toBe(0);
+    expect(json(cancelled)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
     const r = await cli('order', 'cancel', placed.id, '--json');
     expect(r.code).toBe(4);
     expect(json(r).error.code).toBe('ORDER_NOT_CANCELLABLE');
 
     expect((await cli('order', 'get', 'BF-00000000')).code).toBe(3);
+  });
+
+  it('when the admin refunds part of a confirmed order, then the refund is pending, a refund past the capture exits 4, and order payments lists the ledger', async () => {
+    const placed = json(await cli('order', 'create', '--item', 'HT-TAPE-25:2', '--wait', '--json'));
+    expect(placed.status).toBe('confirmed');
+    const refund = await cli('order', 'refund', placed.reference, '--amount', '100', '--reason', 'late delivery', '--json');
+    expect(refund.code, refund.stderr).toBe(0);
+    expect(json(refund)).toMatchObject({ kind: 'refund', amountCents: 100, status: 'pending', reason: 'late delivery' });
+
+    const tooMuch = await cli('order', 'refund', placed.reference, '--amount', String(placed.totalCents), '--reason', 'all of it', '--json');
+    expect(tooMuch.code).toBe(4);
+    expect(json(tooMuch).error.code).toBe('REFUND_EXCEEDS_CAPTURED');
+    expect((await cli('order', 'refund', placed.reference, '--reason', 'neither')).code).toBe(2);
+
+    const kinds = async () => json(await cli('order', 'payments', placed.reference, '--json')).items.map((e: { kind: string; status: string }) => `${e.kind} ${e.status}`);
+    for (let i = 0; i < 50 && (await kinds()).includes('refund pending'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await kinds()).toEqual(['authorization succeeded', 'capture succeeded', 'refund succeeded']);
+    const table = await cli('order', 'payments', placed.reference);
+    expect(table.stdout).toMatch(/refund\W+1\.00\W+succeeded\W+late delivery/);
   });
 });

@@ -7,7 +7,7 @@ import { BACKENDS, TEST_REDIS_URL, usesRedis } from '../helpers/backends.js';
 import { assertBuilt, hasStackTrace, json, runCli, tempDir } from './harness.js';
 
 const REDIS_URL = TEST_REDIS_URL;
-const CHECKS = ['database', 'migrations', 'outbox-backlog', 'workers', 'stuck-orders', 'stock-reconciliation', 'redis', 'redis-persistence', 'redis-eviction'];
+const CHECKS = ['database', 'migrations', 'outbox-backlog', 'workers', 'stuck-orders', 'stock-reconciliation', 'money-reconciliation', 'redis', 'redis-persistence', 'redis-eviction'];
 
 // One migrated deployment for the healthy cases, one empty directory for the broken ones.
 const migrated = tempDir();

@@ -15,17 +15,22 @@ afterEach(async () => {
   app = undefined;
 });
 
-/** The provider as the test wants it: charges of some amounts fail with a given error; refunds may fail too. */
+/** The provider as the test wants it: authorizations of some amounts fail with a given error; voids and refunds may fail too. */
 function failingGateway(a: TestApp, failures: Record<number, string>, refundError?: string): PaymentGateway {
   return {
-    async charge(req) {
+    async authorize(req) {
       const error = failures[req.amountCents];
       if (error) throw new Error(error);
-      return a.gateway.charge(req);
+      return a.gateway.authorize(req);
     },
-    async refund(key) {
+    capture: (req) => a.gateway.capture(req),
+    async void(req) {
       if (refundError) throw new Error(refundError);
-      return a.gateway.refund(key);
+      return a.gateway.void(req);
+    },
+    async refund(req) {
+      if (refundError) throw new Error(refundError);
+      return a.gateway.refund(req);
     },
   };
 }

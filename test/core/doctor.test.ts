@@ -123,6 +123,7 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
       workers: 'ok',
       'stuck-orders': 'ok',
       'stock-reconciliation': 'ok',
+      'money-reconciliation': 'ok',
       ...REDIS_SKIPPED,
     });
     expect(report).toMatchObject({ healthy: true, status: 'ok' });
@@ -130,6 +131,31 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
     expect(check(report, 'stock-reconciliation').detail).toBe('1 product: on_hand and reserved agree with the stock ledger');
     expect(check(report, 'redis').detail).toMatch(/not configured \(BUILDFLOW_REDIS_URL unset\)/);
     for (const c of report.checks) expect(c.detail, c.name).not.toContain('\n');
+  });
+
+  it('when an order\'s payment ledger is altered by hand, then money reconciliation fails and names the order', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5, 1000);
+    const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
+    const { order: other } = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
+    await runUntilIdle(app);
+    expect(check(await runDoctor(configOf(app)), 'money-reconciliation').status).toBe('ok');
+
+    // A refund nobody asked for: more than the capture.
+    await app.db
+      .insertInto('payment_ledger')
+      .values({ order_id: order.id, kind: 'refund', amount_cents: 2500, status: 'succeeded', provider_ref: null, idempotency_key: 'by-hand', reason: 'by hand', return_id: null, created_at: Date.now(), updated_at: Date.now() })
+      .execute();
+    // A capture cut short: confirmed, but charged less than its total.
+    await app.db.updateTable('payment_ledger').set({ amount_cents: 400 }).where('order_id', '=', other.id).where('kind', '=', 'capture').execute();
+
+    const report = await runDoctor(configOf(app));
+    const money = check(report, 'money-reconciliation');
+    expect(money.status).toBe('fail');
+    expect(money.detail).toContain(`${order.reference}: refunded 2500 exceeds captured 2000`);
+    expect(money.detail).toContain(`${other.reference}: confirmed with 400 captured of a total of 1000`);
+    expect(money.data).toMatchObject({ mismatched: 2 });
+    expect(report).toMatchObject({ healthy: false, status: 'fail' });
   });
 
   it('when a product row is changed behind the ledger, then stock reconciliation fails and names the product', async () => {
@@ -266,7 +292,7 @@ describe('doctor on SQLite without a usable database', () => {
       status: 'fail',
       detail: `no database at ${sqliteFile(dir)} (run buildflow migrate or serve)`,
     });
-    for (const name of ['migrations', 'outbox-backlog', 'stuck-orders', 'stock-reconciliation'] as const) {
+    for (const name of ['migrations', 'outbox-backlog', 'stuck-orders', 'stock-reconciliation', 'money-reconciliation'] as const) {
       expect(check(report, name)).toMatchObject({ status: 'skip', detail: 'skipped: there is no database' });
     }
     expect(report).toMatchObject({ healthy: false, status: 'fail' });
@@ -309,6 +335,7 @@ describe.skipIf(!BACKENDS.some(usesPostgres))('doctor on Postgres', () => {
       workers: 'ok',
       'stuck-orders': 'ok',
       'stock-reconciliation': 'ok',
+      'money-reconciliation': 'ok',
       ...REDIS_SKIPPED,
     });
     const dbName = new URL(app.config.databaseUrl!).pathname;

@@ -39,7 +39,7 @@ for (const backend of BACKENDS) describe(`one message carries an order [${backen
   it.each([
     ['reserve', 'nothing (no stock was held, no money asked)'],
     ['pay', 'the reservation'],
-    ['confirm', 'the reservation and the captured payment'],
+    ['confirm', 'the reservation and the authorization'],
   ] as const)('when the message is dead-lettered at %s, then the order is cancelled failed and compensation undoes %s', async (step, _undone) => {
     const a = (app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 2 }, {}, backend));
     await addProduct(a, 'A', 5, 1000);
@@ -62,9 +62,12 @@ for (const backend of BACKENDS) describe(`one message carries an order [${backen
     const kinds = (await a.db.selectFrom('stock_movements').select('kind').where('order_id', '=', order.id).orderBy('id').execute()).map((k) => k.kind);
     expect(kinds).toEqual(step === 'reserve' ? [] : ['reserve', 'release']);
 
-    // Money: none asked at reserve or pay; at confirm the capture was refunded (by its own message, now done).
+    // Money: none asked at reserve or pay; at confirm, before its capture, the authorization was
+    // voided (by its own message, now done).
     const payments = await a.db.selectFrom('payments').select('status').where('order_id', '=', order.id).execute();
-    expect(payments).toEqual(step === 'confirm' ? [{ status: 'refunded' }] : []);
+    expect(payments).toEqual(step === 'confirm' ? [{ status: 'voided' }] : []);
+    const ledger = await a.db.selectFrom('payment_ledger').select(['kind', 'status']).where('order_id', '=', order.id).orderBy('id').execute();
+    expect(ledger).toEqual(step === 'confirm' ? [{ kind: 'authorization', status: 'succeeded' }, { kind: 'void', status: 'succeeded' }] : []);
     expect(await a.db.selectFrom('shipments').selectAll().execute()).toEqual([]);
     expect(await a.db.selectFrom('outbox').select('status').execute()).toEqual([{ status: 'dead' }]);
     expect((await a.db.selectFrom('notifications').select('kind').execute()).map((n) => n.kind)).toEqual(['order_cancelled']);

@@ -16,6 +16,7 @@ import { TOPICS } from '../../src/core/outbox/outbox.js';
 import { isPostgres } from '../../src/core/db/postgres.js';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
 import type { StatsSnapshot } from '../../src/core/stats/snapshot-types.js';
+import { scriptedGateway as withAuthorize } from '../helpers/payment-gateway.js';
 
 let app: TestApp | undefined;
 
@@ -36,17 +37,14 @@ afterEach(async () => {
  */
 function scriptedGateway(): PaymentGateway {
   const failedOnce = new Set<string>();
-  return {
-    async charge({ idempotencyKey, amountCents }) {
-      if (amountCents === 3000) throw new Error('provider down');
-      if (amountCents === 4000 && !failedOnce.has(idempotencyKey)) {
-        failedOnce.add(idempotencyKey);
-        throw new Error('provider hiccup');
-      }
-      return { outcome: amountCents === 2000 ? 'declined' : 'captured', providerRef: `ref-${idempotencyKey}` };
-    },
-    async refund() {},
-  };
+  return withAuthorize(async ({ idempotencyKey, amountCents }) => {
+    if (amountCents === 3000) throw new Error('provider down');
+    if (amountCents === 4000 && !failedOnce.has(idempotencyKey)) {
+      failedOnce.add(idempotencyKey);
+      throw new Error('provider hiccup');
+    }
+    return { outcome: amountCents === 2000 ? 'declined' : 'authorized', providerRef: `ref-${idempotencyKey}` };
+  });
 }
 
 function sourceOf(a: TestApp): StatsSource {
@@ -173,7 +171,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     const reached = async () => Object.fromEntries([...(await readCounters(a.db))].filter(([k]) => k.startsWith('reached:')));
 
     // One confirmed order and one declined (20.00) in history; then 0011 undone, which drops its
-    // counters. 0012 (the outbox's row trigger on Postgres) and 0013 go down and up with it, so
+    // counters. 0012 (the outbox's row trigger on Postgres), 0013 and 0015 go down and up with it, so
     // their ways back and forth are exercised too: the figures below must still hold.
     const confirmed = await place(1);
     await place(2);
@@ -181,6 +179,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     const down = await migrator.migrateTo('0010-outbox-unpublished-index');
     expect(down.error).toBeUndefined();
     expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
+      ['0015-payment-ledger', 'Down', 'Success'],
       ['0014-discarded-dead-letters-and-rate-limits', 'Down', 'Success'],
       ['0013-one-message-per-order', 'Down', 'Success'],
       ['0012-outbox-stats-row-trigger', 'Down', 'Success'],

@@ -56,7 +56,7 @@ for (const backend of BACKENDS) {
         const deliveries = () => app.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', ep.id).execute();
         expect(await deliveries()).toHaveLength(1);
 
-        const ctx = { now: Date.now(), gateway: app.gateway, reservationTtlMs: 1000 };
+        const ctx = { now: Date.now(), gateway: app.gateway, reservationTtlMs: 1000, captureAt: 'confirm' as const };
         const msg = { id: 10_000, topic: 'notify' as const, orderId: placed.id, payload: { kind: 'order_confirmed' }, attempts: 1 };
         const item = { msg, plan: null, outcome: undefined };
         await app.units.run((uow) => notifyStep.apply(uow, [item], ctx));

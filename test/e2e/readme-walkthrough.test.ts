@@ -59,7 +59,7 @@ function runWalkThrough(commands: string[], env: NodeJS.ProcessEnv): Promise<{ s
     'set -o pipefail',
     ...commands.flatMap((c, i) => [`printf '\\n::step ${i}\\n'; printf '\\n::step ${i}\\n' >&2`, c, `printf '\\n::exit ${i} %d\\n' $? >&2`]),
     `printf '\\n::vars\\n'`,
-    `printf 'REF=%s\\nREF2=%s\\nTRACKING=%s\\nTOKEN=%s\\n' "$REF" "$REF2" "$TRACKING" "$TOKEN"`,
+    `printf 'REF=%s\\nREF2=%s\\nREF3=%s\\nTRACKING=%s\\nTOKEN=%s\\n' "$REF" "$REF2" "$REF3" "$TRACKING" "$TOKEN"`,
   ].join('\n');
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script], { cwd: tmp.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -175,6 +175,15 @@ describe('the README walk-through', () => {
     expect(step('curl -fsS "$BUILDFLOW_URL/v1/orders/$REF2/history"').stdout.trim().split('\n')[0]).toBe('pending');
     expect(['pending', 'shipped']).toContain(step('curl -fsS "$BUILDFLOW_URL/v1/tracking/$TRACKING"').stdout.trim());
     expect(JSON.parse(step('curl -fsS -X POST "$BUILDFLOW_URL/v1/products/PT-DRL-18V/stock"').stdout)).toEqual({ sku: 'PT-DRL-18V', onHand: expect.any(Number) });
+  });
+
+  it('when the admin cancels a confirmed order and refunds part of another, then the cancel and the refund are accepted and the ledger shows them', () => {
+    expect(vars.REF3).toBe('BF-00000003');
+    expect(step('BUILDFLOW_TOKEN=$ADMIN_KEY buildflow order cancel').stdout).toMatch(/status\s*│\s*cancelled/);
+    expect(step('BUILDFLOW_TOKEN=$ADMIN_KEY buildflow order refund').stdout).toMatch(/^refund \d+ of 5\.00 for order BF-00000001: pending$/m);
+    const ledger = step('buildflow order payments "$REF"').stdout;
+    for (const kind of ['authorization', 'capture', 'refund']) expect(ledger).toContain(kind);
+    expect(ledger).toContain('147.93');
   });
 
   it("when Ada's notifications are listed, then the confirmation is there, and the workers then notify the shipment", async () => {

@@ -7,16 +7,15 @@ import { signUp } from '../helpers/customers.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
 import type { PaymentGateway } from '../../src/core/pipeline/payment-gateway.js';
 import { StatsSnapshotSchema } from '../../src/server/schemas/stats.js';
+import { scriptedGateway } from '../helpers/payment-gateway.js';
 
 let t: TestServer;
 
 /** Declines the charge of 20.00 and captures every other: tells the two orders' fates apart. */
-const gateway: PaymentGateway = {
-  async charge({ idempotencyKey, amountCents }) {
-    return { outcome: amountCents === 2000 ? 'declined' : 'captured', providerRef: `ref-${idempotencyKey}` };
-  },
-  async refund() {},
-};
+const gateway: PaymentGateway = scriptedGateway(async ({ idempotencyKey, amountCents }) => ({
+  outcome: amountCents === 2000 ? 'declined' : 'authorized',
+  providerRef: `ref-${idempotencyKey}`,
+}));
 
 beforeAll(async () => {
   t = await openTestServer({}, {}, { gateway });

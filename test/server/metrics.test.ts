@@ -7,19 +7,17 @@ import { runUntilIdle } from '../helpers/pipeline.js';
 import { family, parseExposition, sampleValue, type MetricFamily } from '../helpers/prometheus.js';
 import { ADMIN, openTestServer, type TestServer } from '../helpers/server.js';
 import { addProduct } from '../helpers/test-app.js';
+import { scriptedGateway } from '../helpers/payment-gateway.js';
 
 const METRICS_KEY = 'metrics-scraper-key-0123456789';
 // Prices that tell the test gateway what to do: 13.13 is declined, 17.17 makes the provider fail.
 const DECLINED_CENTS = 1313;
 const FAILING_CENTS = 1717;
 
-const gateway: PaymentGateway = {
-  async charge(request) {
-    if (request.amountCents === FAILING_CENTS) throw new Error('provider unavailable');
-    return { outcome: request.amountCents === DECLINED_CENTS ? 'declined' : 'captured', providerRef: `ref-${request.idempotencyKey}` };
-  },
-  async refund() {},
-};
+const gateway: PaymentGateway = scriptedGateway(async (request) => {
+  if (request.amountCents === FAILING_CENTS) throw new Error('provider unavailable');
+  return { outcome: request.amountCents === DECLINED_CENTS ? 'declined' : 'authorized', providerRef: `ref-${request.idempotencyKey}` };
+});
 
 let t: TestServer;
 // The gauges' snapshot source, recording the last snapshot it handed out, so a test compares the gauges with the very snapshot they came from.
@@ -142,15 +140,18 @@ describe('GET /metrics: counters equal what happened', () => {
     // One message carries each order through its steps, and a done message is deleted, so the
     // step runs are counted from the orders: all 13 went through reserve (9 reserved, 3 out of
     // stock, and the customer-cancelled one, whose message found it cancelled and ended); 8 were
-    // charged or declined at pay; 5 confirmed; the failed order's compensation refunded once; no
-    // notify message exists any more. The dead letters are in the outbox.
-    const done = { reserve: 13, pay: 8, confirm: 5, notify: 0, refund: 1 };
+    // authorized or declined at pay; 5 confirmed; no notify message exists any more. The failed
+    // order's authorization was asked and never answered, so the message that settles its money
+    // asks the provider again under the same key, fails as well, and (one attempt here) is
+    // dead-lettered for an operator to re-drive. The dead letters are in the outbox.
+    const done = { reserve: 13, pay: 8, confirm: 5, notify: 0, refund: 0 };
     for (const [step, n] of Object.entries(done)) {
       expect(delta(after, 'buildflow_step_attempts_total', { step, outcome: 'done' }), step).toBe(n);
       expect(delta(after, 'buildflow_step_attempts_total', { step, outcome: 'dead' }), step).toBe(await outboxCount(step, 'dead'));
       expect(delta(after, 'buildflow_step_duration_seconds', { step }), step).toBe(delta(after, 'buildflow_step_attempts_total', { step }));
     }
     expect(delta(after, 'buildflow_step_attempts_total', { step: 'pay', outcome: 'dead' })).toBe(1);
+    expect(delta(after, 'buildflow_step_attempts_total', { step: 'refund', outcome: 'dead' })).toBe(1);
     expect(delta(after, 'buildflow_http_request_duration_seconds', { method: 'POST', route: '/v1/orders', status_code: '201' })).toBe(N + 1);
   });
 });

@@ -39,6 +39,9 @@ describe('POST /v1/orders', () => {
         { sku: 'SAW-2', name: 'Product SAW-2', quantity: 1, unitPriceCents: 3999, lineTotalCents: 3999 },
       ],
       totalCents: 3 * 1250 + 3999,
+      authorizedCents: 0,
+      capturedCents: 0,
+      refundedCents: 0,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

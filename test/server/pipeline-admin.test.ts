@@ -21,17 +21,19 @@ async function place(token?: string, sku = 'A', quantity = 1) {
   return res.data as { id: string; reference: string };
 }
 
-/** Charges for F (7777 a unit) fail `failures` times in all, then go through. */
+/** Authorizations for F (7777 a unit) fail `failures` times in all, then go through. */
 function flakyGateway(failures: { left: number }): PaymentGateway {
   return {
-    async charge(req) {
+    async authorize(req) {
       if (req.amountCents % 7777 === 0 && failures.left > 0) {
         failures.left--;
         throw new Error('provider timeout');
       }
-      return t.app.gateway.charge(req);
+      return t.app.gateway.authorize(req);
     },
-    refund: (key) => t.app.gateway.refund(key),
+    capture: (req) => t.app.gateway.capture(req),
+    void: (req) => t.app.gateway.void(req),
+    refund: (req) => t.app.gateway.refund(req),
   };
 }
 

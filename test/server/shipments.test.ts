@@ -102,7 +102,7 @@ describe('shipment lifecycle', () => {
     const { trackingCode } = await confirmedOrder();
     expect((await update(trackingCode, 'shipped')).statusCode).toBe(202);
     const [msg] = (await claimDue(t.app.db, { workerId: 'test', limit: 100, leaseMs: 30_000, now: Date.now() })).filter((m) => m.topic === 'ship');
-    const ctx = { now: Date.now(), gateway: t.app.gateway, reservationTtlMs: 1000 };
+    const ctx = { now: Date.now(), gateway: t.app.gateway, reservationTtlMs: 1000, captureAt: 'confirm' as const };
     await t.app.units.run((uow) => STEPS.ship.apply(uow, [{ msg: msg!, plan: null, outcome: undefined }], ctx));
     const after = await snapshot(t.app);
     await t.app.units.run((uow) => STEPS.ship.apply(uow, [{ msg: msg!, plan: null, outcome: undefined }], ctx));

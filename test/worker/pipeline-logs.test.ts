@@ -6,6 +6,7 @@ import { createRunner } from '../../src/worker/start-workers.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { makeAllDue } from '../helpers/pipeline.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { scriptedGateway } from '../helpers/payment-gateway.js';
 
 let app: TestApp | undefined;
 afterEach(async () => app?.dispose());
@@ -22,12 +23,9 @@ function recorder(): { lines: Line[]; logger: { info(o: object, m?: string): voi
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
-const failing: PaymentGateway = {
-  async charge() {
-    throw new Error('provider unavailable');
-  },
-  async refund() {},
-};
+const failing: PaymentGateway = scriptedGateway(async () => {
+  throw new Error('provider unavailable');
+});
 
 async function untilLine(lines: Line[], msg: string): Promise<Line> {
   for (let i = 0; i < 250; i++) {

@@ -40,6 +40,9 @@ or skip (not configured, or a check it needs failed):
   stuck-orders          warn when an order sat in pending/reserved/paid over BUILDFLOW_STUCK_AFTER_MS,
                         fail when the oldest sat over 10 times that
   stock-reconciliation  fail when on_hand or reserved disagree with the stock ledger
+  money-reconciliation  fail naming the orders whose payment ledger does not add up (refunded over
+                        captured, captured over authorized, a settled order charged other than its
+                        total, a cancelled one not refunded and voided in full)
   redis                 fail when Redis cannot be reached
   redis-persistence     fail unless appendonly is yes (a restart would lose queued jobs)
   redis-eviction        fail unless maxmemory-policy is noeviction (a full Redis would drop jobs)

@@ -16,6 +16,7 @@ import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
 import { durationFlag } from '../duration-arg.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { formatDuration } from '../../core/duration.js';
+import { registerOrderMoney } from './order-money.js';
 
 // The old spelling of --wait-timeout: milliseconds, still accepted with a note.
 const deprecatedTimeoutMs = durationFlag({ flag: '--timeout-ms', bareUnit: 'ms', minMs: 1, to: 'ms', renamedTo: '--wait-timeout' });
@@ -139,7 +140,7 @@ Examples:
 
   order
     .command('cancel')
-    .description('cancel an order that has not started payment')
+    .description('cancel an order that has not shipped (a customer: until BUILDFLOW_CUSTOMER_CANCEL_UNTIL); its money is voided or refunded')
     .argument('<idOrReference>', 'order id or reference (BF-…)')
     .option('--url <url>', URL_HELP)
     .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
@@ -195,6 +196,7 @@ Examples:
       printLine(`${trace.reference}: ${trace.status}`);
       printTable(['at', 'what', 'summary'], trace.events.map((e) => [e.at, e.kind, e.summary]));
     });
+  registerOrderMoney(order);
 }
 
 /** The order body piped on stdin, when no --item was given. */

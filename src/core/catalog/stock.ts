@@ -60,13 +60,14 @@ async function available(trx: Db, skus: readonly string[]): Promise<Map<string, 
   return new Map(rows.map((r) => [r.sku, Number(r.available)]));
 }
 
-type MovementKind = 'reserve' | 'release' | 'sale';
+type MovementKind = 'reserve' | 'release' | 'sale' | 'restock';
 
 // How each kind moves the two counters, per unit of quantity.
 const SIGNS: Record<MovementKind, { onHand: number; reserved: number }> = {
   reserve: { onHand: 0, reserved: 1 },
   release: { onHand: 0, reserved: -1 },
   sale: { onHand: -1, reserved: -1 },
+  restock: { onHand: 1, reserved: 0 },
 };
 
 /**
@@ -136,4 +137,9 @@ export async function releaseStock(uow: UnitOfWork, orderIds: readonly string[],
 /** Turns these orders' reservations into sales: stock leaves the shelf. */
 export async function sellStock(uow: UnitOfWork, orderIds: readonly string[]): Promise<void> {
   await moveStock(uow, 'sale', await orderLines(uow.trx, orderIds), null);
+}
+
+/** Puts the sold lines of these orders back on hand (a confirmed order cancelled before it shipped). */
+export async function restockSold(uow: UnitOfWork, orderIds: readonly string[], reason: string): Promise<void> {
+  await moveStock(uow, 'restock', await orderLines(uow.trx, orderIds), reason);
 }

@@ -48,7 +48,7 @@ export interface OrderHistoryTable {
   at: Millis;
 }
 
-export type MovementKind = 'adjust' | 'reserve' | 'release' | 'sale';
+export type MovementKind = 'adjust' | 'reserve' | 'release' | 'sale' | 'restock' | 'return';
 
 export interface StockMovementsTable {
   id: Generated<number>;
@@ -61,7 +61,27 @@ export interface StockMovementsTable {
   at: Millis;
 }
 
-export type PaymentStatus = 'pending' | 'captured' | 'declined' | 'refunded';
+/** The order's payment as a whole: asked, authorized, captured (partly refunded or not), declined, voided, refunded in full. */
+export type PaymentStatus = 'pending' | 'authorized' | 'captured' | 'declined' | 'voided' | 'refunded';
+
+export type LedgerKind = 'authorization' | 'capture' | 'void' | 'refund';
+export type LedgerStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One movement of money asked of the provider: written `pending` before the call, settled after it. */
+export interface PaymentLedgerTable {
+  id: Generated<number>;
+  order_id: string;
+  kind: LedgerKind;
+  amount_cents: number;
+  status: LedgerStatus;
+  provider_ref: string | null;
+  /** The key the provider call carries; a retried call reuses it. */
+  idempotency_key: string;
+  reason: string | null;
+  return_id: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
 
 export interface PaymentsTable {
   order_id: string;
@@ -274,6 +294,7 @@ export interface Database {
   order_history: OrderHistoryTable;
   stock_movements: StockMovementsTable;
   payments: PaymentsTable;
+  payment_ledger: PaymentLedgerTable;
   notifications: NotificationsTable;
   shipments: ShipmentsTable;
   shipment_history: ShipmentHistoryTable;

@@ -16,6 +16,7 @@ export const CHECK_NAMES = [
   'workers',
   'stuck-orders',
   'stock-reconciliation',
+  'money-reconciliation',
   'redis',
   'redis-persistence',
   'redis-eviction',

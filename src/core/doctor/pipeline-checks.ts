@@ -3,6 +3,7 @@ import { findStockDrift, type StockDrift } from '../catalog/reconcile.js';
 import type { Database } from '../db/schema.js';
 import { IN_PROGRESS_STATUSES } from '../domain/order-status.js';
 import { formatDuration, withTimeout, type DoctorCheck } from './check.js';
+import { findMoneyMismatches } from '../payments/reconcile-money.js';
 
 /**
  * Work waiting longer than this many times `stuckAfterMs` (default 10 × 1 min) means nothing is
@@ -158,6 +159,25 @@ export async function checkStockReconciliation(db: Kysely<Database>, o: Pick<Pip
     status: 'fail',
     detail: `${drift.length} of ${productCount} products disagree with their stock ledger (${named}${more}): stock was changed outside buildflow; find the cause before correcting it`,
     data: { products: productCount, drifting: drift.length, drift: drift.slice(0, DRIFT_LISTED) },
+  };
+}
+
+/**
+ * `money-reconciliation`: every order's payment ledger adds up (DESIGN.md, "Money", via
+ * {@link findMoneyMismatches}). Any order that does not: fail, naming the first few.
+ */
+export async function checkMoneyReconciliation(db: Kysely<Database>, o: Pick<PipelineCheckOptions, 'timeoutMs'>): Promise<DoctorCheck> {
+  const mismatches = await withTimeout(findMoneyMismatches(db), o.timeoutMs, 'the money reconciliation query');
+  if (mismatches.length === 0) {
+    return { name: 'money-reconciliation', status: 'ok', detail: "every order's payment ledger adds up", data: { mismatched: 0, orders: [] } };
+  }
+  const named = mismatches.slice(0, DRIFT_NAMED).map((m) => `${m.reference}: ${m.problem}`).join('; ');
+  const more = mismatches.length > DRIFT_NAMED ? `; ${mismatches.length - DRIFT_NAMED} more` : '';
+  return {
+    name: 'money-reconciliation',
+    status: 'fail',
+    detail: `${mismatches.length} ${mismatches.length === 1 ? 'order does' : 'orders do'} not add up (${named}${more}): compare the payment ledger with the provider's books before correcting it`,
+    data: { mismatched: mismatches.length, orders: mismatches.slice(0, DRIFT_LISTED) },
   };
 }
 

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { DEFAULTS } from '../defaults.js';
 import { CHECK_NAMES, DoctorTimeoutError, errorLine, skipped, type CheckName, type CheckStatus, type DoctorCheck } from './check.js';
 import { checkMigrations, closeStorage, openDatabase } from './database-checks.js';
-import { checkOutboxBacklog, checkStockReconciliation, checkStuckOrders } from './pipeline-checks.js';
+import { checkOutboxBacklog, checkStockReconciliation, checkMoneyReconciliation, checkStuckOrders } from './pipeline-checks.js';
 import { checkRedis } from './redis-checks.js';
 import { checkWorkers } from './worker-checks.js';
 import type { AcceptableCheck } from '../accepted-checks.js';
@@ -31,7 +31,7 @@ export interface DoctorReport {
 }
 
 /** The checks that need an open, migrated database. */
-const NEEDS_SCHEMA = ['outbox-backlog', 'workers', 'stuck-orders', 'stock-reconciliation'] as const;
+const NEEDS_SCHEMA = ['outbox-backlog', 'workers', 'stuck-orders', 'stock-reconciliation', 'money-reconciliation'] as const;
 
 /**
  * Checks a deployment: the database reachable and migrated, the outbox backlog, work due with no
@@ -92,7 +92,12 @@ async function databaseChecks(config: Config, now: number, timeoutMs: number): P
     const workers = await checkWorkers(db, { now, timeoutMs, transport }).catch((err: unknown) => failed('workers', 'reading the worker registry', err));
     const stuck = await checkStuckOrders(db, pipeline).catch((err: unknown) => failed('stuck-orders', 'reading the orders', err));
     const stock = await checkStockReconciliation(db, pipeline).catch((err: unknown) => failed('stock-reconciliation', 'reading stock and ledger', err));
-    return [opened.check, migrations, outbox, workers, stuck, stock];
+    // The payment ledger arrives with a migration: until it is applied there is nothing to add up.
+    const money =
+      migrations.status === 'ok'
+        ? await checkMoneyReconciliation(db, pipeline).catch((err: unknown) => failed('money-reconciliation', 'reading the payment ledger', err))
+        : skipped('money-reconciliation', 'migrations are pending');
+    return [opened.check, migrations, outbox, workers, stuck, stock, money];
   } finally {
     await closeStorage(storage, timeoutMs);
   }

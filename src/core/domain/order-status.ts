@@ -39,8 +39,16 @@ export const IN_PROGRESS_STATUSES: readonly OrderStatus[] = ['pending', 'reserve
 /** Statuses in which stock is held as a reservation (released on cancel, sold on confirm). */
 export const HOLDS_RESERVATION: readonly OrderStatus[] = ['reserved', 'paid'];
 
-/** A customer may cancel only before payment has started. */
+/** Before payment has started (a reservation that expires is cancelled only then). */
 export const CUSTOMER_CANCELLABLE: readonly OrderStatus[] = ['pending', 'reserved'];
+
+/** The admin may cancel any order that has not shipped. */
+export const ADMIN_CANCELLABLE: readonly OrderStatus[] = ['pending', 'reserved', 'paid', 'confirmed'];
+
+/** The statuses from which a customer may cancel, when the shop lets them until `until` (exclusive). */
+export function customerCancellable(until: 'reserved' | 'paid' | 'confirmed' | 'shipped'): readonly OrderStatus[] {
+  return ADMIN_CANCELLABLE.slice(0, ADMIN_CANCELLABLE.indexOf(until as OrderStatus) === -1 ? ADMIN_CANCELLABLE.length : ADMIN_CANCELLABLE.indexOf(until as OrderStatus));
+}
 
 /** True for `confirmed` and later, or `cancelled`: the outcome of the order is decided. */
 export function isSettled(status: OrderStatus): boolean {

@@ -1,4 +1,4 @@
-import { CUSTOMER_CANCELLABLE } from '../domain/order-status.js';
+import type { OrderStatus } from '../domain/order-status.js';
 import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { cancelWithCompensation } from '../pipeline/compensate.js';
@@ -6,18 +6,19 @@ import { getOrder, type OrderScope } from './queries.js';
 import type { OrderView } from './order-view.js';
 
 /**
- * Cancels an order on the customer's request. Allowed only before payment has started; held stock
- * is released in the same transaction and the customer is notified through the outbox. Durable
- * before it returns; the unit's hooks drop cached stock and wake the workers.
+ * Cancels an order on request (the customer's own, or any by the admin) while its status is one of
+ * `allowedFrom`. In one short transaction, guarded by the order's status so that it and the
+ * pipeline's confirm cannot both win: held stock is released (a confirmed order's sold stock put
+ * back), a message is queued that voids the authorization or refunds the capture, and the customer
+ * is notified. Durable before it returns; the unit's hooks drop cached stock and wake the workers.
+ * @throws BuildflowError ORDER_NOT_CANCELLABLE
  */
-export async function cancelOrder(units: UnitRunner, idOrReference: string, scope?: OrderScope): Promise<OrderView> {
+export async function cancelOrder(units: UnitRunner, idOrReference: string, allowedFrom: readonly OrderStatus[], scope?: OrderScope): Promise<OrderView> {
   const { id } = await getOrder(units.db, idOrReference, scope);
-  const outcome = await units.run(
-    (uow) => cancelWithCompensation(uow, id, { reason: 'customer_cancelled', allowedFrom: CUSTOMER_CANCELLABLE, refuseIfPaymentStarted: true }),
-    { durable: true },
-  );
+  const outcome = await units.run((uow) => cancelWithCompensation(uow, id, { reason: 'customer_cancelled', allowedFrom }), { durable: true });
   if (!outcome.cancelled) {
-    throw new BuildflowError('ORDER_NOT_CANCELLABLE', `order ${idOrReference} can no longer be cancelled (status ${outcome.status}, or payment has started)`);
+    const shipping = outcome.status === 'confirmed' && allowedFrom.includes('confirmed') ? ', its shipment is on its way' : '';
+    throw new BuildflowError('ORDER_NOT_CANCELLABLE', `order ${idOrReference} can no longer be cancelled (status ${outcome.status}${shipping})`);
   }
   return getOrder(units.db, id);
 }

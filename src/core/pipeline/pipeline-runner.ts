@@ -22,6 +22,8 @@ export interface RunnerDeps {
   units: UnitRunner;
   gateway: PaymentGateway;
   reservationTtlMs: number;
+  /** When an authorization is captured (default: at confirm). */
+  captureAt?: 'confirm' | 'shipped';
   /** Deliveries of a message at one step before it is dead-lettered there. */
   maxAttempts: number;
   logger: PipelineLogger;
@@ -76,7 +78,7 @@ export class PipelineRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
   private ctx(): StepContext {
-    return { now: Date.now(), gateway: this.deps.gateway, reservationTtlMs: this.deps.reservationTtlMs };
+    return { now: Date.now(), gateway: this.deps.gateway, reservationTtlMs: this.deps.reservationTtlMs, captureAt: this.deps.captureAt ?? 'confirm' };
   }
 
   async run(messages: readonly OutboxMessage[]): Promise<void> {

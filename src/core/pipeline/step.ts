@@ -8,6 +8,8 @@ export interface StepContext {
   now: number;
   gateway: PaymentGateway;
   reservationTtlMs: number;
+  /** When an authorization is captured: at confirm (the default) or at shipment. */
+  captureAt: 'confirm' | 'shipped';
 }
 
 /** One message of a batch on its way to `apply`, with what `prepare` and `perform` made of it. */

@@ -6,7 +6,11 @@ import type { OrderStatus } from '../domain/order-status.js';
 import { currentStatuses, transition, transitionMany } from '../orders/transition.js';
 import { enqueue, type OutboxMessage, type Topic } from '../outbox/outbox.js';
 import type { NotificationKind } from '../domain/notification-kinds.js';
-import { paymentKey, type ChargeRequest, type ChargeResult } from './payment-gateway.js';
+import type { AuthorizeRequest, AuthorizeResult } from './payment-gateway.js';
+import { authorizationKey, moneyOf, movementKey, refreshSummaries, settle, writePending, type LedgerAnswer, type LedgerCall } from '../payments/ledger.js';
+import { callAll, callProvider } from './call-provider.js';
+import { cancelWithCompensation } from './compensate.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { Moved, Step } from './step.js';
 import { notifyOrders } from '../notifications/notify-orders.js';
 import { recordStockAfterSales } from '../webhooks/record-events.js';
@@ -48,11 +52,12 @@ export const reserveStep: Step = {
 };
 
 /**
- * pay: a pending payment row is written before the provider is called, so a customer cancel or a
- * reservation expiry can see that a charge may exist and leave the order alone. No product is
- * locked unless a payment was declined (then its reservation goes back).
+ * pay: authorizes the order's total. A pending payment row and a pending authorization in the
+ * payment ledger are written before the provider is called, so a customer cancel or a reservation
+ * expiry can see that money may be held and leave the order alone. No product is locked unless an
+ * authorization was declined (then its reservation goes back).
  */
-export const payStep: Step<ChargeRequest, ChargeResult> = {
+export const payStep: Step<AuthorizeRequest, AuthorizeResult> = {
   async prepare(uow, msgs) {
     const trx = uow.trx;
     const orders = await trx.selectFrom('orders').select(['id', 'status', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).execute();
@@ -64,7 +69,7 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
       'payments',
       [...reserved].map(([orderId, amount]) => ({
         order_id: orderId,
-        idempotency_key: paymentKey(orderId),
+        idempotency_key: authorizationKey(orderId),
         amount_cents: amount,
         status: 'pending' as const,
         provider_ref: null,
@@ -73,21 +78,25 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
       })),
       { ignoreConflicts: true },
     );
+    await writePending(
+      uow,
+      [...reserved].map(([orderId, amount]) => ({ kind: 'authorization' as const, orderId, idempotencyKey: authorizationKey(orderId), amountCents: amount, authorizationRef: null })),
+    );
     return new Map(
       msgs.map((m) => {
         const amount = reserved.get(m.orderId);
-        return [m.id, amount === undefined ? null : { idempotencyKey: paymentKey(m.orderId), amountCents: amount }];
+        return [m.id, amount === undefined ? null : { idempotencyKey: authorizationKey(m.orderId), amountCents: amount }];
       }),
     );
   },
   perform(plan, ctx) {
-    return ctx.gateway.charge(plan);
+    return ctx.gateway.authorize(plan);
   },
   performAll(plans, ctx) {
-    return ctx.gateway.chargeAll ? ctx.gateway.chargeAll(plans) : Promise.all(plans.map((p) => ctx.gateway.charge(p)));
+    return ctx.gateway.authorizeAll ? ctx.gateway.authorizeAll(plans) : Promise.all(plans.map((p) => ctx.gateway.authorize(p)));
   },
   async apply(uow, items) {
-    const done = new Map<string, ChargeResult>();
+    const done = new Map<string, AuthorizeResult>();
     for (const { msg, plan, outcome } of items) if (plan && outcome) done.set(msg.orderId, outcome);
     if (done.size === 0) return;
     const trx = uow.trx;
@@ -101,32 +110,74 @@ export const payStep: Step<ChargeRequest, ChargeResult> = {
       { name: 'provider_ref', type: 'text', values: ids.map((id) => done.get(id)!.providerRef) },
     ]);
     await sql`update payments set status = v.outcome, provider_ref = v.provider_ref, updated_at = ${uow.now} from ${v} where payments.order_id = v.order_id and payments.status = 'pending'`.execute(trx);
+    await settle(
+      uow,
+      ids.map((id) => ({ idempotencyKey: authorizationKey(id), status: done.get(id)!.outcome === 'authorized' ? 'succeeded' : 'failed', providerRef: done.get(id)!.providerRef })),
+    );
 
-    const captured = ids.filter((id) => done.get(id)!.outcome === 'captured');
-    const paid = await transitionMany(uow, captured, 'reserved', 'paid');
+    const authorized = ids.filter((id) => done.get(id)!.outcome === 'authorized');
+    const paid = await transitionMany(uow, authorized, 'reserved', 'paid');
     const paidSet = new Set(paid);
-    const notMoved = captured.filter((id) => !paidSet.has(id));
-    // Cancelled (dead-lettered) while the charge was in flight: the money goes back.
+    const notMoved = authorized.filter((id) => !paidSet.has(id));
+    // Cancelled (dead-lettered) while the authorization was in flight: it is voided.
     const statuses = await currentStatuses(trx, notMoved);
-    const refunds = notMoved.filter((id) => statuses.get(id) === 'cancelled');
+    const settleMoney = notMoved.filter((id) => statuses.get(id) === 'cancelled');
 
     const declined = await transitionMany(uow, declinedIds, 'reserved', 'cancelled', {
       reason: 'payment_declined',
       patch: { cancel_reason: 'payment_declined', reservation_expires_at: null },
     });
     await releaseStock(uow, declined, 'payment_declined');
-    enqueue(uow, refunds.map((orderId) => ({ topic: 'refund' as const, orderId })));
+    enqueue(uow, settleMoney.map((orderId) => ({ topic: 'refund' as const, orderId })));
     await notifyOrders(uow, declined, 'order_cancelled');
     return moved([paid, 'paid'], [declined, 'cancelled']);
   },
 };
 
-/** confirm: the reservation becomes a sale, a shipment with a unique tracking code is created and the customer told. */
-export const confirmStep: Step = {
+/**
+ * The capture of an order's total still uncaptured, as a pending ledger row (a row left pending by
+ * an earlier attempt is asked again under its key); null when there is nothing to capture.
+ */
+async function planCaptures(uow: UnitOfWork, orders: readonly { id: string; total_cents: number }[]): Promise<Map<string, LedgerCall>> {
+  const money = await moneyOf(uow.trx, orders.map((o) => o.id));
+  const calls = new Map<string, LedgerCall>();
+  for (const o of orders) {
+    const m = money.get(o.id)!;
+    const pending = m.pending.find((p) => p.kind === 'capture');
+    const amount = Math.min(Number(o.total_cents), m.authorizedCents - m.voidedCents) - m.capturedCents;
+    if (pending) calls.set(o.id, pending);
+    else if (amount > 0 && m.authorizationRef)
+      calls.set(o.id, { kind: 'capture', orderId: o.id, idempotencyKey: movementKey(o.id, 'capture', m.counts.capture + 1), amountCents: amount, authorizationRef: m.authorizationRef });
+  }
+  await writePending(uow, [...calls.values()].filter((c) => !money.get(c.orderId)!.pending.includes(c)));
+  return calls;
+}
+
+/**
+ * confirm: the authorization is captured (unless the shop captures at shipment), the reservation
+ * becomes a sale, a shipment with a unique tracking code is created and the customer told. A
+ * capture the provider refuses cancels the order with its compensation (the authorization is voided).
+ */
+export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
+  async prepare(uow, msgs, ctx) {
+    const trx = uow.trx;
+    const paid = ctx.captureAt === 'confirm'
+      ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', 'paid').execute()
+      : [];
+    const calls = await planCaptures(uow, paid);
+    return new Map(msgs.map((m) => [m.id, calls.get(m.orderId) ?? null]));
+  },
+  perform(call, ctx) {
+    return callProvider(ctx.gateway, call);
+  },
   async apply(uow, items) {
     const ids = orderIdsOf(items);
     await lockStockOf(uow.trx, ids);
-    const confirmed = await transitionMany(uow, ids, 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
+    const answers = items.flatMap((i) => (i.plan && i.outcome ? [i.outcome] : []));
+    await settle(uow, answers);
+    const refused = new Set(items.filter((i) => i.outcome?.status === 'failed').map((i) => i.msg.orderId));
+    const confirmed = await transitionMany(uow, ids.filter((id) => !refused.has(id)), 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
+    await refreshSummaries(uow, items.filter((i) => i.outcome?.status === 'succeeded').map((i) => i.msg.orderId));
     await sellStock(uow, confirmed);
     await recordStockAfterSales(uow.trx, confirmed, uow.now);
     uow.add(
@@ -134,7 +185,9 @@ export const confirmStep: Step = {
       confirmed.map((orderId) => ({ order_id: orderId, tracking_code: newTrackingCode(), status: 'pending' as const, created_at: uow.now, updated_at: uow.now })),
     );
     await notifyOrders(uow, confirmed, 'order_confirmed');
-    return moved([confirmed, 'confirmed']);
+    const cancelled: string[] = [];
+    for (const id of refused) if ((await cancelWithCompensation(uow, id, { reason: 'payment_declined', allowedFrom: ['paid'] })).cancelled) cancelled.push(id);
+    return moved([confirmed, 'confirmed'], [cancelled, 'cancelled']);
   },
 };
 
@@ -156,26 +209,69 @@ export const notifyStep: Step = {
   },
 };
 
-/** refund: gives back a charge of a cancelled order; the provider refunds a key at most once. */
-export const refundStep: Step<string, void> = {
+/**
+ * refund: asks the provider for the refunds the admin requested (rows written pending with the
+ * request), and settles the money of a cancelled order: refunds all it captured and voids the rest
+ * of its authorization. Each call is a ledger row written pending before it. A row an earlier run left
+ * pending (its worker died between call and commit) is first asked again under its key, which
+ * tells its answer without moving money twice; the order's sums are then settled by a message of
+ * their own, queued with those answers.
+ */
+interface SettlePlan {
+  calls: LedgerCall[];
+  /** The calls are rows an earlier run left pending. */
+  resumed: boolean;
+}
+
+export const refundStep: Step<SettlePlan, LedgerAnswer[]> = {
   async prepare(uow, msgs) {
     const trx = uow.trx;
-    const payments = await trx.selectFrom('payments').select(['order_id', 'status', 'idempotency_key']).where(inSet(trx, 'order_id', orderIdsOf(msgs))).execute();
-    const keys = new Map(payments.filter((p) => p.status !== 'declined').map((p) => [p.order_id, p.idempotency_key]));
-    return new Map(msgs.map((m) => [m.id, keys.get(m.orderId) ?? null]));
+    const ids = orderIdsOf(msgs);
+    const statuses = await currentStatuses(trx, ids);
+    const money = await moneyOf(trx, ids);
+    const plans = new Map<string, SettlePlan>();
+    const fresh: LedgerCall[] = [];
+    for (const [orderId, m] of money) {
+      const cancelled = statuses.get(orderId) === 'cancelled';
+      // An order that goes on has only its requested refunds asked here (its captures are its steps').
+      const pending = cancelled ? m.pending : m.pending.filter((p) => p.kind === 'refund');
+      if (pending.length > 0) {
+        plans.set(orderId, { calls: pending, resumed: cancelled });
+        continue;
+      }
+      if (!cancelled) continue;
+      const calls: LedgerCall[] = [];
+      const toRefund = m.capturedCents - m.refundedCents;
+      const toVoid = m.authorizedCents - m.capturedCents - m.voidedCents;
+      if (toRefund > 0) calls.push({ kind: 'refund', orderId, idempotencyKey: movementKey(orderId, 'refund', m.counts.refund + 1), amountCents: toRefund, authorizationRef: m.authorizationRef });
+      if (toVoid > 0) calls.push({ kind: 'void', orderId, idempotencyKey: movementKey(orderId, 'void', m.counts.void + 1), amountCents: toVoid, authorizationRef: m.authorizationRef });
+      if (calls.length > 0) plans.set(orderId, { calls, resumed: false });
+      fresh.push(...calls);
+    }
+    await writePending(uow, fresh, { reason: 'order cancelled' });
+    // Only the first message of an order plans its calls; a copy in the same batch waits for the next run.
+    const planned = new Set<string>();
+    return new Map(
+      msgs.map((m) => {
+        const plan = plans.get(m.orderId);
+        if (!plan || planned.has(m.orderId)) return [m.id, null];
+        planned.add(m.orderId);
+        return [m.id, plan];
+      }),
+    );
   },
-  perform(key, ctx) {
-    return ctx.gateway.refund(key);
+  perform(plan, ctx) {
+    return callAll(ctx.gateway, plan.calls);
   },
   async apply(uow, items) {
-    const ids = [...new Set(items.filter((i) => i.plan).map((i) => i.msg.orderId))];
-    if (ids.length === 0) return;
-    await uow.trx
-      .updateTable('payments')
-      .set({ status: 'refunded', updated_at: uow.now })
-      .where(inSet(uow.trx, 'order_id', ids))
-      .where('status', 'in', ['pending', 'captured'])
-      .execute();
+    const answered = items.filter((i) => i.plan && i.outcome);
+    if (answered.length === 0) return;
+    await settle(uow, answered.flatMap((i) => i.outcome!));
+    const ids = [...new Set(answered.map((i) => i.msg.orderId))];
+    await refreshSummaries(uow, ids);
+    // Rows that were pending from an earlier run: the sums they leave are settled next.
+    const resolved = answered.filter((i) => i.plan!.resumed).map((i) => i.msg.orderId);
+    enqueue(uow, [...new Set(resolved)].map((orderId) => ({ topic: 'refund' as const, orderId })));
   },
 };
 
@@ -185,10 +281,35 @@ export const refundStep: Step<string, void> = {
  * nothing; the order follows (confirmed → shipped → delivered) and the customer is notified in the
  * same unit. Carrier updates are rare, so these go one message at a time within the batch.
  */
-function shipmentStep(to: ShipmentUpdateStatus): Step {
+function shipmentStep(to: ShipmentUpdateStatus): Step<LedgerCall, LedgerAnswer> {
   const orderFrom = to === 'shipped' ? 'confirmed' : 'shipped';
   return {
+    // A shop that captures at shipment captures here, before the order moves (a refused capture
+    // is kept in the ledger as failed: the goods have left, so the order ships all the same).
+    async prepare(uow, msgs, ctx) {
+      const trx = uow.trx;
+      const confirmed =
+        to === 'shipped' && ctx.captureAt === 'shipped'
+          ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', 'confirmed').execute()
+          : [];
+      const calls = await planCaptures(uow, confirmed);
+      const planned = new Set<string>();
+      return new Map(
+        msgs.map((m) => {
+          const call = calls.get(m.orderId);
+          if (!call || planned.has(m.orderId)) return [m.id, null];
+          planned.add(m.orderId);
+          return [m.id, call];
+        }),
+      );
+    },
+    perform(call, ctx) {
+      return callProvider(ctx.gateway, call);
+    },
     async apply(uow, items) {
+      const answers = items.flatMap((i) => (i.plan && i.outcome ? [i.outcome] : []));
+      await settle(uow, answers);
+      await refreshSummaries(uow, items.filter((i) => i.plan && i.outcome).map((i) => i.msg.orderId));
       for (const { msg } of items) {
         if (!(await applyShipmentUpdate(uow, msg.orderId, to))) continue;
         if (await transition(uow, msg.orderId, orderFrom, to)) await notifyOrders(uow, [msg.orderId], `order_${to}`);

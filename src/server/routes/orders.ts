@@ -5,11 +5,14 @@ import { orderTrace } from '../../core/orders/trace.js';
 import { TraceResponse } from '../schemas/pipeline.js';
 import { getCustomer } from '../../core/customers/customers.js';
 import { ApiError } from '../api-error.js';
+import { BuildflowError } from '../../core/errors.js';
 import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { PageOf, errorResponses } from '../schemas/common.js';
 import { CreateOrderQuery, HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
 import type { RouteOptions } from './context.js';
 import { ALREADY_DURABLE } from '../durable-writes.js';
+import { listLedger, requestRefund } from '../../core/payments/refunds.js';
+import { LedgerEntrySchema, LedgerResponse, RefundBody, RefundHeaders } from '../schemas/payments.js';
 
 const tags = ['orders'];
 const security = BEARER_SECURITY;
@@ -91,14 +94,65 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
     schema: {
       tags,
       security,
-      summary: 'Cancel an order before payment has started',
+      summary: 'Cancel an order',
+      description:
+        'The admin may cancel any order that has not shipped; a customer their own until it reaches `BUILDFLOW_CUSTOMER_CANCEL_UNTIL` ' +
+        '(default `confirmed`). Held stock is released (a confirmed order\'s sold stock put back), and the money goes back by a message of ' +
+        'its own: the authorization is voided, or the capture refunded. 409 `ORDER_NOT_CANCELLABLE` past that point.',
       params: OrderIdParams,
       response: { 200: OrderViewSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
     },
     handler: async (request) => {
       // Ownership first: another customer's order is not found, and nothing is changed.
       const { id } = await getOrder(app.db, request.params.id, orderScope(request));
-      return app.cancelOrder(id);
+      return app.cancelOrder(id, request.caller.kind === 'admin' ? 'admin' : 'customer');
+    },
+  });
+
+  fastify.post('/v1/orders/:id/refunds', {
+    config: ALREADY_DURABLE,
+    onRequest: allow('admin'),
+    schema: {
+      tags,
+      security,
+      summary: 'Refund part or all of what an order was charged (admin)',
+      description:
+        'Either `amountCents` or `items` (refunded at the price paid), with a `reason`. Never more than captured less refunded ' +
+        '(refunds still pending count): 409 `REFUND_EXCEEDS_CAPTURED` names both. The refund is written `pending` and asked of the ' +
+        'provider by a worker under its own key. The same `Idempotency-Key` and body answer the refund already asked ' +
+        '(header `Idempotent-Replayed: true`); another body under it answers 422 `IDEMPOTENCY_KEY_REUSED`.',
+      headers: RefundHeaders,
+      params: OrderIdParams,
+      body: RefundBody,
+      response: { 201: LedgerEntrySchema, ...errorResponses(400, 401, 403, 404, 409, 415, 422, 500, 503) },
+    },
+    handler: async (request, reply) => {
+      const { amountCents, items, reason } = request.body;
+      if ((amountCents === undefined) === (items === undefined)) throw new BuildflowError('VALIDATION_FAILED', 'give either amountCents or items');
+      const { id } = await getOrder(app.db, request.params.id);
+      const { refund, replayed } = await requestRefund(app.units, id, {
+        idempotencyKey: request.headers['idempotency-key'],
+        reason,
+        ...(amountCents !== undefined ? { amountCents } : {}),
+        ...(items ? { items } : {}),
+      });
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(refund);
+    },
+  });
+
+  fastify.get('/v1/orders/:id/payments', {
+    onRequest,
+    schema: {
+      tags,
+      security,
+      summary: "An order's payment ledger: authorization, captures, voids and refunds, oldest first",
+      params: OrderIdParams,
+      response: { 200: LedgerResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
+    },
+    handler: async (request) => {
+      const { id } = await getOrder(app.db, request.params.id, orderScope(request));
+      return { items: await listLedger(app.db, id) };
     },
   });
 

@@ -5,7 +5,7 @@ import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from '.
 
 export const PaymentViewSchema = StrictObject({
   orderId: Type.String(),
-  status: StringEnum(['pending', 'captured', 'declined', 'refunded'] as const),
+  status: StringEnum(['pending', 'authorized', 'captured', 'declined', 'voided', 'refunded'] as const),
   amountCents: Type.Integer(),
   providerRef: Type.Optional(Type.String({ description: "The provider's reference, once it answered" })),
   createdAt: Type.String({ format: 'date-time' }),

@@ -63,6 +63,9 @@ export const OrderViewSchema = StrictObject({
   items: Type.Array(PricedItemSchema),
   totalCents: Type.Integer(),
   trackingCode: Type.Optional(Type.String({ description: 'Present once a shipment exists' })),
+  authorizedCents: Type.Integer({ description: 'Authorized by the payment provider and not voided' }),
+  capturedCents: Type.Integer({ description: 'Captured (taken) of the authorization' }),
+  refundedCents: Type.Integer({ description: 'Refunded of the capture' }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });

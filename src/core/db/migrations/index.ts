@@ -11,6 +11,7 @@ import * as m0011 from './0011-stats-funnel-counters.js';
 import * as m0012 from './0012-outbox-stats-row-trigger.js';
 import * as m0013 from './0013-one-message-per-order.js';
 import * as m0014 from './0014-discarded-dead-letters-and-rate-limits.js';
+import * as m0015 from './0015-payment-ledger.js';
 
 /** Migrations ship inside the package (no directory scan), so a bundled or installed build finds them. */
 export const migrationProvider: MigrationProvider = {
@@ -28,6 +29,7 @@ export const migrationProvider: MigrationProvider = {
       '0012-outbox-stats-row-trigger': m0012,
       '0013-one-message-per-order': m0013,
       '0014-discarded-dead-letters-and-rate-limits': m0014,
+      '0015-payment-ledger': m0015,
     };
   },
 };

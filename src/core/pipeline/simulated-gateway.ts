@@ -1,0 +1,240 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { AuthorizeRequest, AuthorizeResult, MoneyRequest, MoneyResult, PaymentGateway } from './payment-gateway.js';
+
+export interface SimulatedGatewayOptions {
+  latencyMs: number;
+  /** Probability in 0..1 that a new authorization is declined. */
+  declineRate: number;
+  /** Probability in 0..1 that a call fails before the provider acts (nothing moved). */
+  failureRate?: number;
+  /** Probability in 0..1 that a call acts and then times out (money moved, the caller never hears). */
+  timeoutRate?: number;
+  random?: () => number;
+}
+
+type ChargeState = 'authorized' | 'captured' | 'declined' | 'voided';
+type OperationKind = 'capture' | 'void' | 'refund';
+
+/** The simulated provider's own books: one row per authorization, one per capture, void or refund. */
+export interface SimulatedGatewayDatabase {
+  simulated_charges: {
+    idempotency_key: string;
+    /** Authorized. */
+    amount_cents: number;
+    outcome: ChargeState;
+    /** 1 once everything captured was refunded. */
+    refunded: Generated<number>;
+    captured_cents: Generated<number>;
+    refunded_cents: Generated<number>;
+    voided_cents: Generated<number>;
+    /** Authorize requests received under this key. */
+    calls: Generated<number>;
+    created_at: number;
+  };
+  simulated_operations: {
+    idempotency_key: string;
+    charge_key: string;
+    kind: OperationKind;
+    amount_cents: number;
+    outcome: 'succeeded' | 'failed';
+    calls: Generated<number>;
+    created_at: number;
+  };
+}
+
+/** Thrown by the simulated provider when told to fail (`BUILDFLOW_PAYMENT_FAILURE_RATE`, `…_TIMEOUT_RATE`). */
+export class SimulatedProviderError extends Error {}
+
+const REF_PREFIX = 'sim_';
+
+/**
+ * A stand-in provider that keeps its books in a database of its own (in embedded mode a second
+ * SQLite file beside buildflow's), so its idempotency survives restarts the way a real provider's
+ * does. Every key is honoured: a repeated authorize returns the first outcome, a repeated capture,
+ * void or refund the first answer, and only the first moves money. `calls` counts every request it
+ * received, which lets tests tell "asked twice" from "charged twice". It refuses to capture or void
+ * more than is left of the authorization, or to refund more than was captured.
+ */
+export class SimulatedPaymentGateway implements PaymentGateway {
+  constructor(
+    private readonly db: Kysely<SimulatedGatewayDatabase>,
+    private readonly options: SimulatedGatewayOptions,
+  ) {}
+
+  /** Creates the provider's tables if they are missing (they are not part of buildflow's own schema). */
+  async ensureSchema(): Promise<void> {
+    await this.db.schema
+      .createTable('simulated_charges')
+      .ifNotExists()
+      .addColumn('idempotency_key', 'varchar(80)', (c) => c.primaryKey())
+      .addColumn('amount_cents', 'bigint', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+      .addColumn('refunded', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('calls', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // Books kept before captures were separate calls lack these columns; there a `captured` charge
+    // was taken in full when authorized, and `refunded` = 1 gave all of it back.
+    let added = false;
+    for (const column of ['captured_cents', 'refunded_cents', 'voided_cents']) {
+      try {
+        await this.db.schema.alterTable('simulated_charges').addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        added = true;
+      } catch {
+        // already there
+      }
+    }
+    if (added) {
+      await this.db
+        .updateTable('simulated_charges')
+        .set({ captured_cents: sql`amount_cents`, refunded_cents: sql`case when refunded = 1 then amount_cents else 0 end` })
+        .where('outcome', '=', 'captured')
+        .execute();
+    }
+    await this.db.schema
+      .createTable('simulated_operations')
+      .ifNotExists()
+      .addColumn('idempotency_key', 'varchar(120)', (c) => c.primaryKey())
+      .addColumn('charge_key', 'varchar(80)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('amount_cents', 'bigint', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+      .addColumn('calls', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+  }
+
+  /** The provider's side of one authorization: its row and the captures, voids and refunds against it (for audits and tests). */
+  async books(authorizationKey: string): Promise<{
+    charge: Selectable<SimulatedGatewayDatabase['simulated_charges']> | undefined;
+    operations: Selectable<SimulatedGatewayDatabase['simulated_operations']>[];
+  }> {
+    const charge = await this.db.selectFrom('simulated_charges').selectAll().where('idempotency_key', '=', authorizationKey).executeTakeFirst();
+    const operations = await this.db.selectFrom('simulated_operations').selectAll().where('charge_key', '=', authorizationKey).orderBy('created_at').orderBy('idempotency_key').execute();
+    const n = (v: unknown) => Number(v);
+    return {
+      charge: charge && { ...charge, amount_cents: n(charge.amount_cents), refunded: n(charge.refunded), captured_cents: n(charge.captured_cents), refunded_cents: n(charge.refunded_cents), voided_cents: n(charge.voided_cents), calls: n(charge.calls), created_at: n(charge.created_at) },
+      operations: operations.map((o) => ({ ...o, amount_cents: n(o.amount_cents), calls: n(o.calls), created_at: n(o.created_at) })),
+    };
+  }
+
+  private random(): number {
+    return (this.options.random ?? Math.random)();
+  }
+
+  /** Latency, then maybe a failure before acting; returns whether the call should time out after acting. */
+  private async arrive(): Promise<boolean> {
+    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    if (this.random() < (this.options.failureRate ?? 0)) throw new SimulatedProviderError('payment provider unavailable (simulated)');
+    return this.random() < (this.options.timeoutRate ?? 0);
+  }
+
+  private static timedOut(): never {
+    throw new SimulatedProviderError('payment provider timed out after acting (simulated)');
+  }
+
+  async authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
+    return (await this.authorizeAll([request]))[0]!;
+  }
+
+  /** Every request counts as a call; one upsert for the batch. */
+  async authorizeAll(requests: readonly AuthorizeRequest[]): Promise<AuthorizeResult[]> {
+    if (requests.length === 0) return [];
+    const timeOut = await this.arrive();
+    const byKey = new Map<string, { amountCents: number; calls: number }>();
+    for (const r of requests) {
+      const seen = byKey.get(r.idempotencyKey);
+      if (seen) seen.calls++;
+      else byKey.set(r.idempotencyKey, { amountCents: r.amountCents, calls: 1 });
+    }
+    const now = Date.now();
+    // One row per key (an upsert may not touch a row twice); a key seen before keeps its first outcome.
+    const rows = await this.db
+      .insertInto('simulated_charges')
+      .values(
+        [...byKey].map(([key, v]) => ({
+          idempotency_key: key,
+          amount_cents: v.amountCents,
+          outcome: this.random() < this.options.declineRate ? ('declined' as const) : ('authorized' as const),
+          calls: v.calls,
+          created_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.column('idempotency_key').doUpdateSet({ calls: sql`simulated_charges.calls + excluded.calls` }))
+      .returning(['idempotency_key', 'outcome'])
+      .execute();
+    if (timeOut) SimulatedPaymentGateway.timedOut();
+    const outcomes = new Map(rows.map((r) => [r.idempotency_key, r.outcome === 'declined' ? ('declined' as const) : ('authorized' as const)]));
+    return requests.map((r) => ({ outcome: outcomes.get(r.idempotencyKey)!, providerRef: REF_PREFIX + r.idempotencyKey }));
+  }
+
+  capture(request: MoneyRequest): Promise<MoneyResult> {
+    return this.operate('capture', request, (trx, key, a) =>
+      trx
+        .updateTable('simulated_charges')
+        .set({ captured_cents: sql`captured_cents + ${a}`, outcome: 'captured' })
+        .where('idempotency_key', '=', key)
+        .where('outcome', 'in', ['authorized', 'captured'])
+        .where(sql<boolean>`captured_cents + voided_cents + ${a} <= amount_cents`),
+    );
+  }
+
+  void(request: MoneyRequest): Promise<MoneyResult> {
+    return this.operate('void', request, (trx, key, a) =>
+      trx
+        .updateTable('simulated_charges')
+        .set({ voided_cents: sql`voided_cents + ${a}`, outcome: sql`case when captured_cents = 0 then 'voided' else outcome end` })
+        .where('idempotency_key', '=', key)
+        .where('outcome', 'in', ['authorized', 'captured'])
+        .where(sql<boolean>`captured_cents + voided_cents + ${a} <= amount_cents`),
+    );
+  }
+
+  refund(request: MoneyRequest): Promise<MoneyResult> {
+    return this.operate('refund', request, (trx, key, a) =>
+      trx
+        .updateTable('simulated_charges')
+        .set({ refunded_cents: sql`refunded_cents + ${a}`, refunded: sql`case when refunded_cents + ${a} >= captured_cents then 1 else 0 end` })
+        .where('idempotency_key', '=', key)
+        .where('outcome', '=', 'captured')
+        .where(sql<boolean>`refunded_cents + ${a} <= captured_cents`),
+    );
+  }
+
+  /**
+   * The operation's row is inserted first, so a concurrent call under the same key waits for this
+   * one and then reads its answer; the books move by a conditional update, never read-then-write.
+   */
+  private async operate(
+    kind: OperationKind,
+    { idempotencyKey, authorizationRef, amountCents }: MoneyRequest,
+    move: (trx: Transaction<SimulatedGatewayDatabase>, chargeKey: string, amount: number) => { executeTakeFirst(): Promise<{ numUpdatedRows: bigint }> },
+  ): Promise<MoneyResult> {
+    const timeOut = await this.arrive();
+    const chargeKey = authorizationRef.startsWith(REF_PREFIX) ? authorizationRef.slice(REF_PREFIX.length) : authorizationRef;
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('simulated_operations')
+        .values({ idempotency_key: idempotencyKey, charge_key: chargeKey, kind, amount_cents: amountCents, outcome: 'failed', created_at: Date.now() })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('idempotency_key')
+        .executeTakeFirst();
+      if (!inserted) {
+        const first = await trx
+          .updateTable('simulated_operations')
+          .set({ calls: sql`calls + 1` })
+          .where('idempotency_key', '=', idempotencyKey)
+          .returning('outcome')
+          .executeTakeFirstOrThrow();
+        return first.outcome;
+      }
+      const moved = amountCents > 0 && Number((await move(trx, chargeKey, amountCents).executeTakeFirst()).numUpdatedRows) === 1;
+      if (!moved) return 'failed' as const;
+      await trx.updateTable('simulated_operations').set({ outcome: 'succeeded' }).where('idempotency_key', '=', idempotencyKey).execute();
+      return 'succeeded' as const;
+    });
+    if (timeOut) SimulatedPaymentGateway.timedOut();
+    return { outcome, providerRef: `${REF_PREFIX}${kind}_${idempotencyKey}` };
+  }
+}

@@ -212,15 +212,23 @@ export async function postgresStats(database: string): Promise<{ commits: number
 
 /**
  * Tuples the cell's database has written so far (inserted, updated and deleted rows over its own
- * tables, from pg_stat_user_tables), and how many of the updates were HOT. Read once the writers'
+ * tables, from pg_stat_user_tables), how many of the updates were HOT, and those of the simulated
+ * payment provider's tables (apart). Read once the writers'
  * backends have exited, so their counters are flushed.
  */
-export async function postgresTuples(url: string): Promise<{ written: number; hotUpdates: number }> {
+export async function postgresTuples(url: string): Promise<{ written: number; hotUpdates: number; provider: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ w: string; h: string }>('select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) as w, coalesce(sum(n_tup_hot_upd), 0) as h from pg_stat_user_tables');
-    return { written: Number(rows[0]?.w ?? NaN), hotUpdates: Number(rows[0]?.h ?? NaN) };
+    // The simulated payment provider keeps its books in the same database; a real provider's are
+    // elsewhere, so its tables are counted apart.
+    const { rows } = await client.query<{ w: string; h: string; p: string }>(
+      `select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del) filter (where relname not like 'simulated\\_%'), 0) as w,
+              coalesce(sum(n_tup_hot_upd) filter (where relname not like 'simulated\\_%'), 0) as h,
+              coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del) filter (where relname like 'simulated\\_%'), 0) as p
+         from pg_stat_user_tables`,
+    );
+    return { written: Number(rows[0]?.w ?? NaN), hotUpdates: Number(rows[0]?.h ?? NaN), provider: Number(rows[0]?.p ?? NaN) };
   } finally {
     await client.end();
   }

@@ -99,7 +99,7 @@ interface CellResult {
   /** Redis commands run by the (shared) server during the cell. */
   redisCommands?: number;
   /** Rows the cell's database wrote (inserted, updated, deleted), and HOT updates among them. */
-  tuples?: { written: number; hotUpdates: number };
+  tuples?: { written: number; hotUpdates: number; provider: number };
 }
 
 // Counts the few orders still in progress (indexed by status) rather than the many confirmed ones,
@@ -307,7 +307,7 @@ function printTable(results: CellResult[]): void {
       `total ${ms(bench + (r.processes > 0 ? workers : 0) + (r.pg ? postgres : 0) + (redis ?? 0))} ms`,
       ...(r.statements !== undefined ? [`${(r.statements / n).toFixed(2)} pg statements`] : []),
       ...(r.redisCommands !== undefined ? [`${(r.redisCommands / n).toFixed(1)} redis commands`] : []),
-      ...(r.tuples ? [`${(r.tuples.written / n).toFixed(1)} pg tuples written (${(r.tuples.hotUpdates / n).toFixed(1)} HOT updates)`] : []),
+      ...(r.tuples ? [`${(r.tuples.written / n).toFixed(1)} pg tuples written (${(r.tuples.hotUpdates / n).toFixed(1)} HOT updates; the simulated provider's books ${(r.tuples.provider / n).toFixed(1)} more)`] : []),
       ...(r.pg ? [`${(r.pg.commits / n).toFixed(2)} commits`, `${r.pg.deadlocks} deadlocks`] : []),
     ];
     console.log(`  ${r.name.padEnd(32)}${parts.join(', ')}`);

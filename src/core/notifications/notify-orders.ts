@@ -1,7 +1,7 @@
 import { inSet, insertRows } from '../db/sets.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import { notificationText, type NotificationKind } from '../domain/notification-kinds.js';
-import { enabledEndpoints, type EnabledEndpoint } from '../webhooks/record-events.js';
+import { enabledEndpoints } from '../webhooks/record-events.js';
 import { fanOutNotification } from './fan-out.js';
 
 /**
@@ -12,7 +12,7 @@ import { fanOutNotification } from './fan-out.js';
  * exist in the order of its transitions. One notification per order and kind (a unique key): a
  * second try inserts nothing and so sends nothing twice.
  */
-export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[], kind: NotificationKind, source: { messageId?: number; endpoints?: readonly EnabledEndpoint[] } = {}): Promise<number> {
+export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[], kind: NotificationKind, source: { messageId?: number } = {}): Promise<number> {
   const ids = [...new Set(orderIds)];
   if (ids.length === 0) return 0;
   const trx = uow.trx;
@@ -21,7 +21,7 @@ export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[],
   const inserted = await insertRows(trx, 'notifications', rows, { ignoreConflicts: true, returning: ['order_id'] });
   if (inserted.length === 0) return 0;
   // One read of the endpoints for the whole batch, not one per notified order.
-  const endpoints = source.endpoints ?? (await enabledEndpoints(trx));
+  const endpoints = await enabledEndpoints(trx);
   for (const row of inserted) {
     await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints);
   }

@@ -20,6 +20,22 @@ const orderIdsOf = (msgs: readonly { msg: OutboxMessage }[] | readonly OutboxMes
   ...new Set(msgs.map((m) => ('msg' in m ? m.msg.orderId : m.orderId))),
 ];
 
+/**
+ * Each message's plan from its order's, given to the first message of an order only: a copy of the
+ * message in the same batch gets none (nothing to do) and so never makes the same call twice.
+ */
+function firstPlanPerOrder<P>(msgs: readonly OutboxMessage[], plans: ReadonlyMap<string, P>): Map<number, P | null> {
+  const planned = new Set<string>();
+  return new Map(
+    msgs.map((m) => {
+      const plan = plans.get(m.orderId);
+      if (plan === undefined || planned.has(m.orderId)) return [m.id, null];
+      planned.add(m.orderId);
+      return [m.id, plan];
+    }),
+  );
+}
+
 function moved(...groups: [readonly string[], OrderStatus][]): Moved {
   const out: Moved = new Map();
   for (const [ids, status] of groups) for (const id of ids) out.set(id, status);
@@ -164,8 +180,7 @@ export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
     const paid = ctx.captureAt === 'confirm'
       ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', 'paid').execute()
       : [];
-    const calls = await planCaptures(uow, paid);
-    return new Map(msgs.map((m) => [m.id, calls.get(m.orderId) ?? null]));
+    return firstPlanPerOrder(msgs, await planCaptures(uow, paid));
   },
   perform(call, ctx) {
     return callProvider(ctx.gateway, call);
@@ -198,14 +213,7 @@ export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
  */
 export const notifyStep: Step = {
   async apply(uow, items) {
-    const byKind = new Map<NotificationKind, OutboxMessage[]>();
-    for (const { msg } of items) {
-      const kind = msg.payload.kind as NotificationKind;
-      byKind.set(kind, [...(byKind.get(kind) ?? []), msg]);
-    }
-    for (const [kind, msgs] of byKind) {
-      for (const m of msgs) await notifyOrders(uow, [m.orderId], kind, { messageId: m.id });
-    }
+    for (const { msg } of items) await notifyOrders(uow, [msg.orderId], msg.payload.kind as NotificationKind, { messageId: msg.id });
   },
 };
 
@@ -249,16 +257,7 @@ export const refundStep: Step<SettlePlan, LedgerAnswer[]> = {
       fresh.push(...calls);
     }
     await writePending(uow, fresh, { reason: 'order cancelled' });
-    // Only the first message of an order plans its calls; a copy in the same batch waits for the next run.
-    const planned = new Set<string>();
-    return new Map(
-      msgs.map((m) => {
-        const plan = plans.get(m.orderId);
-        if (!plan || planned.has(m.orderId)) return [m.id, null];
-        planned.add(m.orderId);
-        return [m.id, plan];
-      }),
-    );
+    return firstPlanPerOrder(msgs, plans);
   },
   perform(plan, ctx) {
     return callAll(ctx.gateway, plan.calls);
@@ -292,16 +291,7 @@ function shipmentStep(to: ShipmentUpdateStatus): Step<LedgerCall, LedgerAnswer> 
         to === 'shipped' && ctx.captureAt === 'shipped'
           ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', 'confirmed').execute()
           : [];
-      const calls = await planCaptures(uow, confirmed);
-      const planned = new Set<string>();
-      return new Map(
-        msgs.map((m) => {
-          const call = calls.get(m.orderId);
-          if (!call || planned.has(m.orderId)) return [m.id, null];
-          planned.add(m.orderId);
-          return [m.id, call];
-        }),
-      );
+      return firstPlanPerOrder(msgs, await planCaptures(uow, confirmed));
     },
     perform(call, ctx) {
       return callProvider(ctx.gateway, call);

@@ -40,7 +40,7 @@ Examples:
   $ BUILDFLOW_LOG_LEVEL=debug buildflow serve`,
     )
     .action(async (opts) => {
-      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { createLogger }, { untilShutdown }, { resolveTokenSecret }, { observeProcess }, { describeBackend }] =
+      const [{ loadConfig }, { openBuildflow }, { buildServer }, { startWorkers }, { createLogger }, { untilShutdown, keepSignalsWhileStarting }, { resolveTokenSecret }, { observeProcess }, { describeBackend }] =
         await Promise.all([
           import('../../core/config.js'),
           import('../../core/buildflow.js'),
@@ -52,6 +52,7 @@ Examples:
           import('../observe-process.js'),
           import('../../core/describe-backend.js'),
         ]);
+      const starting = keepSignalsWhileStarting();
       const config = loadConfig({ BUILDFLOW_DATA_DIR: opts.dataDir, BUILDFLOW_PORT: opts.port, BUILDFLOW_HOST: opts.host });
       // A server it needs that does not answer: one line naming it, exit 5, before anything starts
       // (or is written: the token secret's file).
@@ -90,7 +91,7 @@ Examples:
         await workers?.stop(DEFAULTS.shutdown.workerDrainMs);
         await observed.close();
         await app.close();
-      });
+      }, starting);
     });
 }
 

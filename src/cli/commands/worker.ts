@@ -43,7 +43,7 @@ Examples:
       if (!opts.steps && !opts.relay && !opts.sweeper && !opts.deliveries) {
         throw new CliError('USAGE', 'nothing to run: --no-steps, --no-relay, --no-sweeper and --no-deliveries together leave no role');
       }
-      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown }, { observeProcess }, { buildMetricsServer }, { resolveAdminKey }, { postgresStatementCount }] =
+      const [{ loadConfig }, { openBuildflow }, { startWorkers }, { createLogger }, { untilShutdown, keepSignalsWhileStarting }, { observeProcess }, { buildMetricsServer }, { resolveAdminKey }, { postgresStatementCount }] =
         await Promise.all([
           import('../../core/config.js'),
           import('../../core/buildflow.js'),
@@ -55,12 +55,7 @@ Examples:
           import('../../core/admin-key.js'),
           import('../../core/db/postgres.js'),
         ]);
-      // A stop asked for while starting (a supervisor's SIGTERM before `ready`) is kept and obeyed
-      // once started: without this the signal's default action ends the process uncleanly.
-      let stopWhileStarting: string | undefined;
-      const noteStop = (signal: string) => (stopWhileStarting = signal);
-      process.once('SIGTERM', noteStop);
-      process.once('SIGINT', noteStop);
+      const starting = keepSignalsWhileStarting();
       const config = loadConfig({
         BUILDFLOW_DATA_DIR: opts.dataDir,
         BUILDFLOW_WORKER_CONCURRENCY: opts.concurrency,
@@ -104,14 +99,7 @@ Examples:
         // What this process cost the database over its life (the pipeline benchmark reads it).
         log.info({ worker: workers.id, postgresStatements: postgresStatementCount() }, 'buildflow worker stopped');
       };
-      process.off('SIGTERM', noteStop);
-      process.off('SIGINT', noteStop);
-      if (stopWhileStarting) {
-        log.info({ signal: stopWhileStarting }, 'shutting down: the signal came while starting');
-        await close();
-        process.exit(0);
-      }
-      await untilShutdown(log, close);
+      await untilShutdown(log, close, starting);
     });
 }
 

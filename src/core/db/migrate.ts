@@ -15,6 +15,10 @@ async function migrator(db: Kysely<any>): Promise<Migrator> {
 
 /** Applies every pending migration; returns the names applied now. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  // Nothing pending (every start after the first): no migration lock is taken. kysely's lock on
+  // Postgres is a session-level advisory lock, which a transaction-pooling proxy can leave held on
+  // a server connection it then hands to another client, whose next start waits for it.
+  if ((await pendingMigrations(db)).length === 0) return [];
   const { error, results } = await (await migrator(db)).migrateToLatest();
   if (error) {
     throw new BuildflowError('UNAVAILABLE', `migration failed: ${(error as Error).message ?? String(error)}`);

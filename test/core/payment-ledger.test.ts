@@ -164,6 +164,29 @@ for (const backend of BACKENDS) describe(`simulated payment provider [${backend}
     expect(books.operations.find((o) => o.idempotency_key === 'c1')).toMatchObject({ outcome: 'succeeded', calls: 2 });
   });
 
+  it('when captures come as one batch, then each answers as it would alone: a key seen before its first answer, one past its authorization refused, two of one authorization one by one', async () => {
+    const a = (app = await openTestApp({}, {}, backend));
+    const p = provider(a);
+    const keys = ['order:batch-a:charge', 'order:batch-b:charge', 'order:batch-c:charge'];
+    await p.authorizeAll(keys.map((k) => ({ idempotencyKey: k, amountCents: 1000 })));
+    const capture = (idempotencyKey: string, chargeKey: string, amountCents: number): MoneyRequest => ({ idempotencyKey, authorizationRef: `sim_${chargeKey}`, amountCents });
+    expect((await p.capture(capture('a1', keys[0]!, 700))).outcome).toBe('succeeded');
+
+    const answers = await p.captureAll([capture('a1', keys[0]!, 700), capture('b1', keys[1]!, 1000), capture('c1', keys[2]!, 1001)]);
+    expect(answers.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect(answers[1]!.providerRef).toBe((await p.capture(capture('b1', keys[1]!, 1000))).providerRef);
+    expect((await p.books(keys[0]!)).charge).toMatchObject({ captured_cents: 700 });
+    expect((await p.books(keys[0]!)).operations).toMatchObject([{ idempotency_key: 'a1', outcome: 'succeeded', calls: 2 }]);
+    expect((await p.books(keys[1]!)).charge).toMatchObject({ outcome: 'captured', captured_cents: 1000 });
+    expect((await p.books(keys[2]!)).charge).toMatchObject({ outcome: 'authorized', captured_cents: 0 });
+    expect((await p.books(keys[2]!)).operations).toMatchObject([{ idempotency_key: 'c1', outcome: 'failed', calls: 1 }]);
+
+    // Two new captures of one authorization: 600 fits, 500 more does not.
+    const twice = await p.captureAll([capture('c2', keys[2]!, 600), capture('c3', keys[2]!, 500)]);
+    expect(twice.map((r) => r.outcome)).toEqual(['succeeded', 'failed']);
+    expect((await p.books(keys[2]!)).charge).toMatchObject({ captured_cents: 600 });
+  });
+
   it('when told to fail, then it throws before acting; when told to time out, then it acts and throws', async () => {
     const failing = (app = await openTestApp({ BUILDFLOW_PAYMENT_FAILURE_RATE: 1 }, {}, backend));
     await expect(failing.gateway.authorize({ idempotencyKey: key, amountCents: 1000 })).rejects.toThrow('unavailable');

@@ -20,3 +20,14 @@ export async function callAll(gateway: PaymentGateway, calls: readonly LedgerCal
   for (const c of calls) out.push(await callProvider(gateway, c));
   return out;
 }
+
+/**
+ * The calls of a batch's plans, one per order: captures in one request where the provider takes
+ * them so (`captureAll`), anything else one call each, all at once.
+ */
+export async function callEach(gateway: PaymentGateway, calls: readonly LedgerCall[]): Promise<LedgerAnswer[]> {
+  const captureAll = gateway.captureAll?.bind(gateway);
+  if (!captureAll || !calls.every((c) => c.kind === 'capture' && c.authorizationRef)) return Promise.all(calls.map((c) => callProvider(gateway, c)));
+  const results = await captureAll(calls.map((c) => ({ idempotencyKey: c.idempotencyKey, authorizationRef: c.authorizationRef!, amountCents: c.amountCents })));
+  return results.map((r, i) => ({ idempotencyKey: calls[i]!.idempotencyKey, status: r.outcome, providerRef: r.providerRef }));
+}

@@ -43,6 +43,8 @@ export interface PaymentGateway {
    */
   authorizeAll?(requests: readonly AuthorizeRequest[]): Promise<AuthorizeResult[]>;
   capture(request: MoneyRequest): Promise<MoneyResult>;
+  /** Optional: many captures in one call, as {@link authorizeAll} is for authorizations. */
+  captureAll?(requests: readonly MoneyRequest[]): Promise<MoneyResult[]>;
   void(request: MoneyRequest): Promise<MoneyResult>;
   refund(request: MoneyRequest): Promise<MoneyResult>;
 }

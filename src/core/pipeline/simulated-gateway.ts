@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { rowSet } from '../db/sets.js';
+import type { Db } from '../db/schema.js';
 import type { AuthorizeRequest, AuthorizeResult, MoneyRequest, MoneyResult, PaymentGateway } from './payment-gateway.js';
 
 export interface SimulatedGatewayOptions {
@@ -47,6 +49,9 @@ export interface SimulatedGatewayDatabase {
 export class SimulatedProviderError extends Error {}
 
 const REF_PREFIX = 'sim_';
+
+/** The authorization's key from its provider reference. */
+const chargeKeyOf = (authorizationRef: string) => (authorizationRef.startsWith(REF_PREFIX) ? authorizationRef.slice(REF_PREFIX.length) : authorizationRef);
 
 /**
  * A stand-in provider that keeps its books in a database of its own (in embedded mode a second
@@ -180,6 +185,57 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     );
   }
 
+  /**
+   * Captures for many authorizations in one transaction of a fixed number of statements: every
+   * request counts as a call, a key seen before answers its first outcome, and each new capture
+   * moves its authorization's books by the same conditional update as {@link capture}. Two new
+   * captures of one authorization in a batch go one by one (one update may not move a row twice).
+   */
+  async captureAll(requests: readonly MoneyRequest[]): Promise<MoneyResult[]> {
+    if (requests.length === 0) return [];
+    const chargeKeys = requests.map((r) => chargeKeyOf(r.authorizationRef));
+    if (new Set(chargeKeys).size < requests.length) {
+      const out: MoneyResult[] = [];
+      for (const r of requests) out.push(await this.capture(r));
+      return out;
+    }
+    const timeOut = await this.arrive();
+    const now = Date.now();
+    const outcomes = await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('simulated_operations')
+        .values(requests.map((r, i) => ({ idempotency_key: r.idempotencyKey, charge_key: chargeKeys[i]!, kind: 'capture' as const, amount_cents: r.amountCents, outcome: 'failed' as const, created_at: now })))
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('idempotency_key')
+        .execute();
+      const fresh = new Set(inserted.map((r) => r.idempotency_key));
+      const seen = requests.filter((r) => !fresh.has(r.idempotencyKey)).map((r) => r.idempotencyKey);
+      const answers = new Map<string, 'succeeded' | 'failed'>();
+      if (seen.length > 0) {
+        const first = await trx.updateTable('simulated_operations').set({ calls: sql`calls + 1` }).where('idempotency_key', 'in', seen).returning(['idempotency_key', 'outcome']).execute();
+        for (const r of first) answers.set(r.idempotency_key, r.outcome);
+      }
+      const toMove = requests.filter((r) => fresh.has(r.idempotencyKey) && r.amountCents > 0);
+      if (toMove.length > 0) {
+        const v = rowSet(trx as unknown as Db, 'v', [
+          { name: 'charge_key', type: 'text', values: toMove.map((r) => chargeKeyOf(r.authorizationRef)) },
+          { name: 'amount', type: 'bigint', values: toMove.map((r) => r.amountCents) },
+        ]);
+        const movedRows = await sql<{ idempotency_key: string }>`update simulated_charges set captured_cents = captured_cents + v.amount, outcome = 'captured' from ${v}
+          where simulated_charges.idempotency_key = v.charge_key and simulated_charges.outcome in ('authorized', 'captured')
+            and simulated_charges.captured_cents + simulated_charges.voided_cents + v.amount <= simulated_charges.amount_cents
+          returning simulated_charges.idempotency_key`.execute(trx);
+        const movedCharges = new Set(movedRows.rows.map((r) => r.idempotency_key));
+        const succeeded = toMove.filter((r) => movedCharges.has(chargeKeyOf(r.authorizationRef))).map((r) => r.idempotencyKey);
+        if (succeeded.length > 0) await trx.updateTable('simulated_operations').set({ outcome: 'succeeded' }).where('idempotency_key', 'in', succeeded).execute();
+        for (const key of succeeded) answers.set(key, 'succeeded');
+      }
+      return requests.map((r) => answers.get(r.idempotencyKey) ?? ('failed' as const));
+    });
+    if (timeOut) SimulatedPaymentGateway.timedOut();
+    return requests.map((r, i) => ({ outcome: outcomes[i]!, providerRef: `${REF_PREFIX}capture_${r.idempotencyKey}` }));
+  }
+
   void(request: MoneyRequest): Promise<MoneyResult> {
     return this.operate('void', request, (trx, key, a) =>
       trx
@@ -212,7 +268,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     move: (trx: Transaction<SimulatedGatewayDatabase>, chargeKey: string, amount: number) => { executeTakeFirst(): Promise<{ numUpdatedRows: bigint }> },
   ): Promise<MoneyResult> {
     const timeOut = await this.arrive();
-    const chargeKey = authorizationRef.startsWith(REF_PREFIX) ? authorizationRef.slice(REF_PREFIX.length) : authorizationRef;
+    const chargeKey = chargeKeyOf(authorizationRef);
     const outcome = await this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('simulated_operations')

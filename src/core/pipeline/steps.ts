@@ -8,7 +8,7 @@ import { enqueue, type OutboxMessage, type Topic } from '../outbox/outbox.js';
 import type { NotificationKind } from '../domain/notification-kinds.js';
 import type { AuthorizeRequest, AuthorizeResult } from './payment-gateway.js';
 import { authorizationKey, moneyOf, movementKey, refreshSummaries, settle, writePending, type LedgerAnswer, type LedgerCall } from '../payments/ledger.js';
-import { callAll, callProvider } from './call-provider.js';
+import { callAll, callEach, callProvider } from './call-provider.js';
 import { cancelWithCompensation } from './compensate.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { Moved, Step } from './step.js';
@@ -185,6 +185,9 @@ export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
   perform(call, ctx) {
     return callProvider(ctx.gateway, call);
   },
+  performAll(calls, ctx) {
+    return callEach(ctx.gateway, calls);
+  },
   async apply(uow, items) {
     const ids = orderIdsOf(items);
     await lockStockOf(uow.trx, ids);
@@ -295,6 +298,9 @@ function shipmentStep(to: ShipmentUpdateStatus): Step<LedgerCall, LedgerAnswer> 
     },
     perform(call, ctx) {
       return callProvider(ctx.gateway, call);
+    },
+    performAll(calls, ctx) {
+      return callEach(ctx.gateway, calls);
     },
     async apply(uow, items) {
       const answers = items.flatMap((i) => (i.plan && i.outcome ? [i.outcome] : []));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { CLI_ADMIN_KEY, assertBuilt, hasStackTrace, runCli, startCli, startServer, tempDir, type RunningProcess } from '../cli/harness.js';
 import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase, freshRedisPrefix } from '../helpers/backends.js';
 import { stopWithin } from '../helpers/cell-storage.js';
@@ -53,6 +53,22 @@ describe.skipIf(!runs)('every command through PgBouncer in transaction mode (max
     expect(seed.stderr).toContain('set BUILDFLOW_DATABASE_PREPARED_STATEMENTS=off');
     expect(seed.stderr.trim().split('\n')).toHaveLength(1);
     expect(hasStackTrace(seed.stderr)).toBe(false);
+  });
+
+  it('when several processes migrate a new database through it at once, then all succeed and no migration lock stays held on a server connection', { timeout: 60_000 }, async () => {
+    const pooler = await startPgBouncer({ poolSize: 3 });
+    owned.poolers.push(pooler);
+    const database = await freshPostgresDatabase();
+    owned.databases.push(database);
+    const env = { BUILDFLOW_DATABASE_URL: pooler.url(database.url), BUILDFLOW_DATABASE_PREPARED_STATEMENTS: 'off', BUILDFLOW_DATA_DIR: `${owned.tmp.dir}/migrate` };
+
+    const runs = await Promise.all([1, 2, 3].map(() => runCli(['migrate', '--json'], { env })));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    // Read past the pooler: its idle server connections are where a leaked session lock would sit.
+    const reader = openPostgres<Database>(database.url, { max: 1 });
+    owned.readers.push(reader);
+    const held = await sql<{ n: number }>`select count(*) as n from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = current_database()`.execute(reader);
+    expect(held.rows[0]!.n).toBe(0);
   });
 
   it('when prepared statements are off, then migrate, seed, serve --no-worker, worker, doctor, dead-letters, dashboard and loadtest all work through it', { timeout: 120_000 }, async () => {

@@ -15,9 +15,8 @@ async function migrator(db: Kysely<any>): Promise<Migrator> {
 
 /** Applies every pending migration; returns the names applied now. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  // Nothing pending (every start after the first): no migration lock is taken. kysely's lock on
-  // Postgres is a session-level advisory lock, which a transaction-pooling proxy can leave held on
-  // a server connection it then hands to another client, whose next start waits for it.
+  // Nothing pending (every start after the first): no transaction and no lock, so many processes
+  // starting at once do not queue behind each other.
   if ((await pendingMigrations(db)).length === 0) return [];
   const { error, results } = await (await migrator(db)).migrateToLatest();
   if (error) {

@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter, PostgresDialect, type LogConfig } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, sql, type LogConfig } from 'kysely';
 import pg from 'pg';
 import { StatementNames, instrumentClient } from './named-statements.js';
 import { DEFAULTS } from '../defaults.js';
@@ -38,7 +38,38 @@ export function openPostgres<DB>(url: string, options: { max?: number; log?: Log
     client.on('error', () => {});
     instrumentClient(client, names, countStatement);
   });
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
+  return new Kysely<DB>({ dialect: new TransactionLockDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
+}
+
+// kysely's own key, so a process of an earlier release migrating at the same time still excludes this one.
+const MIGRATION_LOCK_ID = '3853314791062309107';
+
+/**
+ * kysely takes its Postgres migration lock as a session advisory lock in a statement of its own,
+ * then runs the migrations in a transaction on the same client. Through a transaction-pooling
+ * proxy those are separate server sessions: the lock stays held on one the proxy hands to others,
+ * and every later migrate waits for it. Here the lock opens the transaction and is a transaction
+ * lock: kysely's own `begin` that follows is a no-op (Postgres warns and goes on), and its commit
+ * or rollback ends the migrations and the lock together, as does a connection cut off midway.
+ */
+class TransactionLockAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(db: Kysely<any>): Promise<void> {
+    await sql`begin`.execute(db);
+    try {
+      await sql`with t as (select set_config('lock_timeout', '60s', true)) select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_ID)}) from t`.execute(db);
+    } catch (err) {
+      await sql`rollback`.execute(db).catch(() => {});
+      throw err;
+    }
+  }
+
+  override async releaseMigrationLock(): Promise<void> {}
+}
+
+class TransactionLockDialect extends PostgresDialect {
+  override createAdapter(): PostgresAdapter {
+    return new TransactionLockAdapter();
+  }
 }
 
 let statements = 0;

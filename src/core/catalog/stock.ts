@@ -30,22 +30,32 @@ export async function orderLines(db: Db, orderIds: readonly string[]): Promise<M
 }
 
 /**
- * Takes, in sku order, the row locks of every product these orders hold or want. A transaction
- * that changes stock for several orders calls it before touching any order, so two such
- * transactions never wait on each other in a cycle (on Postgres, where writers run concurrently;
- * SQLite has one writer and needs nothing).
+ * Takes, in sku order, the row locks of every product these orders hold or want, and returns the
+ * orders' lines read with them (what most callers change next). A transaction that changes stock
+ * for several orders calls it before touching any order, so two such transactions never wait on
+ * each other in a cycle (on Postgres, where writers run concurrently; SQLite has one writer and
+ * needs no lock).
  */
-export async function lockStockOf(trx: Db, orderIds: readonly string[]): Promise<void> {
-  if (orderIds.length === 0 || !isPostgres(trx)) return;
-  await trx
-    .selectFrom('products')
-    .select('sku')
-    .where('sku', 'in', (eb) => eb.selectFrom('order_items').select('sku').where(inSet(trx, 'order_id', orderIds)))
-    .orderBy('sku')
+export async function lockStockOf(trx: Db, orderIds: readonly string[]): Promise<Map<string, Line[]>> {
+  if (orderIds.length === 0 || !isPostgres(trx)) return orderLines(trx, orderIds);
+  const rows = await trx
+    .selectFrom('order_items')
+    .innerJoin('products', 'products.sku', 'order_items.sku')
+    .select(['order_items.order_id', 'order_items.sku', 'order_items.quantity'])
+    .where(inSet(trx, 'order_items.order_id', orderIds))
+    .orderBy('products.sku')
+    .orderBy('order_items.order_id')
     // The lock an UPDATE of stock takes anyway; unlike FOR UPDATE it lets intake's foreign-key
     // checks on these products through (KEY SHARE), so intake never waits for a worker batch.
-    .forNoKeyUpdate()
+    .forNoKeyUpdate('products')
     .execute();
+  const out = new Map<string, Line[]>();
+  for (const r of rows) {
+    let lines = out.get(r.order_id);
+    if (!lines) out.set(r.order_id, (lines = []));
+    lines.push({ sku: r.sku, quantity: Number(r.quantity) });
+  }
+  return out;
 }
 
 /** Stock available (on hand minus reserved) of these products, read under their row locks on Postgres. */
@@ -134,9 +144,10 @@ export async function releaseStock(uow: UnitOfWork, orderIds: readonly string[],
   await moveStock(uow, 'release', await orderLines(uow.trx, orderIds), reason);
 }
 
-/** Turns these orders' reservations into sales: stock leaves the shelf. */
-export async function sellStock(uow: UnitOfWork, orderIds: readonly string[]): Promise<void> {
-  await moveStock(uow, 'sale', await orderLines(uow.trx, orderIds), null);
+/** Turns these orders' reservations into sales: stock leaves the shelf. `lines`: as {@link lockStockOf} read them. */
+export async function sellStock(uow: UnitOfWork, orderIds: readonly string[], lines?: ReadonlyMap<string, readonly Line[]>): Promise<void> {
+  const sold = lines ? new Map(orderIds.flatMap((id) => (lines.has(id) ? [[id, lines.get(id)!] as const] : []))) : await orderLines(uow.trx, orderIds);
+  await moveStock(uow, 'sale', sold, null);
 }
 
 /** Puts the sold lines of these orders back on hand (a confirmed order cancelled before it shipped). */

@@ -1,7 +1,7 @@
 import { inSet, insertRows } from '../db/sets.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import { notificationText, type NotificationKind } from '../domain/notification-kinds.js';
-import { enabledEndpoints } from '../webhooks/record-events.js';
+import { enabledEndpoints, type EnabledEndpoint } from '../webhooks/record-events.js';
 import { fanOutNotification } from './fan-out.js';
 
 /**
@@ -20,10 +20,21 @@ export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[],
   const rows = orders.map((o) => ({ order_id: o.id, kind, message: notificationText(kind, o.reference, o.cancel_reason), created_at: uow.now }));
   const inserted = await insertRows(trx, 'notifications', rows, { ignoreConflicts: true, returning: ['order_id'] });
   if (inserted.length === 0) return 0;
-  // One read of the endpoints for the whole batch, not one per notified order.
-  const endpoints = await enabledEndpoints(trx);
+  const endpoints = await webhookEndpoints(uow);
   for (const row of inserted) {
     await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints);
   }
   return inserted.length;
+}
+
+const endpointsOfUnit = new WeakMap<UnitOfWork, Promise<EnabledEndpoint[]>>();
+
+/**
+ * The enabled webhook endpoints, read once per unit of work however many events it records (a
+ * batch notifies many orders, and a confirm also checks stock alerts).
+ */
+export function webhookEndpoints(uow: UnitOfWork): Promise<EnabledEndpoint[]> {
+  let endpoints = endpointsOfUnit.get(uow);
+  if (!endpoints) endpointsOfUnit.set(uow, (endpoints = enabledEndpoints(uow.trx)));
+  return endpoints;
 }

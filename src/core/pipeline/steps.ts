@@ -14,6 +14,7 @@ import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { Moved, Step } from './step.js';
 import { notifyOrders } from '../notifications/notify-orders.js';
 import { recordStockAfterSales } from '../webhooks/record-events.js';
+import { webhookEndpoints } from '../notifications/notify-orders.js';
 import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
 
 const orderIdsOf = (msgs: readonly { msg: OutboxMessage }[] | readonly OutboxMessage[]): string[] => [
@@ -190,14 +191,14 @@ export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
   },
   async apply(uow, items) {
     const ids = orderIdsOf(items);
-    await lockStockOf(uow.trx, ids);
+    const lines = await lockStockOf(uow.trx, ids);
     const answers = items.flatMap((i) => (i.plan && i.outcome ? [i.outcome] : []));
     await settle(uow, answers);
     const refused = new Set(items.filter((i) => i.outcome?.status === 'failed').map((i) => i.msg.orderId));
     const confirmed = await transitionMany(uow, ids.filter((id) => !refused.has(id)), 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
     await refreshSummaries(uow, items.filter((i) => i.outcome?.status === 'succeeded').map((i) => i.msg.orderId));
-    await sellStock(uow, confirmed);
-    await recordStockAfterSales(uow.trx, confirmed, uow.now);
+    await sellStock(uow, confirmed, lines);
+    await recordStockAfterSales(uow.trx, confirmed, uow.now, await webhookEndpoints(uow));
     uow.add(
       'shipments',
       confirmed.map((orderId) => ({ order_id: orderId, tracking_code: newTrackingCode(), status: 'pending' as const, created_at: uow.now, updated_at: uow.now })),

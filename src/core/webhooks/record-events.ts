@@ -100,9 +100,9 @@ export interface StockLevelChange {
  * on hand has just fallen to or below (crossed downwards, so a product sitting low does not fire
  * on every sale). Call it in the transaction that changed the stock.
  */
-export async function recordStockLevels(trx: Db, changes: readonly StockLevelChange[], now: number): Promise<number> {
+export async function recordStockLevels(trx: Db, changes: readonly StockLevelChange[], now: number, enabled?: readonly EnabledEndpoint[]): Promise<number> {
   if (changes.length === 0) return 0;
-  const endpoints = await subscribers(trx, 'stock.low');
+  const endpoints = enabled ? subscribed(enabled, 'stock.low') : await subscribers(trx, 'stock.low');
   if (endpoints.length === 0) return 0;
   const products = await trx
     .selectFrom('products')
@@ -151,10 +151,8 @@ export async function recordStockLevels(trx: Db, changes: readonly StockLevelCha
  * Summed per product over the batch, so a crossing made by several orders together fires once,
  * naming the last of them that sold the product.
  */
-export async function recordStockAfterSales(trx: Db, orderIds: readonly string[], now: number): Promise<number> {
-  if (orderIds.length === 0) return 0;
-  const hasSubscribers = await trx.selectFrom('webhook_endpoints').select('id').where('enabled', '=', 1).where('events', 'like', '%stock.low%').limit(1).executeTakeFirst();
-  if (!hasSubscribers) return 0;
+export async function recordStockAfterSales(trx: Db, orderIds: readonly string[], now: number, enabled: readonly EnabledEndpoint[]): Promise<number> {
+  if (orderIds.length === 0 || subscribed(enabled, 'stock.low').length === 0) return 0;
   const lines = await trx
     .selectFrom('order_items')
     .innerJoin('products', 'products.sku', 'order_items.sku')
@@ -169,5 +167,5 @@ export async function recordStockAfterSales(trx: Db, orderIds: readonly string[]
     if (rank.get(l.order_id)! >= rank.get(s.orderId)!) s.orderId = l.order_id;
     bySku.set(l.sku, s);
   }
-  return recordStockLevels(trx, [...bySku].map(([sku, s]) => ({ sku, onHandBefore: s.onHand + s.sold, orderId: s.orderId })), now);
+  return recordStockLevels(trx, [...bySku].map(([sku, s]) => ({ sku, onHandBefore: s.onHand + s.sold, orderId: s.orderId })), now, enabled);
 }

@@ -72,12 +72,7 @@ Examples:
       printPage(page, opts.json, tableOf('no customers', ['id', 'email', 'name', 'disabled', 'created'], (c) => [c.id, c.email, c.name, c.disabled ? 'yes' : 'no', c.createdAt]));
     });
 
-  apiOptions(
-    customer
-      .command('disable')
-      .description('disable a customer and revoke their tokens (admin)')
-      .argument('<id>', 'customer id'),
-  )
+  apiOptions(customer.command('disable').description('disable a customer and revoke their tokens (admin)').argument('<id>', 'customer id'))
     .option('--json', 'print the customer as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow customer disable "$CUSTOMER_ID"')
     .action(async (id, opts) => {
@@ -119,11 +114,7 @@ Examples:
 }
 
 export function registerLogout(program: Command): void {
-  serverOptions(
-    program
-      .command('logout')
-      .description('revoke the saved token and forget it'),
-  )
+  serverOptions(program.command('logout').description('revoke the saved token and forget it'))
     .addHelpText('after', '\nExamples:\n  $ buildflow logout')
     .action(async (opts) => {
       const { loadLogin, removeLogin } = await import('../credentials.js');

@@ -7,11 +7,7 @@ import { SETTINGS } from '../../core/settings.js';
 const INTERVAL = SETTINGS.dashboardIntervalMs;
 
 export function registerDashboard(program: Command): void {
-  serverOptions(
-    program
-      .command('dashboard')
-      .description('watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)'),
-  )
+  serverOptions(program.command('dashboard').description('watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)'))
     .option('--token <token>', 'the admin key (env BUILDFLOW_TOKEN or BUILDFLOW_ADMIN_KEY)')
     .option(
       '--interval <duration>',

@@ -48,12 +48,7 @@ Examples:
       printLine(`refund ${refund.id} of ${(refund.amountCents / 100).toFixed(2)} for order ${idOrReference}: ${refund.status}`);
     });
 
-  apiOptions(
-    order
-      .command('payments')
-      .description("show an order's payment ledger: authorization, captures, voids and refunds")
-      .argument('<idOrReference>', 'order id or reference (BF-…)'),
-  )
+  apiOptions(order.command('payments').description("show an order's payment ledger: authorization, captures, voids and refunds").argument('<idOrReference>', 'order id or reference (BF-…)'))
     .option('--json', 'print { items: [ledger entry, …] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order payments BF-00000001\n  $ buildflow order payments "$REF" --json')
     .action(async (idOrReference, opts) => {

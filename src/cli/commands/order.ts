@@ -103,12 +103,7 @@ Examples:
       }
     });
 
-  apiOptions(
-    order
-      .command('get')
-      .description('show one order')
-      .argument('<idOrReference>', 'order id or reference (BF-…)'),
-  )
+  apiOptions(order.command('get').description('show one order').argument('<idOrReference>', 'order id or reference (BF-…)'))
     .option('--json', 'print the order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-00000001\n  $ buildflow order get "$REF" --json | jq -r .status')
     .action(async (idOrReference, opts) => {
@@ -145,12 +140,7 @@ Examples:
       printOrder(await api.post<OrderView>(orderPath(idOrReference, '/cancel'), {}), opts.json);
     });
 
-  apiOptions(
-    order
-      .command('history')
-      .description("show an order's transitions, oldest first")
-      .argument('<idOrReference>', 'order id or reference (BF-…)'),
-  )
+  apiOptions(order.command('history').description("show an order's transitions, oldest first").argument('<idOrReference>', 'order id or reference (BF-…)'))
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-00000001\n  $ buildflow order history "$REF" --json')
     .action(async (idOrReference, opts) => {

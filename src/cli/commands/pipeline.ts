@@ -37,12 +37,7 @@ Examples:
   $ buildflow pipeline resume pay`,
     );
 
-  apiOptions(
-    pipeline
-      .command('status')
-      .description('each step: paused or not, since when, and the orders and stock waiting at it'),
-    TOKEN_HELP,
-  )
+  apiOptions(pipeline.command('status').description('each step: paused or not, since when, and the orders and stock waiting at it'), TOKEN_HELP)
     .option('--json', 'print { steps: [{ step, paused, reason, pausedAt, waitingOrders, stockHeld, oldestWaitingSince }] }')
     .addHelpText('after', '\nExamples:\n  $ buildflow pipeline status\n  $ buildflow pipeline status --json | jq \'.steps[] | select(.paused)\'')
     .action(async (opts) => {
@@ -68,13 +63,7 @@ Examples:
       printLine(`${step} is paused${s ? `: ${s.waitingOrders} ${s.waitingOrders === 1 ? 'order waits' : 'orders wait'} at it, holding ${s.stockHeld} units of stock` : ''}`);
     });
 
-  apiOptions(
-    pipeline
-      .command('resume')
-      .description('resume a paused step; the orders waiting at it go on at once')
-      .argument('<step>', 'reserve, pay or confirm'),
-    TOKEN_HELP,
-  )
+  apiOptions(pipeline.command('resume').description('resume a paused step; the orders waiting at it go on at once').argument('<step>', 'reserve, pay or confirm'), TOKEN_HELP)
     .option('--json', 'print { resumed, steps } as JSON')
     .addHelpText('after', `\n${BOUND}\n\nExamples:\n  $ buildflow pipeline resume pay`)
     .action(async (step, opts) => {

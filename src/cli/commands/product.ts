@@ -48,12 +48,7 @@ Examples:
       );
     });
 
-  serverOptions(
-    product
-      .command('get')
-      .description('show one product')
-      .argument('<sku>', 'the product sku'),
-  )
+  serverOptions(product.command('get').description('show one product').argument('<sku>', 'the product sku'))
     .option('--json', 'print the product as JSON')
     .addHelpText(
       'after',
@@ -64,17 +59,20 @@ Examples:
     )
     .action(async (sku, opts) => {
       const api = await apiClient(opts);
-      const p = await api.get<ProductView>(argPath('/v1/products/{sku}', { sku: ['<sku>', sku] }));
-      if (opts.json) return printJson(p);
-      printRecord([
-        ['sku', p.sku],
-        ['name', p.name],
-        ['category', p.category],
-        ['price', formatCents(p.unitPriceCents)],
-        ['available', p.available],
-        ['on hand', p.onHand],
-        ['reserved', p.reserved],
-        ['updated', p.updatedAt],
-      ]);
+      printProduct(await api.get<ProductView>(argPath('/v1/products/{sku}', { sku: ['<sku>', sku] })), opts.json);
     });
+}
+
+function printProduct(p: ProductView, json: boolean | undefined): void {
+  if (json) return printJson(p);
+  printRecord([
+    ['sku', p.sku],
+    ['name', p.name],
+    ['category', p.category],
+    ['price', formatCents(p.unitPriceCents)],
+    ['available', p.available],
+    ['on hand', p.onHand],
+    ['reserved', p.reserved],
+    ['updated', p.updatedAt],
+  ]);
 }

@@ -46,12 +46,7 @@ Examples:
 }
 
 export function registerTrack(program: Command): void {
-  serverOptions(
-    program
-      .command('track')
-      .description('follow a shipment by its tracking code (no sign-in needed)')
-      .argument('<trackingCode>', 'the tracking code, TRK…'),
-  )
+  serverOptions(program.command('track').description('follow a shipment by its tracking code (no sign-in needed)').argument('<trackingCode>', 'the tracking code, TRK…'))
     .option('--json', 'print { trackingCode, status, history } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow track "$TRACKING"\n  $ buildflow track "$TRACKING" --json | jq -r .status')
     .action(async (code, opts) => {

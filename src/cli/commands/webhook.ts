@@ -94,13 +94,7 @@ Examples:
       printPage(page, opts.json, tableOf('no webhook endpoints', ['id', 'url', 'events', 'enabled'], (e) => [e.id, e.url, e.events.join(', '), e.enabled ? 'yes' : 'no']));
     });
 
-  apiOptions(
-    webhook
-      .command('get')
-      .description('show one endpoint')
-      .argument('<id>', 'endpoint id, ep_…'),
-    TOKEN_HELP,
-  )
+  apiOptions(webhook.command('get').description('show one endpoint').argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
     .option('--json', 'print the endpoint as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook get ep_0193…')
     .action(async (id, opts) => {
@@ -123,13 +117,7 @@ Examples:
       });
   }
 
-  apiOptions(
-    webhook
-      .command('rotate')
-      .description('replace the signing secret; the old one keeps signing beside it for 24 hours')
-      .argument('<id>', 'endpoint id, ep_…'),
-    TOKEN_HELP,
-  )
+  apiOptions(webhook.command('rotate').description('replace the signing secret; the old one keeps signing beside it for 24 hours').argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
     .option('--json', 'print the endpoint with its new secret as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook rotate ep_0193… --json | jq -r .secret')
     .action(async (id, opts) => {
@@ -138,13 +126,7 @@ Examples:
       printEndpoint(e);
     });
 
-  apiOptions(
-    webhook
-      .command('remove')
-      .description('delete an endpoint with its deliveries and their log')
-      .argument('<id>', 'endpoint id, ep_…'),
-    TOKEN_HELP,
-  )
+  apiOptions(webhook.command('remove').description('delete an endpoint with its deliveries and their log').argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
     .option('--json', 'print { id, removed } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook remove ep_0193…')
     .action(async (id, opts) => {

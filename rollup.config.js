@@ -138,7 +138,7 @@ export default [
   {
     input: {
       'intake-writer-thread': `${ROOT}/dist/src/core/orders/intake-writer-thread.js`,
-      'generator-thread': `${ROOT}/dist/src/cli/loadtest/generator-thread.js`,
+      'generator-thread': `${ROOT}/dist/src/cli/loadtest/generator/generator-thread.js`,
     },
     external,
     plugins: [nodeResolve({ preferBuiltins: true }), commonjs()],

@@ -18,16 +18,6 @@ const ALLOWED_CYCLE_EDGES = {
   // db ↔ orders: openStorage hands out the intake writer thread, which lives in orders/ and uses
   // db/. Goes with the commit engines moving to src/core/db/sqlite/ (issue 23, the write-engine half).
   'db -> orders': 'db/open-storage.ts builds the intake writer (orders/intake-writer.ts)',
-  // db ↔ pipeline: a type only. Moving SimulatedGatewayDatabase beside db/schema.ts removes it;
-  // left for the pipeline rewrite, which owns pipeline/payment-gateway.ts.
-  'db -> pipeline': 'db/open-storage.ts types the payments database with pipeline/payment-gateway.ts',
-  // orders ↔ pipeline: cancelling an order runs the pipeline's compensation; the pipeline rewrite
-  // decides where compensation lives.
-  'orders -> pipeline': 'orders/cancel-order.ts runs pipeline/compensate.ts',
-  // doctor ↔ stats: doctor's workers check uses the worker registry and the unattended-work rule
-  // that the stats snapshot shares, and the snapshot runs doctor's stock and Redis checks. Moving
-  // the registry, the rule and WorkerStats into a folder of their own (workers/) removes it.
-  'doctor -> stats': 'doctor/worker-checks.ts reads stats/worker-registry.ts and stats/unattended-work.ts',
 };
 
 const IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;

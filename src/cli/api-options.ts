@@ -1,7 +1,10 @@
+import type { Command, OptionValues } from '@commander-js/extra-typings';
+import { MAX_PAGE_LIMIT } from '../core/pagination.js';
 import { SETTINGS } from '../core/settings.js';
 import type { ApiClient, ApiFlags } from './http-client.js';
-import { envDefault } from './setting-help.js';
 import { durationFlag } from './duration-arg.js';
+import { intArg } from './parse.js';
+import { envDefault, PAGE_LIMIT_HELP } from './setting-help.js';
 
 export const URL_HELP = `API base URL (${envDefault('BUILDFLOW_URL')})`;
 export const TIMEOUT_HELP = `how long to wait for each answer from the server, e.g. 5s or 500ms (${envDefault('BUILDFLOW_TIMEOUT')})`;
@@ -25,4 +28,21 @@ export const timeoutArg = durationFlag({
  */
 export async function apiClient(flags: ApiFlags, auth?: { token?: string | undefined }): Promise<ApiClient> {
   return (await import('./http-client.js')).clientFor(flags, auth);
+}
+
+/** `--url` and `--timeout`: how a command that calls the API reaches it (after the command's own options). */
+export function serverOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+  return cmd.option('--url <url>', URL_HELP).option('--timeout <duration>', TIMEOUT_HELP, timeoutArg);
+}
+
+/** {@link serverOptions} and `--token`: for a command that calls the API as someone (`tokenHelp` says who may). */
+export function apiOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>, tokenHelp = TOKEN_HELP) {
+  return serverOptions(cmd).option('--token <token>', tokenHelp);
+}
+
+/** `--limit` and `--cursor` of a list command that prints one page at a time. */
+export function pageOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+  return cmd
+    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, MAX_PAGE_LIMIT))
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor');
 }

@@ -24,11 +24,7 @@ export interface CommandEntry {
  */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'serve', description: 'run the HTTP API, with the pipeline workers in the same process', load: async () => (await import('./commands/serve.js')).registerServe },
-  {
-    name: 'worker',
-    description: 'run pipeline workers, the outbox relay and the sweeper (for `serve --no-worker` deployments)',
-    load: async () => (await import('./commands/worker.js')).registerWorker,
-  },
+  { name: 'worker', description: 'run pipeline workers, the outbox relay and the sweeper (for `serve --no-worker` deployments)', load: async () => (await import('./commands/worker.js')).registerWorker },
   { name: 'migrate', description: 'apply pending database migrations (serve and worker also do this on start)', load: async () => (await import('./commands/migrate.js')).registerMigrate },
   { name: 'seed', description: 'load a product catalog into the database (safe to run again: stock is kept)', load: async () => (await import('./commands/seed.js')).registerSeed },
   { name: 'product', description: 'browse the catalog through the HTTP API (no sign-in needed)', load: async () => (await import('./commands/product.js')).registerProduct },
@@ -36,43 +32,15 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'login', description: 'sign in as a customer and keep the token for later commands', load: async () => (await import('./commands/customer.js')).registerLogin },
   { name: 'logout', description: 'revoke the saved token and forget it', load: async () => (await import('./commands/customer.js')).registerLogout },
   { name: 'order', description: 'place and follow orders through the HTTP API', load: async () => (await import('./commands/order.js')).registerOrder },
-  {
-    name: 'notification',
-    description: "the notifications the pipeline wrote for the caller's orders (confirmed, cancelled, shipped …)",
-    load: async () => (await import('./commands/notification.js')).registerNotification,
-  },
+  { name: 'notification', description: "the notifications the pipeline wrote for the caller's orders (confirmed, cancelled, shipped …)", load: async () => (await import('./commands/notification.js')).registerNotification },
   { name: 'shipment', description: 'report shipment progress (admin or carrier)', load: async () => (await import('./commands/shipment.js')).registerShipment },
   { name: 'track', description: 'follow a shipment by its tracking code (no sign-in needed)', load: async () => (await import('./commands/shipment.js')).registerTrack },
-  {
-    name: 'webhook',
-    description: 'manage webhook endpoints and their deliveries (admin)',
-    load: async () => (await import('./commands/webhook.js')).registerWebhook,
-  },
-  {
-    name: 'loadtest',
-    description: 'load a deployment, then check that no accepted order was lost, oversold, charged twice or left stuck',
-    load: async () => (await import('./commands/loadtest.js')).registerLoadtest,
-  },
-  {
-    name: 'pipeline',
-    description: 'pause, resume and inspect the order steps (admin, over HTTP)',
-    load: async () => (await import('./commands/pipeline.js')).registerPipeline,
-  },
-  {
-    name: 'dead-letters',
-    description: 'inspect, re-drive and discard pipeline messages that ran out of attempts (on the database)',
-    load: async () => (await import('./commands/dead-letters.js')).registerDeadLetters,
-  },
-  {
-    name: 'dashboard',
-    description: 'watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)',
-    load: async () => (await import('./commands/dashboard.js')).registerDashboard,
-  },
-  {
-    name: 'doctor',
-    description: 'check a deployment: database, migrations, outbox backlog, stuck orders, stock vs ledger, Redis',
-    load: async () => (await import('./commands/doctor.js')).registerDoctor,
-  },
+  { name: 'webhook', description: 'manage webhook endpoints and their deliveries (admin)', load: async () => (await import('./commands/webhook.js')).registerWebhook },
+  { name: 'loadtest', description: 'load a deployment, then check that no accepted order was lost, oversold, charged twice or left stuck', load: async () => (await import('./commands/loadtest.js')).registerLoadtest },
+  { name: 'pipeline', description: 'pause, resume and inspect the order steps (admin, over HTTP)', load: async () => (await import('./commands/pipeline.js')).registerPipeline },
+  { name: 'dead-letters', description: 'inspect, re-drive and discard pipeline messages that ran out of attempts (on the database)', load: async () => (await import('./commands/dead-letters.js')).registerDeadLetters },
+  { name: 'dashboard', description: 'watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)', load: async () => (await import('./commands/dashboard.js')).registerDashboard },
+  { name: 'doctor', description: 'check a deployment: database, migrations, outbox backlog, stuck orders, stock vs ledger, Redis', load: async () => (await import('./commands/doctor.js')).registerDoctor },
 ];
 
 /**

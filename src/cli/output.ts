@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type Table from 'cli-table3';
+import type { Page } from '../core/pagination.js';
 import type { CliError } from './cli-error.js';
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -40,6 +41,18 @@ export function renderTable(head: string[] | undefined, rows: Cell[][], color: b
 /** A table with a header row. */
 export function printTable(head: string[], rows: Cell[][]): void {
   printLine(renderTable(head, rows, useColor()));
+}
+
+/** A list command's page: as JSON, or its items as people read them and how to ask for the next page. */
+export function printPage<T>(page: Page<T>, json: boolean | undefined, printItems: (items: readonly T[]) => void): void {
+  if (json) return printJson(page);
+  printItems(page.items);
+  if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+}
+
+/** Items as a table of one row each, or the line `empty` when there are none. */
+export function tableOf<T>(empty: string, head: string[], row: (item: T) => Cell[]): (items: readonly T[]) => void {
+  return (items) => (items.length === 0 ? printLine(empty) : printTable(head, items.map(row)));
 }
 
 /** A two-column table of one record's fields. */

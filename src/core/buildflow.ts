@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openStorage } from './db/open-storage.js';
-import { cancelOrder } from './orders/cancel-order.js';
+import { cancelOrder } from './cancellation/cancel-order.js';
 import { ADMIN_CANCELLABLE, customerCancellable } from './domain/order-status.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
 import type { OrderView } from './orders/order-view.js';

@@ -1,7 +1,7 @@
 import type { Buildflow } from '../core/buildflow.js';
 import type { PaymentGateway } from '../core/pipeline/payment-gateway.js';
 import { OutboxQueue } from '../core/transport/outbox-queue.js';
-import { WorkerHeartbeat } from '../core/stats/worker-registry.js';
+import { WorkerHeartbeat } from '../core/workers/worker-registry.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { withTimeout } from '../core/timeout.js';
 import { silentLogger, type Logger } from './logger.js';

@@ -11,7 +11,7 @@ import { sqliteFile } from '../../src/core/db/sqlite.js';
 import { CHECK_NAMES, type CheckName, type DoctorCheck } from '../../src/core/doctor/check.js';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/run-doctor.js';
 import { migrationProvider } from '../../src/core/db/migrations/index.js';
-import { FORGET_AFTER_MS, WorkerHeartbeat } from '../../src/core/stats/worker-registry.js';
+import { FORGET_AFTER_MS, WorkerHeartbeat } from '../../src/core/workers/worker-registry.js';
 import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase, usesPostgres, usesRedis } from '../helpers/backends.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
 import { addProduct, openTestApp, tempDataDir, type TestApp } from '../helpers/test-app.js';

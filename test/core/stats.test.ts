@@ -8,9 +8,9 @@ import { collectStats, type StatsSource } from '../../src/core/stats/collect-sta
 import { foldGoneSlots, readCounters } from '../../src/core/stats/counters.js';
 import { StatsService } from '../../src/core/stats/stats-service.js';
 import { StockHealthMonitor } from '../../src/core/stats/stock-health.js';
-import { WorkerHeartbeat } from '../../src/core/stats/worker-registry.js';
+import { WorkerHeartbeat } from '../../src/core/workers/worker-registry.js';
 import { adjustStock } from '../../src/core/catalog/products.js';
-import { cancelWithCompensation } from '../../src/core/pipeline/compensate.js';
+import { cancelWithCompensation } from '../../src/core/cancellation/compensate.js';
 import { startWorkers } from '../../src/worker/start-workers.js';
 import { TOPICS } from '../../src/core/outbox/outbox.js';
 import { isPostgres } from '../../src/core/db/postgres.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, TEST_REDIS_URL, usesRedis } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { assertBuilt, startCli, type RunningProcess } from '../cli/harness.js';
-import { listWorkers, MISSED_HEARTBEATS } from '../../src/core/stats/worker-registry.js';
+import { listWorkers, MISSED_HEARTBEATS } from '../../src/core/workers/worker-registry.js';
 import type { WorkerStats } from '../../src/core/stats/snapshot-types.js';
 import { loadConfig } from '../../src/core/config.js';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/run-doctor.js';

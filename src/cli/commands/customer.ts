@@ -1,11 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
-import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { CustomerView } from '../../core/customers/customers.js';
 import type { Page } from '../../core/pagination.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
-import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
-import { intArg } from '../parse.js';
+import { apiClient, apiOptions, pageOptions, serverOptions } from '../api-options.js';
+import { printJson, printLine, printNote, printPage, printRecord, tableOf } from '../output.js';
 import { readPassword } from '../read-password.js';
 
 
@@ -33,13 +31,13 @@ Examples:
   $ buildflow customer disable "$CUSTOMER_ID"`,
     );
 
-  customer
-    .command('create')
-    .description('sign a customer up (the password comes from stdin or BUILDFLOW_PASSWORD)')
-    .requiredOption('--email <email>', 'the email the customer signs in with')
-    .requiredOption('--name <name>', 'the customer name')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(
+    customer
+      .command('create')
+      .description('sign a customer up (the password comes from stdin or BUILDFLOW_PASSWORD)')
+      .requiredOption('--email <email>', 'the email the customer signs in with')
+      .requiredOption('--name <name>', 'the customer name'),
+  )
     .option('--json', 'print the customer as JSON')
     .addHelpText(
       'after',
@@ -59,32 +57,22 @@ Examples:
       printCustomer(created, opts.json);
     });
 
-  customer
-    .command('list')
-    .description('list customers, newest first (admin)')
-    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
-    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    pageOptions(
+      customer
+        .command('list')
+        .description('list customers, newest first (admin)'),
+    ),
+  )
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ BUILDFLOW_ADMIN_KEY=… buildflow customer list\n  $ buildflow customer list --limit 100 --json')
     .action(async (opts) => {
       const api = await apiClient(opts, { token: opts.token });
       const page = await api.get<Page<CustomerView>>('/v1/customers', { limit: opts.limit, cursor: opts.cursor });
-      if (opts.json) return printJson(page);
-      if (page.items.length === 0) return printLine('no customers');
-      printTable(['id', 'email', 'name', 'disabled', 'created'], page.items.map((c) => [c.id, c.email, c.name, c.disabled ? 'yes' : 'no', c.createdAt]));
-      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+      printPage(page, opts.json, tableOf('no customers', ['id', 'email', 'name', 'disabled', 'created'], (c) => [c.id, c.email, c.name, c.disabled ? 'yes' : 'no', c.createdAt]));
     });
 
-  customer
-    .command('disable')
-    .description('disable a customer and revoke their tokens (admin)')
-    .argument('<id>', 'customer id')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(customer.command('disable').description('disable a customer and revoke their tokens (admin)').argument('<id>', 'customer id'))
     .option('--json', 'print the customer as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow customer disable "$CUSTOMER_ID"')
     .action(async (id, opts) => {
@@ -94,13 +82,13 @@ Examples:
 }
 
 export function registerLogin(program: Command): void {
-  program
-    .command('login')
-    .description('sign in as a customer and keep the token for later commands')
-    .requiredOption('--email <email>', 'the customer email')
-    .option('--print-token', 'print the token on stdout instead of saving it (for BUILDFLOW_TOKEN in scripts)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(
+    program
+      .command('login')
+      .description('sign in as a customer and keep the token for later commands')
+      .requiredOption('--email <email>', 'the customer email')
+      .option('--print-token', 'print the token on stdout instead of saving it (for BUILDFLOW_TOKEN in scripts)'),
+  )
     .option('--json', 'print { email, expiresAt, file } (or { token, expiresAt } with --print-token) as JSON')
     .addHelpText(
       'after',
@@ -126,11 +114,7 @@ Examples:
 }
 
 export function registerLogout(program: Command): void {
-  program
-    .command('logout')
-    .description('revoke the saved token and forget it')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(program.command('logout').description('revoke the saved token and forget it'))
     .addHelpText('after', '\nExamples:\n  $ buildflow logout')
     .action(async (opts) => {
       const { loadLogin, removeLogin } = await import('../credentials.js');

@@ -1,5 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
-import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, serverOptions } from '../api-options.js';
 import { durationFlag } from '../duration-arg.js';
 import { formatDuration } from '../../core/duration.js';
 import { SETTINGS } from '../../core/settings.js';
@@ -7,11 +7,7 @@ import { SETTINGS } from '../../core/settings.js';
 const INTERVAL = SETTINGS.dashboardIntervalMs;
 
 export function registerDashboard(program: Command): void {
-  program
-    .command('dashboard')
-    .description('watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(program.command('dashboard').description('watch the pipeline live: queue depths per step, orders, rates, latency, workers, alerts (admin key)'))
     .option('--token <token>', 'the admin key (env BUILDFLOW_TOKEN or BUILDFLOW_ADMIN_KEY)')
     .option(
       '--interval <duration>',

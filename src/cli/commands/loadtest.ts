@@ -1,7 +1,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { intArg } from '../parse.js';
-import { stagesArg } from '../loadtest/arrival-schedule.js';
-import { toleranceArg } from '../loadtest/compare.js';
+import { stagesArg } from '../loadtest/generator/arrival-schedule.js';
+import { toleranceArg } from '../loadtest/report/compare.js';
 import { collect, durationArg, positiveArg, shareArg } from '../loadtest/units.js';
 
 const THRESHOLD_HELP = `
@@ -173,7 +173,7 @@ Examples:
     .command('schema')
     .description('print the JSON Schema of the --json report')
     .action(async () => {
-      const [{ ReportSchema }, { printJson }] = await Promise.all([import('../loadtest/report-schema.js'), import('../output.js')]);
+      const [{ ReportSchema }, { printJson }] = await Promise.all([import('../loadtest/report/report-schema.js'), import('../output.js')]);
       printJson(ReportSchema);
     });
 }

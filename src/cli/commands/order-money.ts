@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import type { LedgerEntryView } from '../../core/payments/refunds.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, apiOptions } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
@@ -18,17 +18,16 @@ function printEntries(entries: readonly LedgerEntryView[]): void {
 
 /** `order refund` and `order payments`: an order's money, over the HTTP API. */
 export function registerOrderMoney(order: Command): void {
-  order
-    .command('refund')
-    .description('refund part or all of what an order was charged (admin): by amount or by lines, with a reason')
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--amount <cents>', 'the amount to refund, in cents', intArg(1))
-    .option('--item <SKU:QTY>', 'refund these lines at the price paid (repeatable)', itemArg)
-    .requiredOption('--reason <text>', 'why (kept in the payment ledger)')
-    .option('--idempotency-key <key>', 'retrying with the same key never refunds twice (default: a new key)', idempotencyKeyArg)
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    order
+      .command('refund')
+      .description('refund part or all of what an order was charged (admin): by amount or by lines, with a reason')
+      .argument('<idOrReference>', 'order id or reference (BF-…)')
+      .option('--amount <cents>', 'the amount to refund, in cents', intArg(1))
+      .option('--item <SKU:QTY>', 'refund these lines at the price paid (repeatable)', itemArg)
+      .requiredOption('--reason <text>', 'why (kept in the payment ledger)')
+      .option('--idempotency-key <key>', 'retrying with the same key never refunds twice (default: a new key)', idempotencyKeyArg),
+  )
     .option('--json', 'print the refund (a payment-ledger entry) as JSON')
     .addHelpText(
       'after',
@@ -49,13 +48,7 @@ Examples:
       printLine(`refund ${refund.id} of ${(refund.amountCents / 100).toFixed(2)} for order ${idOrReference}: ${refund.status}`);
     });
 
-  order
-    .command('payments')
-    .description("show an order's payment ledger: authorization, captures, voids and refunds")
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(order.command('payments').description("show an order's payment ledger: authorization, captures, voids and refunds").argument('<idOrReference>', 'order id or reference (BF-…)'))
     .option('--json', 'print { items: [ledger entry, …] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order payments BF-00000001\n  $ buildflow order payments "$REF" --json')
     .action(async (idOrReference, opts) => {

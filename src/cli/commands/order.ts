@@ -1,18 +1,17 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import { ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { RequestedItem } from '../../core/domain/pricing.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import type { Page } from '../../core/pagination.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, apiOptions, pageOptions } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { CREDENTIAL_RULE } from '../command-index.js';
 import type { ApiFlags } from '../http-client.js';
 import { ExitCode } from '../exit-codes.js';
 import { printOrder, printOrderTable } from '../order-output.js';
-import { printJson, printLine, printNote, printTable } from '../output.js';
-import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
+import { printJson, printLine, printNote, printPage, printTable } from '../output.js';
+import { idempotencyKeyArg, itemArg } from '../parse.js';
 import { durationFlag } from '../duration-arg.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { formatDuration } from '../../core/duration.js';
@@ -42,27 +41,26 @@ Examples:
   $ buildflow order cancel "$REF"`,
     );
 
-  order
-    .command('create')
-    .description('place an order (prices come from the catalog)')
-    .option('--item <sku:qty>', 'a line of the order; repeat for more lines', itemArg)
-    .option('--idempotency-key <key>', 'retrying with the same key never places a second order', idempotencyKeyArg)
-    .option('--wait', 'wait until the pipeline confirms or cancels the order')
-    .option(
-      '--wait-timeout <duration>',
-      `how long --wait waits for the final state, e.g. 30s (default ${formatDuration(DEFAULTS.cli.orderWaitMs)})`,
-      durationFlag({ flag: '--wait-timeout', minMs: 1, to: 'ms' }),
-      DEFAULTS.cli.orderWaitMs,
-    )
-    .addOption(
-      new Option('--timeout-ms <ms>', 'deprecated: --wait-timeout')
-        .hideHelp()
-        .argParser(deprecatedTimeoutMs),
-    )
-    .option('--customer <id>', 'admin only: place the order on behalf of this customer')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    order
+      .command('create')
+      .description('place an order (prices come from the catalog)')
+      .option('--item <sku:qty>', 'a line of the order; repeat for more lines', itemArg)
+      .option('--idempotency-key <key>', 'retrying with the same key never places a second order', idempotencyKeyArg)
+      .option('--wait', 'wait until the pipeline confirms or cancels the order')
+      .option(
+        '--wait-timeout <duration>',
+        `how long --wait waits for the final state, e.g. 30s (default ${formatDuration(DEFAULTS.cli.orderWaitMs)})`,
+        durationFlag({ flag: '--wait-timeout', minMs: 1, to: 'ms' }),
+        DEFAULTS.cli.orderWaitMs,
+      )
+      .addOption(
+        new Option('--timeout-ms <ms>', 'deprecated: --wait-timeout')
+          .hideHelp()
+          .argParser(deprecatedTimeoutMs),
+      )
+      .option('--customer <id>', 'admin only: place the order on behalf of this customer'),
+  )
     .option('--json', 'print the order as JSON')
     .addHelpText(
       'after',
@@ -105,13 +103,7 @@ Examples:
       }
     });
 
-  order
-    .command('get')
-    .description('show one order')
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(order.command('get').description('show one order').argument('<idOrReference>', 'order id or reference (BF-…)'))
     .option('--json', 'print the order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-00000001\n  $ buildflow order get "$REF" --json | jq -r .status')
     .action(async (idOrReference, opts) => {
@@ -119,32 +111,28 @@ Examples:
       printOrder(await api.get<OrderView>(orderPath(idOrReference)), opts.json);
     });
 
-  order
-    .command('list')
-    .description('list orders, newest first')
-    .addOption(new Option('--status <status>', 'only orders in this status').choices(ORDER_STATUSES))
-    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
-    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    pageOptions(
+      order
+        .command('list')
+        .description('list orders, newest first')
+        .addOption(new Option('--status <status>', 'only orders in this status').choices(ORDER_STATUSES)),
+    ),
+  )
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order list\n  $ buildflow order list --status cancelled --limit 50 --json')
     .action(async (opts) => {
       const api = await clientFor(opts, opts.token);
       const page = await api.get<Page<OrderView>>('/v1/orders', { status: opts.status, limit: opts.limit, cursor: opts.cursor });
-      if (opts.json) return printJson(page);
-      printOrderTable(page.items);
-      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+      printPage(page, opts.json, printOrderTable);
     });
 
-  order
-    .command('cancel')
-    .description('cancel an order that has not shipped (a customer: until BUILDFLOW_CUSTOMER_CANCEL_UNTIL); its money is voided or refunded')
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    order
+      .command('cancel')
+      .description('cancel an order that has not shipped (a customer: until BUILDFLOW_CUSTOMER_CANCEL_UNTIL); its money is voided or refunded')
+      .argument('<idOrReference>', 'order id or reference (BF-…)'),
+  )
     .option('--json', 'print the cancelled order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-00000001\n  $ buildflow order cancel "$REF" --json')
     .action(async (idOrReference, opts) => {
@@ -152,13 +140,7 @@ Examples:
       printOrder(await api.post<OrderView>(orderPath(idOrReference, '/cancel'), {}), opts.json);
     });
 
-  order
-    .command('history')
-    .description("show an order's transitions, oldest first")
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(order.command('history').description("show an order's transitions, oldest first").argument('<idOrReference>', 'order id or reference (BF-…)'))
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-00000001\n  $ buildflow order history "$REF" --json')
     .action(async (idOrReference, opts) => {
@@ -169,13 +151,12 @@ Examples:
       printTable(['at', 'from', 'to', 'reason'], history.items.map((h) => [h.at, h.from ?? '', h.to, h.reason ?? '']));
     });
 
-  order
-    .command('trace')
-    .description("show an order's whole story, oldest first: transitions, payment, stock, notifications, emails, webhooks and its pipeline message")
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    order
+      .command('trace')
+      .description("show an order's whole story, oldest first: transitions, payment, stock, notifications, emails, webhooks and its pipeline message")
+      .argument('<idOrReference>', 'order id or reference (BF-…)'),
+  )
     .option('--json', 'print { orderId, reference, status, events: [{ at, kind, summary, detail }] } as JSON')
     .addHelpText(
       'after',

@@ -1,7 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { PipelineStatus, StepStatus } from '../../core/pipeline/pipeline-status.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, apiOptions } from '../api-options.js';
 import { printJson, printLine, printTable } from '../output.js';
 
 const TOKEN_HELP = 'admin key (env BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY)';
@@ -37,12 +37,7 @@ Examples:
   $ buildflow pipeline resume pay`,
     );
 
-  pipeline
-    .command('status')
-    .description('each step: paused or not, since when, and the orders and stock waiting at it')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(pipeline.command('status').description('each step: paused or not, since when, and the orders and stock waiting at it'), TOKEN_HELP)
     .option('--json', 'print { steps: [{ step, paused, reason, pausedAt, waitingOrders, stockHeld, oldestWaitingSince }] }')
     .addHelpText('after', '\nExamples:\n  $ buildflow pipeline status\n  $ buildflow pipeline status --json | jq \'.steps[] | select(.paused)\'')
     .action(async (opts) => {
@@ -51,14 +46,14 @@ Examples:
       printPipeline(status);
     });
 
-  pipeline
-    .command('pause')
-    .description('pause a step for the whole deployment')
-    .argument('<step>', 'reserve, pay or confirm')
-    .option('--reason <text>', 'why, shown by `pipeline status` and the dashboard')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    pipeline
+      .command('pause')
+      .description('pause a step for the whole deployment')
+      .argument('<step>', 'reserve, pay or confirm')
+      .option('--reason <text>', 'why, shown by `pipeline status` and the dashboard'),
+    TOKEN_HELP,
+  )
     .option('--json', 'print the pipeline status after the pause as JSON')
     .addHelpText('after', `\n${BOUND}\n\nExamples:\n  $ buildflow pipeline pause pay --reason "provider outage"`)
     .action(async (step, opts) => {
@@ -68,13 +63,7 @@ Examples:
       printLine(`${step} is paused${s ? `: ${s.waitingOrders} ${s.waitingOrders === 1 ? 'order waits' : 'orders wait'} at it, holding ${s.stockHeld} units of stock` : ''}`);
     });
 
-  pipeline
-    .command('resume')
-    .description('resume a paused step; the orders waiting at it go on at once')
-    .argument('<step>', 'reserve, pay or confirm')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(pipeline.command('resume').description('resume a paused step; the orders waiting at it go on at once').argument('<step>', 'reserve, pay or confirm'), TOKEN_HELP)
     .option('--json', 'print { resumed, steps } as JSON')
     .addHelpText('after', `\n${BOUND}\n\nExamples:\n  $ buildflow pipeline resume pay`)
     .action(async (step, opts) => {

@@ -1,11 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
-import { PAGE_LIMIT_HELP } from '../setting-help.js';
 import type { ProductView } from '../../core/catalog/products.js';
 import type { Page } from '../../core/pagination.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
-import { formatCents, printJson, printLine, printRecord, printTable } from '../output.js';
-import { intArg } from '../parse.js';
+import { apiClient, pageOptions, serverOptions } from '../api-options.js';
+import { formatCents, printJson, printPage, printRecord, tableOf } from '../output.js';
 
 
 export function registerProduct(program: Command): void {
@@ -21,14 +19,14 @@ Examples:
   $ buildflow product get PT-DRL-18V`,
     );
 
-  product
-    .command('list')
-    .description('list products by sku, a page at a time')
-    .option('--category <category>', 'only products of this category')
-    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, 100))
-    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(
+    pageOptions(
+      product
+        .command('list')
+        .description('list products by sku, a page at a time')
+        .option('--category <category>', 'only products of this category'),
+    ),
+  )
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText(
       'after',
@@ -41,21 +39,16 @@ Examples:
     .action(async (opts) => {
       const api = await apiClient(opts);
       const page = await api.get<Page<ProductView>>('/v1/products', { category: opts.category, limit: opts.limit, cursor: opts.cursor });
-      if (opts.json) return printJson(page);
-      if (page.items.length === 0) return printLine('no products');
-      printTable(
-        ['sku', 'name', 'category', 'price', 'available', 'on hand', 'reserved'],
-        page.items.map((p) => [p.sku, p.name, p.category, formatCents(p.unitPriceCents), p.available, p.onHand, p.reserved]),
+      printPage(
+        page,
+        opts.json,
+        tableOf('no products', ['sku', 'name', 'category', 'price', 'available', 'on hand', 'reserved'], (p) => [
+          p.sku, p.name, p.category, formatCents(p.unitPriceCents), p.available, p.onHand, p.reserved,
+        ]),
       );
-      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
     });
 
-  product
-    .command('get')
-    .description('show one product')
-    .argument('<sku>', 'the product sku')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(product.command('get').description('show one product').argument('<sku>', 'the product sku'))
     .option('--json', 'print the product as JSON')
     .addHelpText(
       'after',
@@ -66,17 +59,20 @@ Examples:
     )
     .action(async (sku, opts) => {
       const api = await apiClient(opts);
-      const p = await api.get<ProductView>(argPath('/v1/products/{sku}', { sku: ['<sku>', sku] }));
-      if (opts.json) return printJson(p);
-      printRecord([
-        ['sku', p.sku],
-        ['name', p.name],
-        ['category', p.category],
-        ['price', formatCents(p.unitPriceCents)],
-        ['available', p.available],
-        ['on hand', p.onHand],
-        ['reserved', p.reserved],
-        ['updated', p.updatedAt],
-      ]);
+      printProduct(await api.get<ProductView>(argPath('/v1/products/{sku}', { sku: ['<sku>', sku] })), opts.json);
     });
+}
+
+function printProduct(p: ProductView, json: boolean | undefined): void {
+  if (json) return printJson(p);
+  printRecord([
+    ['sku', p.sku],
+    ['name', p.name],
+    ['category', p.category],
+    ['price', formatCents(p.unitPriceCents)],
+    ['available', p.available],
+    ['on hand', p.onHand],
+    ['reserved', p.reserved],
+    ['updated', p.updatedAt],
+  ]);
 }

@@ -2,7 +2,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { SHIPMENT_UPDATE_STATUSES } from '../../core/domain/shipment-status.js';
 import type { ShipmentUpdateAccepted, TrackingView } from '../../core/shipments/shipments.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, apiOptions, serverOptions } from '../api-options.js';
 import { printJson, printLine, printRecord, printTable } from '../output.js';
 
 const TOKEN_HELP = 'the admin or carrier key; without it: BUILDFLOW_TOKEN, else BUILDFLOW_ADMIN_KEY';
@@ -19,14 +19,14 @@ Examples:
   $ buildflow shipment update "$TRACKING" --status shipped
   $ BUILDFLOW_TOKEN=$CARRIER_KEY buildflow shipment update "$TRACKING" --status delivered`,
     );
-  shipment
-    .command('update')
-    .description('report that a shipment was shipped or delivered; applied shortly by the workers')
-    .argument('<trackingCode>', 'the tracking code, TRK…')
-    .addOption(new Option('--status <status>', 'the new status').choices(SHIPMENT_UPDATE_STATUSES).makeOptionMandatory())
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    shipment
+      .command('update')
+      .description('report that a shipment was shipped or delivered; applied shortly by the workers')
+      .argument('<trackingCode>', 'the tracking code, TRK…')
+      .addOption(new Option('--status <status>', 'the new status').choices(SHIPMENT_UPDATE_STATUSES).makeOptionMandatory()),
+    TOKEN_HELP,
+  )
     .option('--json', 'print { trackingCode, status, requestedStatus } as JSON')
     .addHelpText(
       'after',
@@ -46,12 +46,7 @@ Examples:
 }
 
 export function registerTrack(program: Command): void {
-  program
-    .command('track')
-    .description('follow a shipment by its tracking code (no sign-in needed)')
-    .argument('<trackingCode>', 'the tracking code, TRK…')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
+  serverOptions(program.command('track').description('follow a shipment by its tracking code (no sign-in needed)').argument('<trackingCode>', 'the tracking code, TRK…'))
     .option('--json', 'print { trackingCode, status, history } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow track "$TRACKING"\n  $ buildflow track "$TRACKING" --json | jq -r .status')
     .action(async (code, opts) => {

@@ -1,14 +1,12 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { PAGE_LIMIT_HELP } from '../setting-help.js';
-import { MAX_PAGE_LIMIT } from '../../core/pagination.js';
 import type { Page } from '../../core/pagination.js';
 import type { DeliveryView } from '../../core/webhooks/delivery-log.js';
 import type { WebhookEndpointView } from '../../core/webhooks/endpoints.js';
 import { WEBHOOK_EVENTS } from '../../core/webhooks/events.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, apiOptions, pageOptions } from '../api-options.js';
 import { CliError } from '../cli-error.js';
-import { printJson, printLine, printNote, printRecord, printTable } from '../output.js';
+import { printJson, printLine, printNote, printPage, printRecord, tableOf } from '../output.js';
 import { intArg } from '../parse.js';
 import { DEFAULTS } from '../../core/defaults.js';
 
@@ -51,16 +49,16 @@ Examples:
   $ buildflow webhook replay "$EP" --since 2026-12-04T00:00:00Z
   $ buildflow webhook rotate "$EP"`,
     );
-  webhook
-    .command('add')
-    .description('register an endpoint; prints its whsec_ signing secret once')
-    .argument('<endpointUrl>', 'http(s) URL the events are POSTed to')
-    .requiredOption('--event <types>', `event types, repeatable or comma-separated: ${WEBHOOK_EVENTS.join(', ')}`, eventsArg)
-    .option('--description <text>', 'what the endpoint is for (up to 500 characters)')
-    .option('--stock-low-threshold <n>', `stock.low fires when stock on hand falls to this or below (default ${DEFAULTS.webhooks.stockLowThreshold})`, intArg(0, 1_000_000))
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    webhook
+      .command('add')
+      .description('register an endpoint; prints its whsec_ signing secret once')
+      .argument('<endpointUrl>', 'http(s) URL the events are POSTed to')
+      .requiredOption('--event <types>', `event types, repeatable or comma-separated: ${WEBHOOK_EVENTS.join(', ')}`, eventsArg)
+      .option('--description <text>', 'what the endpoint is for (up to 500 characters)')
+      .option('--stock-low-threshold <n>', `stock.low fires when stock on hand falls to this or below (default ${DEFAULTS.webhooks.stockLowThreshold})`, intArg(0, 1_000_000)),
+    TOKEN_HELP,
+  )
     .option('--json', 'print the endpoint with its secret as JSON')
     .addHelpText(
       'after',
@@ -81,31 +79,22 @@ Examples:
       printEndpoint(created);
     });
 
-  webhook
-    .command('list')
-    .description('list endpoints, oldest first')
-    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, MAX_PAGE_LIMIT))
-    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    pageOptions(
+      webhook
+        .command('list')
+        .description('list endpoints, oldest first'),
+    ),
+    TOKEN_HELP,
+  )
     .option('--json', 'print { items, nextCursor? } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook list\n  $ buildflow webhook list --json')
     .action(async (opts) => {
       const page = await (await api(opts)).get<Page<WebhookEndpointView>>('/v1/webhooks', { limit: opts.limit, cursor: opts.cursor });
-      if (opts.json) return printJson(page);
-      if (page.items.length === 0) return printLine('no webhook endpoints');
-      printTable(['id', 'url', 'events', 'enabled'], page.items.map((e) => [e.id, e.url, e.events.join(', '), e.enabled ? 'yes' : 'no']));
-      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
+      printPage(page, opts.json, tableOf('no webhook endpoints', ['id', 'url', 'events', 'enabled'], (e) => [e.id, e.url, e.events.join(', '), e.enabled ? 'yes' : 'no']));
     });
 
-  webhook
-    .command('get')
-    .description('show one endpoint')
-    .argument('<id>', 'endpoint id, ep_…')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(webhook.command('get').description('show one endpoint').argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
     .option('--json', 'print the endpoint as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook get ep_0193…')
     .action(async (id, opts) => {
@@ -118,13 +107,7 @@ Examples:
     ['disable', false, 'stop sending to an endpoint: its pending deliveries are dead at once, and replays are refused until it is enabled again'],
     ['enable', true, 'send to an endpoint again (its failure streak starts over)'],
   ] as const) {
-    webhook
-      .command(name)
-      .description(text)
-      .argument('<id>', 'endpoint id, ep_…')
-      .option('--url <url>', URL_HELP)
-      .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-      .option('--token <token>', TOKEN_HELP)
+    apiOptions(webhook.command(name).description(text).argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
       .option('--json', 'print the endpoint as JSON')
       .addHelpText('after', `\nExamples:\n  $ buildflow webhook ${name} ep_0193…`)
       .action(async (id, opts) => {
@@ -134,13 +117,7 @@ Examples:
       });
   }
 
-  webhook
-    .command('rotate')
-    .description('replace the signing secret; the old one keeps signing beside it for 24 hours')
-    .argument('<id>', 'endpoint id, ep_…')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(webhook.command('rotate').description('replace the signing secret; the old one keeps signing beside it for 24 hours').argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
     .option('--json', 'print the endpoint with its new secret as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook rotate ep_0193… --json | jq -r .secret')
     .action(async (id, opts) => {
@@ -149,13 +126,7 @@ Examples:
       printEndpoint(e);
     });
 
-  webhook
-    .command('remove')
-    .description('delete an endpoint with its deliveries and their log')
-    .argument('<id>', 'endpoint id, ep_…')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(webhook.command('remove').description('delete an endpoint with its deliveries and their log').argument('<id>', 'endpoint id, ep_…'), TOKEN_HELP)
     .option('--json', 'print { id, removed } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook remove ep_0193…')
     .action(async (id, opts) => {
@@ -164,41 +135,39 @@ Examples:
       printLine(`${id} removed`);
     });
 
-  webhook
-    .command('deliveries')
-    .description("an endpoint's deliveries, newest first, with every attempt")
-    .argument('<id>', 'endpoint id, ep_…')
-    .addOption(new Option('--status <status>', 'only deliveries in this state').choices(['pending', 'delivered', 'dead'] as const))
-    .option('--limit <n>', PAGE_LIMIT_HELP, intArg(1, MAX_PAGE_LIMIT))
-    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    pageOptions(
+      webhook
+        .command('deliveries')
+        .description("an endpoint's deliveries, newest first, with every attempt")
+        .argument('<id>', 'endpoint id, ep_…')
+        .addOption(new Option('--status <status>', 'only deliveries in this state').choices(['pending', 'delivered', 'dead'] as const)),
+    ),
+    TOKEN_HELP,
+  )
     .option('--json', 'print { items, nextCursor? } as JSON, each delivery with its payload and log')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook deliveries ep_0193… --status dead\n  $ buildflow webhook deliveries ep_0193… --json | jq \'.items[].log\'')
     .action(async (id, opts) => {
       const page = await (await api(opts)).get<Page<DeliveryView>>(path(id, '/deliveries'), { status: opts.status, limit: opts.limit, cursor: opts.cursor });
-      if (opts.json) return printJson(page);
-      if (page.items.length === 0) return printLine('no deliveries');
-      printTable(
-        ['webhook-id', 'event', 'order', 'seq', 'status', 'attempts', 'last answer', 'next attempt', 'created'],
-        page.items.map((d) => {
+      printPage(
+        page,
+        opts.json,
+        tableOf('no deliveries', ['webhook-id', 'event', 'order', 'seq', 'status', 'attempts', 'last answer', 'next attempt', 'created'], (d) => {
           const last = d.log[d.log.length - 1];
           return [d.id, d.eventType, d.orderReference ?? d.orderId ?? '', d.sequence ?? '', d.status, d.attempts, last ? String(last.statusCode ?? last.error ?? '') : '', d.nextAttemptAt ?? '', d.createdAt];
         }),
       );
-      if (page.nextCursor) printLine(`more: --cursor ${page.nextCursor}`);
     });
 
-  webhook
-    .command('replay')
-    .description('send one delivery again, or every dead one since a time, under the same webhook-id')
-    .argument('<id>', 'endpoint id, ep_…')
-    .argument('[deliveryId]', 'the delivery (its webhook-id, msg_…)')
-    .option('--since <time>', 'replay every dead delivery created at or after this ISO time')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  apiOptions(
+    webhook
+      .command('replay')
+      .description('send one delivery again, or every dead one since a time, under the same webhook-id')
+      .argument('<id>', 'endpoint id, ep_…')
+      .argument('[deliveryId]', 'the delivery (its webhook-id, msg_…)')
+      .option('--since <time>', 'replay every dead delivery created at or after this ISO time'),
+    TOKEN_HELP,
+  )
     .option('--json', 'print the delivery, or { replayed }, as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow webhook replay ep_0193… msg_0193…\n  $ buildflow webhook replay ep_0193… --since 2026-12-01T00:00:00Z')
     .action(async (id, deliveryId, opts) => {

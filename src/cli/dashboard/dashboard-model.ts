@@ -1,6 +1,6 @@
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
 import { DEFAULTS } from '../../core/defaults.js';
-import { countOfWork } from '../../core/stats/unattended-work.js';
+import { countOfWork } from '../../core/workers/unattended-work.js';
 
 /** One point of the sparklines: per-second rates between two consecutive snapshots. */
 export interface RatePoint {

@@ -2,19 +2,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { printJson, printLine, printNote, useColor } from '../output.js';
-import { retryingClient } from './api.js';
-import type { Stage } from './arrival-schedule.js';
-import { parseChaos } from './chaos.js';
-import { compareReports, comparisonFailures, workloadDifferences, type Tolerances } from './compare.js';
-import { readHistory } from './history.js';
-import { checkOutputPaths } from './output-paths.js';
-import type { LoadtestReport } from './report-schema.js';
-import { renderText } from './report-text.js';
+import { retryingClient } from './target/api.js';
+import type { Stage } from './generator/arrival-schedule.js';
+import { parseChaos } from './deployment/chaos.js';
+import { compareReports, comparisonFailures, workloadDifferences, type Tolerances } from './report/compare.js';
+import { readHistory } from './report/history.js';
+import { checkOutputPaths } from './report/output-paths.js';
+import type { LoadtestReport } from './report/report-schema.js';
+import { renderText } from './report/report-text.js';
 import { buildReport, runLoadtest } from './run-loadtest.js';
-import { settle } from './snapshot.js';
-import { thresholdsFromFlags } from './thresholds.js';
-import { DEFAULT_TOLERANCE } from './compare.js';
-import { judgedLive } from './live-judge.js';
+import { settle } from './checks/snapshot.js';
+import { thresholdsFromFlags } from './metrics/thresholds.js';
+import { DEFAULT_TOLERANCE } from './report/compare.js';
+import { judgedLive } from './metrics/live-judge.js';
 
 interface ReportFlags {
   maxP99?: number;
@@ -170,7 +170,7 @@ export async function executeCompare(baseFile: string, newFile: string, f: { tol
   const base = readReport(baseFile);
   const next = readReport(newFile);
   const c = compareReports(base, next, f.tolerance ?? { relative: DEFAULT_TOLERANCE, perMetric: {} }, f.force === true);
-  const { renderComparisonText, renderComparisonJunit, renderComparisonHtml } = await import('./report-compare.js');
+  const { renderComparisonText, renderComparisonJunit, renderComparisonHtml } = await import('./report/report-compare.js');
   if (outputs.junit) writeOut(outputs.junit, renderComparisonJunit(c), 'JUnit', f.json === true);
   if (outputs.report) writeOut(outputs.report, renderComparisonHtml(c), 'HTML report', f.json === true);
   if (f.json) printJson({ schemaVersion: 1, kind: 'compare', ...c });
@@ -218,7 +218,7 @@ export async function executeCheck(file: string, f: ReportFlags & { url: string;
   // A deployment that has none of the history's orders is not the one it ran against (or was reset):
   // say so at once, rather than wait out the settle time and report every order lost.
   if (accepted.size > 0) {
-    const { fetchAll } = await import('./api.js');
+    const { fetchAll } = await import('./target/api.js');
     const known = new Set((await fetchAll<{ id: string }>(admin, '/v1/orders')).map((o) => o.id));
     if (![...accepted].some((id) => known.has(id))) {
       throw new CliError('NOT_FOUND', `none of the ${accepted.size} orders ${file} accepted exist at ${f.url}: is this the deployment the history ran against (${h.urls.join(', ')})?`);
@@ -269,11 +269,11 @@ async function finish(report: LoadtestReport, f: ReportFlags & { history?: strin
   }
   const quiet = f.json === true;
   if (outputs.junit) {
-    const { renderJunit } = await import('./report-junit.js');
+    const { renderJunit } = await import('./report/report-junit.js');
     writeOut(outputs.junit, renderJunit(report), 'JUnit', quiet);
   }
   if (outputs.report) {
-    const { renderHtml } = await import('./report-html.js');
+    const { renderHtml } = await import('./report/report-html.js');
     writeOut(outputs.report, renderHtml(report), 'HTML report', quiet);
   }
   if (outputs.history && !quiet) printNote(`wrote history to ${outputs.history}`);

@@ -1,24 +1,24 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
-import { retryingClient } from './api.js';
-import { constantSchedule, stagedSchedule, type ArrivalSchedule, type Stage } from './arrival-schedule.js';
-import type { ChaosEvent } from './chaos-events.js';
-import { startChaos, type ChaosSpec } from './chaos.js';
-import { runChecks, type CheckInput } from './checks.js';
-import { CustomerCache, cacheFileFor } from './customer-cache.js';
-import { Deployment, type Backend } from './deployment.js';
-import type { GeneratorConfig, GeneratorMessage, LoadModel } from './generator-config.js';
-import { HistoryWriter } from './history.js';
-import { LiveJudge, type LiveVerdict } from './live-judge.js';
-import { Histogram } from './histogram.js';
-import { LATE_AFTER_MS, isError, metricsOf, summarize } from './metrics.js';
-import { INTAKE_OPS, latencyOf, type RequestRecord } from './records.js';
-import type { LoadtestReport } from './report-schema.js';
-import { setUpTarget, type SetUp } from './setup.js';
-import { settle } from './snapshot.js';
-import { evaluateThresholds, type Threshold } from './thresholds.js';
+import { retryingClient } from './target/api.js';
+import { constantSchedule, stagedSchedule, type ArrivalSchedule, type Stage } from './generator/arrival-schedule.js';
+import type { ChaosEvent } from './deployment/chaos-events.js';
+import { startChaos, type ChaosSpec } from './deployment/chaos.js';
+import { runChecks, type CheckInput } from './checks/checks.js';
+import { CustomerCache, cacheFileFor } from './target/customer-cache.js';
+import { Deployment, type Backend } from './deployment/deployment.js';
+import type { GeneratorConfig, GeneratorMessage, LoadModel } from './generator/generator-config.js';
+import { startGeneratorThread } from './generator/start-generator-thread.js';
+import { HistoryWriter } from './report/history.js';
+import { LiveJudge, type LiveVerdict } from './metrics/live-judge.js';
+import { Histogram } from './metrics/histogram.js';
+import { LATE_AFTER_MS, isError, metricsOf, summarize } from './metrics/metrics.js';
+import { INTAKE_OPS, latencyOf, type RequestRecord } from './generator/records.js';
+import type { LoadtestReport } from './report/report-schema.js';
+import { setUpTarget, type SetUp } from './target/setup.js';
+import { settle } from './checks/snapshot.js';
+import { evaluateThresholds, type Threshold } from './metrics/thresholds.js';
 
 export interface LoadtestOptions {
   url?: string | undefined;
@@ -246,7 +246,7 @@ function runGenerator(
 ): Promise<LoadResult> {
   let judge: LiveJudge | undefined;
   let judging: NodeJS.Timeout | undefined;
-  const worker = new Worker(new URL('./generator-thread.js', import.meta.url), { workerData: config });
+  const worker = startGeneratorThread(config);
   const records: RequestRecord[] = [];
   // The chaos clock starts with the load, not with the thread (which takes a while to boot on a busy machine).
   let chaosRun: { stop(): Promise<ChaosEvent[]> } | undefined;

@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
-import type { Database, ProductRow } from '../db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, ProductRow, StockMovementsTable } from '../db/schema.js';
 import { recordStockLevels } from '../webhooks/record-events.js';
 import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
-import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import { pageByKey, type Page } from '../pagination.js';
 
 /** A product as every caller sees it. `available` is what new orders can still reserve. */
 export interface ProductView {
@@ -38,14 +38,9 @@ export interface ListProductsQuery {
 
 /** Products ordered by sku, optionally of one category. */
 export async function listProducts(db: Kysely<Database>, q: ListProductsQuery): Promise<Page<ProductView>> {
-  const limit = pageLimit(q.limit);
-  let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
+  let query = db.selectFrom('products').selectAll();
   if (q.category) query = query.where('category', '=', q.category);
-  if (q.cursor) {
-    const [after] = decodeCursor(q.cursor, ['string'] as const);
-    query = query.where('sku', '>', after);
-  }
-  return toPage(await query.execute(), limit, (rows) => rows.map(toProductView), (r) => encodeCursor([r.sku]));
+  return pageByKey(query, q, { column: 'sku', type: 'string', order: 'asc', of: (r) => r.sku }, (rows) => rows.map(toProductView));
 }
 
 /** What a product read needs of a cache (product-cache.ts's ProductCache has this shape). */
@@ -163,25 +158,18 @@ export interface MovementView {
 /** The ledger of one product, newest first. */
 export async function listMovements(db: Kysely<Database>, sku: string, q: { limit?: number; cursor?: string }): Promise<Page<MovementView>> {
   await getProduct(db, sku);
-  const limit = pageLimit(q.limit);
-  let query = db.selectFrom('stock_movements').selectAll().where('sku', '=', sku).orderBy('id', 'desc').limit(limit + 1);
-  if (q.cursor) {
-    const [before] = decodeCursor(q.cursor, ['number'] as const);
-    query = query.where('id', '<', before);
-  }
-  return toPage(
-    await query.execute(),
-    limit,
-    (rows) =>
-      rows.map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        onHandDelta: m.on_hand_delta,
-        reservedDelta: m.reserved_delta,
-        ...(m.order_id ? { orderId: m.order_id } : {}),
-        ...(m.reason ? { reason: m.reason } : {}),
-        at: new Date(m.at).toISOString(),
-      })),
-    (m) => encodeCursor([m.id]),
-  );
+  const query = db.selectFrom('stock_movements').selectAll().where('sku', '=', sku);
+  return pageByKey(query, q, { column: 'id', type: 'number', order: 'desc', of: (m) => m.id }, (rows) => rows.map(toMovementView));
+}
+
+function toMovementView(m: Selectable<StockMovementsTable>): MovementView {
+  return {
+    id: m.id,
+    kind: m.kind,
+    onHandDelta: m.on_hand_delta,
+    reservedDelta: m.reserved_delta,
+    ...(m.order_id ? { orderId: m.order_id } : {}),
+    ...(m.reason ? { reason: m.reason } : {}),
+    at: new Date(m.at).toISOString(),
+  };
 }

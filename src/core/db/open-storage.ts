@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import type { SimulatedGatewayDatabase } from '../pipeline/payment-gateway.js';
 import type { Database } from './schema.js';
+import type { SimulatedGatewayDatabase } from './simulated-gateway-schema.js';
 import { openPostgres } from './postgres.js';
 import { openSqlite, sqliteFile } from './sqlite.js';
 import { ThreadWriteLock } from './thread-write-lock.js';

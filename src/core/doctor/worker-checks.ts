@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { describeUnattended, findUnattendedWork, readWaitingWork } from '../stats/unattended-work.js';
-import { FORGET_AFTER_MS, listWorkers } from '../stats/worker-registry.js';
+import { describeUnattended, findUnattendedWork, readWaitingWork } from '../workers/unattended-work.js';
+import { FORGET_AFTER_MS, listWorkers } from '../workers/worker-registry.js';
 import { formatDuration, withTimeout, type DoctorCheck } from './check.js';
 
 /**

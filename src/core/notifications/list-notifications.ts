@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import { pageByKey, type Page } from '../pagination.js';
 import { getOrder, type OrderScope } from '../orders/queries.js';
 
 export interface NotificationView {
@@ -19,24 +19,14 @@ export async function listNotifications(
   q: { order?: string; limit?: number; cursor?: string },
   scope?: OrderScope,
 ): Promise<Page<NotificationView>> {
-  const limit = pageLimit(q.limit);
   let query = db
     .selectFrom('notifications')
     .innerJoin('orders', 'orders.id', 'notifications.order_id')
     .selectAll('notifications')
-    .select('orders.reference as order_reference')
-    .orderBy('notifications.id', 'desc')
-    .limit(limit + 1);
+    .select('orders.reference as order_reference');
   if (scope) query = query.where('orders.customer_id', '=', scope.customerId);
   if (q.order) query = query.where('notifications.order_id', '=', (await getOrder(db, q.order, scope)).id);
-  if (q.cursor) {
-    const [before] = decodeCursor(q.cursor, ['number'] as const);
-    query = query.where('notifications.id', '<', before);
-  }
-  return toPage(
-    await query.execute(),
-    limit,
-    (rows) => rows.map((n) => ({ id: n.id, orderId: n.order_id, orderReference: n.order_reference, kind: n.kind, message: n.message, createdAt: new Date(n.created_at).toISOString() })),
-    (n) => encodeCursor([n.id]),
+  return pageByKey(query, q, { column: 'notifications.id', type: 'number', order: 'desc', of: (n) => n.id }, (rows) =>
+    rows.map((n) => ({ id: n.id, orderId: n.order_id, orderReference: n.order_reference, kind: n.kind, message: n.message, createdAt: new Date(n.created_at).toISOString() })),
   );
 }

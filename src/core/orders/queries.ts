@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { BuildflowError } from '../errors.js';
-import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import { pageByKey, type Page } from '../pagination.js';
 import type { Db } from '../outbox/outbox.js';
 import { loadOrderViews, type OrderView } from './order-view.js';
 
@@ -34,17 +34,11 @@ export interface ListOrdersQuery {
 
 /** Orders within `scope`, newest first (by id: UUID v7 ids sort by creation time), optionally of one status. */
 export async function listOrders(db: Kysely<Database>, q: ListOrdersQuery, scope?: OrderScope): Promise<Page<OrderView>> {
-  const limit = pageLimit(q.limit);
-  let query = db.selectFrom('orders').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  let query = db.selectFrom('orders').selectAll();
   // The owner filter is applied first and unconditionally: no other filter can widen it.
   if (scope) query = query.where('customer_id', '=', scope.customerId);
   if (q.status) query = query.where('status', '=', q.status);
-  if (q.cursor) {
-    const [id] = decodeCursor(q.cursor, ['string'] as const);
-    query = query.where('id', '<', id);
-  }
-  const rows = await query.execute();
-  return toPage(rows, limit, (r) => loadOrderViews(db, r), (r) => encodeCursor([r.id]));
+  return pageByKey(query, q, { column: 'id', type: 'string', order: 'desc', of: (r) => r.id }, (rows) => loadOrderViews(db, rows));
 }
 
 export interface HistoryEntry {

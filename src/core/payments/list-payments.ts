@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database, PaymentStatus } from '../db/schema.js';
-import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, PaymentStatus, PaymentsTable } from '../db/schema.js';
+import { pageByKey, type Page } from '../pagination.js';
 
 /** One payment as the admin sees it: the pipeline's record of a charge asked of the provider. */
 export interface PaymentView {
@@ -19,25 +19,18 @@ export interface PaymentView {
  * charged exactly once and no other order was.
  */
 export async function listPayments(db: Kysely<Database>, q: { order?: string; limit?: number; cursor?: string }): Promise<Page<PaymentView>> {
-  const limit = pageLimit(q.limit);
-  let query = db.selectFrom('payments').selectAll().orderBy('order_id', 'asc').limit(limit + 1);
+  let query = db.selectFrom('payments').selectAll();
   if (q.order) query = query.where('order_id', '=', q.order);
-  if (q.cursor) {
-    const [after] = decodeCursor(q.cursor, ['string'] as const);
-    query = query.where('order_id', '>', after);
-  }
-  return toPage(
-    await query.execute(),
-    limit,
-    (rows) =>
-      rows.map((p) => ({
-        orderId: p.order_id,
-        status: p.status,
-        amountCents: Number(p.amount_cents),
-        ...(p.provider_ref ? { providerRef: p.provider_ref } : {}),
-        createdAt: new Date(Number(p.created_at)).toISOString(),
-        updatedAt: new Date(Number(p.updated_at)).toISOString(),
-      })),
-    (p) => encodeCursor([p.order_id]),
-  );
+  return pageByKey(query, q, { column: 'order_id', type: 'string', order: 'asc', of: (p) => p.order_id }, (rows) => rows.map(toPaymentView));
+}
+
+function toPaymentView(p: Selectable<PaymentsTable>): PaymentView {
+  return {
+    orderId: p.order_id,
+    status: p.status,
+    amountCents: Number(p.amount_cents),
+    ...(p.provider_ref ? { providerRef: p.provider_ref } : {}),
+    createdAt: new Date(Number(p.created_at)).toISOString(),
+    updatedAt: new Date(Number(p.updated_at)).toISOString(),
+  };
 }

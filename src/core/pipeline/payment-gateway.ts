@@ -49,4 +49,4 @@ export interface PaymentGateway {
   refund(request: MoneyRequest): Promise<MoneyResult>;
 }
 
-export { SimulatedPaymentGateway, type SimulatedGatewayOptions, type SimulatedGatewayDatabase } from './simulated-gateway.js';
+export { SimulatedPaymentGateway, type SimulatedGatewayOptions } from './simulated-gateway.js';

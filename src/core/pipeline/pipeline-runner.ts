@@ -2,7 +2,7 @@ import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 import { isSettled, type OrderStatus } from '../domain/order-status.js';
 import { currentStatuses } from '../orders/transition.js';
 import { deleteDone, isOrderStep, markDead, ORDER_STEPS, retryDelayMs, scheduleRetry, STEP_OF_STATUS, TOPICS, type OutboxMessage, type Topic } from '../outbox/outbox.js';
-import { cancelWithCompensation } from './compensate.js';
+import { cancelWithCompensation } from '../cancellation/compensate.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import type { Moved, StepContext, StepItem } from './step.js';
 import { STEPS } from './steps.js';

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { rowSet } from '../db/sets.js';
 import type { Db } from '../db/schema.js';
+import type { OperationKind, SimulatedGatewayDatabase } from '../db/simulated-gateway-schema.js';
 import type { AuthorizeRequest, AuthorizeResult, MoneyRequest, MoneyResult, PaymentGateway } from './payment-gateway.js';
 
 export interface SimulatedGatewayOptions {
@@ -13,36 +14,6 @@ export interface SimulatedGatewayOptions {
   /** Probability in 0..1 that a call acts and then times out (money moved, the caller never hears). */
   timeoutRate?: number;
   random?: () => number;
-}
-
-type ChargeState = 'authorized' | 'captured' | 'declined' | 'voided';
-type OperationKind = 'capture' | 'void' | 'refund';
-
-/** The simulated provider's own books: one row per authorization, one per capture, void or refund. */
-export interface SimulatedGatewayDatabase {
-  simulated_charges: {
-    idempotency_key: string;
-    /** Authorized. */
-    amount_cents: number;
-    outcome: ChargeState;
-    /** 1 once everything captured was refunded. */
-    refunded: Generated<number>;
-    captured_cents: Generated<number>;
-    refunded_cents: Generated<number>;
-    voided_cents: Generated<number>;
-    /** Authorize requests received under this key. */
-    calls: Generated<number>;
-    created_at: number;
-  };
-  simulated_operations: {
-    idempotency_key: string;
-    charge_key: string;
-    kind: OperationKind;
-    amount_cents: number;
-    outcome: 'succeeded' | 'failed';
-    calls: Generated<number>;
-    created_at: number;
-  };
 }
 
 /** Thrown by the simulated provider when told to fail (`BUILDFLOW_PAYMENT_FAILURE_RATE`, `…_TIMEOUT_RATE`). */

@@ -9,7 +9,7 @@ import type { NotificationKind } from '../domain/notification-kinds.js';
 import type { AuthorizeRequest, AuthorizeResult } from './payment-gateway.js';
 import { authorizationKey, moneyOf, movementKey, refreshSummaries, settle, writePending, type LedgerAnswer, type LedgerCall } from '../payments/ledger.js';
 import { callAll, callEach, callProvider } from './call-provider.js';
-import { cancelWithCompensation } from './compensate.js';
+import { cancelWithCompensation } from '../cancellation/compensate.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { Moved, Step } from './step.js';
 import { notifyOrders } from '../notifications/notify-orders.js';

@@ -1,7 +1,7 @@
 import type { OrderStatus } from '../domain/order-status.js';
 import type { UnitRunner } from '../db/unit-of-work.js';
 import { enqueue, type Topic } from '../outbox/outbox.js';
-import { cancelWithCompensation } from './compensate.js';
+import { cancelWithCompensation } from '../cancellation/compensate.js';
 import { lockStockOf } from '../catalog/stock.js';
 import { DEFAULTS } from '../defaults.js';
 import { listPauses } from './pauses.js';

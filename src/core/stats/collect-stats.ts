@@ -17,9 +17,9 @@ import {
   type StuckOrders,
   type TopicStats,
 } from './snapshot-types.js';
-import { listWorkers } from './worker-registry.js';
+import { listWorkers } from '../workers/worker-registry.js';
 import { countAvailableAtMost } from './stock-health.js';
-import { findUnattendedWork, readWaitingWork } from './unattended-work.js';
+import { findUnattendedWork, readWaitingWork } from '../workers/unattended-work.js';
 import { listPauses } from '../pipeline/pauses.js';
 import type { StatsService } from './stats-service.js';
 import { DEFAULTS } from '../defaults.js';

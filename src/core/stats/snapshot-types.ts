@@ -1,7 +1,9 @@
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 import { DEFAULTS } from '../defaults.js';
 import type { DeadLetterView } from '../outbox/dead-letters.js';
-import type { UnattendedWork } from './unattended-work.js';
+import type { UnattendedWork } from '../workers/unattended-work.js';
+import type { WorkerStats } from '../workers/worker-registry.js';
+export type { WorkerState, WorkerStats } from '../workers/worker-registry.js';
 
 /**
  * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached
@@ -89,24 +91,6 @@ export interface LatencyStats {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
-}
-
-export type WorkerState = 'alive' | 'gone';
-
-/** A registered worker process (`serve` with workers, or `worker`). */
-export interface WorkerStats {
-  id: string;
-  host: string;
-  pid: number;
-  roles: string[];
-  transport: string;
-  concurrency: number;
-  startedAt: string;
-  lastSeenAt: string;
-  /** Messages its steps handled, as of its last heartbeat. */
-  handled: number;
-  /** Gone once three heartbeats are missing, or at once when its pid on the answering host has died. */
-  state: WorkerState;
 }
 
 /** The last result of the background stock-vs-ledger check (doctor's `stock-reconciliation`). */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, WebhookDeliveryStatus } from '../db/schema.js';
 import { BuildflowError } from '../errors.js';
-import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
+import { pageByKey, type Page } from '../pagination.js';
 import type { DeliveryRow } from './deliveries.js';
 
 /** One HTTP attempt of a delivery. */
@@ -110,11 +110,9 @@ export interface ListDeliveriesQuery {
 /** An endpoint's deliveries, newest first, each with its attempts. */
 export async function listDeliveries(db: Kysely<Database>, endpointId: string, q: ListDeliveriesQuery = {}): Promise<Page<DeliveryView>> {
   await requireEndpoint(db, endpointId);
-  const limit = pageLimit(q.limit);
-  let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).orderBy('id', 'desc').limit(limit + 1);
+  let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
   if (q.status) query = query.where('status', '=', q.status);
-  if (q.cursor) query = query.where('id', '<', decodeCursor(q.cursor, ['number'] as const)[0]);
-  return toPage(await query.execute(), limit, (rows) => toViews(db, rows), (r) => encodeCursor([r.id]));
+  return pageByKey(query, q, { column: 'id', type: 'number', order: 'desc', of: (r) => r.id }, (rows) => toViews(db, rows));
 }
 
 /** One delivery by its `webhook-id`. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompareReportSchema, ReportSchema } from '../../../src/cli/loadtest/report-schema.js';
+import { CompareReportSchema, ReportSchema } from '../../../src/cli/loadtest/report/report-schema.js';
 import { CLI_ADMIN_KEY, assertBuilt, json, runCli, tempDir } from '../harness.js';
 import { startBrokenTarget } from './broken-target.js';
 import { startFaultyProxy } from './faulty-proxy.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantSchedule, stagedSchedule } from '../../../src/cli/loadtest/arrival-schedule.js';
+import { constantSchedule, stagedSchedule } from '../../../src/cli/loadtest/generator/arrival-schedule.js';
 import { CLI_ADMIN_KEY, json, runCli } from '../harness.js';
 import { startBrokenTarget } from './broken-target.js';
 import { startFaultyProxy } from './faulty-proxy.js';

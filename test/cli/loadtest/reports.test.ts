@@ -7,7 +7,7 @@ import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReportSchema } from '../../../src/cli/loadtest/report-schema.js';
+import { ReportSchema } from '../../../src/cli/loadtest/report/report-schema.js';
 import { CLI_ADMIN_KEY, assertBuilt, json, runCli, tempDir, type RunResult } from '../harness.js';
 import { startBrokenTarget } from './broken-target.js';
 

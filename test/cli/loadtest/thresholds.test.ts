@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../../src/cli/cli-error.js';
-import { METRICS } from '../../../src/cli/loadtest/metrics-catalog.js';
-import { evaluateThresholds, parseThreshold, thresholdsFromFlags } from '../../../src/cli/loadtest/thresholds.js';
+import { METRICS } from '../../../src/cli/loadtest/metrics/metrics-catalog.js';
+import { evaluateThresholds, parseThreshold, thresholdsFromFlags } from '../../../src/cli/loadtest/metrics/thresholds.js';
 import { CLI_ADMIN_KEY, runCli } from '../harness.js';
 import { startBrokenTarget } from './broken-target.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Histogram } from '../../../src/cli/loadtest/histogram.js';
-import { Workload, scarceRanks, type WorkloadPlan } from '../../../src/cli/loadtest/plan.js';
+import { Histogram } from '../../../src/cli/loadtest/metrics/histogram.js';
+import { Workload, scarceRanks, type WorkloadPlan } from '../../../src/cli/loadtest/generator/plan.js';
 
 const plan = (seed: number): WorkloadPlan => ({
   seed,

@@ -1,8 +1,25 @@
 import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { WorkerStats } from './snapshot-types.js';
 import { DEFAULTS } from '../defaults.js';
+
+export type WorkerState = 'alive' | 'gone';
+
+/** A registered worker process (`serve` with workers, or `worker`). */
+export interface WorkerStats {
+  id: string;
+  host: string;
+  pid: number;
+  roles: string[];
+  transport: string;
+  concurrency: number;
+  startedAt: string;
+  lastSeenAt: string;
+  /** Messages its steps handled, as of its last heartbeat. */
+  handled: number;
+  /** Gone once three heartbeats are missing, or at once when its pid on the answering host has died. */
+  state: WorkerState;
+}
 
 /** A worker counts as gone after this many heartbeats did not arrive. */
 export const MISSED_HEARTBEATS = 3;

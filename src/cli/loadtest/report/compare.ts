@@ -1,9 +1,9 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { CliError } from '../cli-error.js';
-import { ExitCode } from '../exit-codes.js';
-import { METRICS } from './metrics-catalog.js';
+import { CliError } from '../../cli-error.js';
+import { ExitCode } from '../../exit-codes.js';
+import { METRICS } from '../metrics/metrics-catalog.js';
 import type { Comparison, LoadtestReport } from './report-schema.js';
-import { parseShare } from './units.js';
+import { parseShare } from '../units.js';
 
 /** `--tolerance 10%` (every relative metric) and `--tolerance intake.p99=20%` (one metric, or `outcomes`, `errors.rate`). */
 export interface Tolerances {

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { LoadtestReport } from './report-schema.js';
 import { renderComparisonText } from './report-compare.js';
-import { formatMs } from './units.js';
+import { formatMs } from '../units.js';
 
 function table(head: string[] | undefined, rows: string[][], color: boolean): string {
   const t = new Table({ ...(head ? { head } : {}), style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });

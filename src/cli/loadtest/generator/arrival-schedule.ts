@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { parseDurationMs } from './units.js';
+import { parseDurationMs } from '../units.js';
 
 /** One stage of `--stages`: over `durationMs` the arrival rate ramps linearly to `toRate` (ops/s). */
 export interface Stage {

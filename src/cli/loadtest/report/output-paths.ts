@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CliError } from '../cli-error.js';
+import { CliError } from '../../cli-error.js';
 
 /**
  * Refuses, before any load is sent, an output file that could not be written: a run that finds

@@ -1,7 +1,7 @@
 import type { LoadtestReport } from './report-schema.js';
 import { comparisonSection } from './report-compare.js';
 import { describeRun, formatActual, outcomeMix } from './report-text.js';
-import { formatMs } from './units.js';
+import { formatMs } from '../units.js';
 
 const W = 640;
 const H = 240;

@@ -1,7 +1,7 @@
-import type { ArrivalSchedule } from './arrival-schedule.js';
+import type { ArrivalSchedule } from '../generator/arrival-schedule.js';
 import { Histogram } from './histogram.js';
 import { isError } from './metrics.js';
-import { INTAKE_OPS, READ_OPS, latencyOf, type RequestRecord } from './records.js';
+import { INTAKE_OPS, READ_OPS, latencyOf, type RequestRecord } from '../generator/records.js';
 import type { Threshold } from './thresholds.js';
 
 // A second is judged this long after it ended, so the answers to its requests have come back.

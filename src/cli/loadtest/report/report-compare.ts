@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { Comparison } from './report-schema.js';
-import { formatMs } from './units.js';
+import { formatMs } from '../units.js';
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

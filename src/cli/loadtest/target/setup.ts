@@ -1,8 +1,8 @@
-import { CliError } from '../cli-error.js';
+import { CliError } from '../../cli-error.js';
 import { fetchAll, mapLimit, retryingClient, type LoadtestApi } from './api.js';
 import { CustomerCache, type CachedCustomer } from './customer-cache.js';
-import { scarceRanks } from './plan.js';
-import { seededShuffle } from './random.js';
+import { scarceRanks } from '../generator/plan.js';
+import { seededShuffle } from '../generator/random.js';
 
 export interface ProductSnapshot {
   sku: string;

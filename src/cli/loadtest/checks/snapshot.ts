@@ -1,7 +1,7 @@
-import type { LoadtestApi } from './retry.js';
-import { fetchAll } from './api.js';
-import type { ProductSnapshot } from './setup.js';
-import { ORDER_STATUSES, isSettled as isSettledStatus } from '../../core/domain/order-status.js';
+import type { LoadtestApi } from '../target/retry.js';
+import { fetchAll } from '../target/api.js';
+import type { ProductSnapshot } from '../target/setup.js';
+import { ORDER_STATUSES, isSettled as isSettledStatus } from '../../../core/domain/order-status.js';
 
 export interface OrderSnapshot {
   id: string;

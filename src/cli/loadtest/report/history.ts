@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { CliError } from '../cli-error.js';
-import type { ChaosEvent } from './chaos-events.js';
-import type { RequestRecord } from './records.js';
+import { CliError } from '../../cli-error.js';
+import type { ChaosEvent } from '../deployment/chaos-events.js';
+import type { RequestRecord } from '../generator/records.js';
 
 /** First line of a history file: what ran, so it can be checked again or replayed with the same seed. */
 export interface HistoryHeader {

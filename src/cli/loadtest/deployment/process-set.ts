@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../core/package-info.js';
+import { packageRoot } from '../../../core/package-info.js';
 
 // Kept of each process's output, to explain a process that will not start.
 const OUTPUT_TAIL = 4096;

@@ -1,7 +1,7 @@
-import { CliError } from '../cli-error.js';
+import { CliError } from '../../cli-error.js';
 import type { ChaosEvent } from './chaos-events.js';
 import type { Deployment } from './deployment.js';
-import { parseDurationMs } from './units.js';
+import { parseDurationMs } from '../units.js';
 
 export type ChaosSpec = { kind: 'worker-kill'; everyMs: number } | { kind: 'server-kill' } | { kind: 'redis-flush' };
 

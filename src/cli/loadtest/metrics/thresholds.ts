@@ -1,6 +1,6 @@
-import { CliError } from '../cli-error.js';
+import { CliError } from '../../cli-error.js';
 import { METRICS, type MetricKind, type Metrics } from './metrics-catalog.js';
-import { parseDurationMs, parseShare } from './units.js';
+import { parseDurationMs, parseShare } from '../units.js';
 
 export type Comparison = '<' | '<=' | '>' | '>=' | '==';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../core/config.js';
-import { CliError } from '../cli-error.js';
-import { freePort, waitForHealthz } from '../local-server.js';
+import type { Config } from '../../../core/config.js';
+import { CliError } from '../../cli-error.js';
+import { freePort, waitForHealthz } from '../../local-server.js';
 import { BuildflowProcess, runBuildflow } from './process-set.js';
 
 export type Backend = 'sqlite' | 'postgres' | 'postgres+redis';
@@ -91,7 +91,7 @@ export class Deployment {
 
   /** What `buildflow doctor` would read for this deployment. */
   async config(): Promise<Config> {
-    const { loadConfig } = await import('../../core/config.js');
+    const { loadConfig } = await import('../../../core/config.js');
     return loadConfig({}, this.env);
   }
 

@@ -1,5 +1,5 @@
-import type { ChaosEvent } from './chaos-events.js';
-import type { RequestRecord } from './records.js';
+import type { ChaosEvent } from '../deployment/chaos-events.js';
+import type { RequestRecord } from '../generator/records.js';
 import { FINAL_STATUSES, expectedNotification, type Snapshot } from './snapshot.js';
 
 /** One broken promise found by a check. `severity` orders them to find the worst. */

@@ -1,6 +1,6 @@
-import { CliError } from '../cli-error.js';
-import { ExitCode } from '../exit-codes.js';
-import { bearerClient } from '../http-client.js';
+import { CliError } from '../../cli-error.js';
+import { ExitCode } from '../../exit-codes.js';
+import { bearerClient } from '../../http-client.js';
 
 /** The part of the API client set-up, settling and checks use. */
 export interface LoadtestApi {

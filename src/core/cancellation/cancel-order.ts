@@ -1,9 +1,9 @@
 import type { OrderStatus } from '../domain/order-status.js';
 import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
-import { cancelWithCompensation } from '../pipeline/compensate.js';
-import { getOrder, type OrderScope } from './queries.js';
-import type { OrderView } from './order-view.js';
+import { cancelWithCompensation } from './compensate.js';
+import { getOrder, type OrderScope } from '../orders/queries.js';
+import type { OrderView } from '../orders/order-view.js';
 
 /**
  * Cancels an order on request (the customer's own, or any by the admin) while its status is one of

@@ -1,7 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import { formatDuration } from '../timeout.js';
 import type { Database } from '../db/schema.js';
-import { STATS_SCAN_CAP, type WorkerStats } from './snapshot-types.js';
+import { DEFAULTS } from '../defaults.js';
+import type { WorkerStats } from './worker-registry.js';
+
+// The stats snapshot's scan cap (STATS_SCAN_CAP): the waiting work is a figure of the same snapshot.
+const SCAN_CAP = DEFAULTS.stats.scanCap;
 
 /** The worker roles that take waiting work (`buildflow worker --no-steps` and friends turn them off). */
 export type WorkRole = 'steps' | 'relay' | 'deliveries';
@@ -9,7 +13,7 @@ export type WorkRole = 'steps' | 'relay' | 'deliveries';
 /** Work that is due now and needs a live worker of `role`. */
 export interface WaitingWork {
   role: WorkRole;
-  /** Due items, counted up to {@link STATS_SCAN_CAP}. */
+  /** Due items, counted up to {@link SCAN_CAP}. */
   count: number;
   /** What the items are, plural: `pipeline messages`, `webhook deliveries and emails`. */
   what: string;
@@ -34,15 +38,15 @@ export interface UnattendedWork extends WaitingWork {
  * due, leased or not: a lease held by a dead worker is work nobody does) for `steps`, and on the
  * Redis transport for `relay` too (it publishes them to the queues); webhook deliveries and emails
  * due for `deliveries`. Each count walks a partial index of pending rows and stops at
- * {@link STATS_SCAN_CAP}.
+ * {@link SCAN_CAP}.
  */
 export async function readWaitingWork(db: Kysely<Database>, now: number, transport: 'local' | 'redis'): Promise<WaitingWork[]> {
   const { rows } = await sql<{ kind: string; n: number }>`
-    select 'outbox' as kind, count(*) as n from (select id from outbox where status = 'pending' and available_at <= ${now} limit ${STATS_SCAN_CAP}) o
+    select 'outbox' as kind, count(*) as n from (select id from outbox where status = 'pending' and available_at <= ${now} limit ${SCAN_CAP}) o
     union all
-    select 'webhooks', count(*) from (select id from webhook_deliveries where status = 'pending' and next_attempt_at <= ${now} limit ${STATS_SCAN_CAP}) w
+    select 'webhooks', count(*) from (select id from webhook_deliveries where status = 'pending' and next_attempt_at <= ${now} limit ${SCAN_CAP}) w
     union all
-    select 'emails', count(*) from (select id from email_messages where status = 'pending' and next_attempt_at <= ${now} limit ${STATS_SCAN_CAP}) e`.execute(db);
+    select 'emails', count(*) from (select id from email_messages where status = 'pending' and next_attempt_at <= ${now} limit ${SCAN_CAP}) e`.execute(db);
   const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
   const pipeline = n('outbox');
   const work: WaitingWork[] = [{ role: 'steps', count: pipeline, what: 'pipeline messages' }];
@@ -71,7 +75,7 @@ const ONE: Record<WorkRole, string> = { steps: 'pipeline message', relay: 'pipel
 
 /** `1 pipeline message`, `3 pipeline messages`, `≥ 10000 …` at the count's cap. */
 export function countOfWork(w: Pick<WaitingWork, 'role' | 'count' | 'what'>): string {
-  if (w.count >= STATS_SCAN_CAP) return `≥ ${w.count} ${w.what}`;
+  if (w.count >= SCAN_CAP) return `≥ ${w.count} ${w.what}`;
   return `${w.count} ${w.count === 1 ? ONE[w.role] : w.what}`;
 }
 

@@ -1,8 +1,8 @@
-import { acceptedOrders } from './checks.js';
+import { acceptedOrders } from '../checks/checks.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import type { Metrics } from './metrics-catalog.js';
-import { INTAKE_OPS, READ_OPS, latencyOf, type RequestRecord } from './records.js';
-import { FINAL_STATUSES, type Snapshot } from './snapshot.js';
+import { INTAKE_OPS, READ_OPS, latencyOf, type RequestRecord } from '../generator/records.js';
+import { FINAL_STATUSES, type Snapshot } from '../checks/snapshot.js';
 
 /**
  * Answers that are the workload's own doing, not errors of the target: a cancel that came after

@@ -14,7 +14,6 @@ import { registerRequestId, registerRequestLog, requestId } from './request-log.
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { frameworkErrorOptions } from './framework-errors.js';
-import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { pipelineRoutes } from './routes/pipeline.js';
@@ -125,7 +124,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   registerRequestId(fastify);
   if (logging) registerRequestLog(fastify);
   registerErrorHandling(fastify);
-  registerDurableWrites(fastify, app);
   fastify.addHook('preValidation', coerceQuery);
   await registerOpenApi(fastify, version);
 

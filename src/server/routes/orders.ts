@@ -10,7 +10,6 @@ import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { PageOf, errorResponses } from '../schemas/common.js';
 import { CreateOrderQuery, HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
 import type { RouteOptions } from './context.js';
-import { ALREADY_DURABLE } from '../durable-writes.js';
 import { listLedger, requestRefund } from '../../core/payments/refunds.js';
 import { LedgerEntrySchema, LedgerResponse, RefundBody, RefundHeaders } from '../schemas/payments.js';
 
@@ -22,7 +21,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   const onRequest = allow('customer', 'admin');
 
   fastify.post('/v1/orders', {
-    config: ALREADY_DURABLE,
     onRequest,
     schema: {
       tags,
@@ -89,7 +87,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   });
 
   fastify.post('/v1/orders/:id/cancel', {
-    config: ALREADY_DURABLE,
     onRequest,
     schema: {
       tags,
@@ -110,7 +107,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   });
 
   fastify.post('/v1/orders/:id/refunds', {
-    config: ALREADY_DURABLE,
     onRequest: allow('admin'),
     schema: {
       tags,

@@ -3,16 +3,13 @@ import type { Config } from './config.js';
 import type { Database } from './db/schema.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openStorage } from './db/open-storage.js';
-import { cancelOrder } from './orders/cancel-order.js';
-import { ADMIN_CANCELLABLE, customerCancellable } from './domain/order-status.js';
 import { OrderIntake, type PlaceOrderInput, type PlaceOrderResult } from './orders/intake.js';
-import type { OrderView } from './orders/order-view.js';
 import { WakeSignal } from './outbox/wake-signal.js';
 import type { UnitRunner } from './db/unit-of-work.js';
 import { deploymentUnits } from './deployment-units.js';
 import { SimulatedPaymentGateway, type PaymentGateway } from './pipeline/payment-gateway.js';
 import { openProductCache, type ProductCache } from './catalog/product-cache.js';
-import { adjustStock, getProduct, upsertProduct, type ProductInput, type ProductView, type StockAdjustment } from './catalog/products.js';
+import { getProduct, type ProductView } from './catalog/products.js';
 
 /**
  * One opened deployment: the database, the payment gateway, the in-process wake signal and the
@@ -35,15 +32,6 @@ export interface Buildflow {
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
   /** One product, from the cache when it holds it. */
   getProduct(sku: string): Promise<ProductView>;
-  /** Creates or updates a product (its cached read is dropped after commit). */
-  saveProduct(input: ProductInput): Promise<{ product: ProductView; created: boolean }>;
-  /** Changes stock with a ledger row (the cached read is dropped after commit). */
-  adjustStock(sku: string, adjustment: StockAdjustment): Promise<ProductView>;
-  /**
-   * Cancels an order: by default as its customer (until `BUILDFLOW_CUSTOMER_CANCEL_UNTIL`), or as
-   * the admin (any order that has not shipped). @throws BuildflowError ORDER_NOT_CANCELLABLE
-   */
-  cancelOrder(idOrReference: string, by?: 'customer' | 'admin'): Promise<OrderView>;
   /**
    * Resolves once every transaction committed so far survives power loss. Units that ask for
    * durability wait on it after their commit, so a write use case never needs a caller to.
@@ -92,10 +80,6 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       cache,
       placeOrder: (input) => intake.place(input),
       getProduct: (sku) => getProduct(db, sku, cache),
-      saveProduct: (input) => upsertProduct(units, input),
-      adjustStock: (sku, adjustment) => adjustStock(units, sku, adjustment),
-      cancelOrder: (idOrReference, by = 'customer') =>
-        cancelOrder(units, idOrReference, by === 'admin' ? ADMIN_CANCELLABLE : customerCancellable(config.customerCancelUntil)),
       sync,
       async close() {
         await intake.close();

@@ -4,6 +4,8 @@ import { orderHistory, getOrder, listOrders } from '../../core/orders/queries.js
 import { orderTrace } from '../../core/orders/trace.js';
 import { TraceResponse } from '../schemas/pipeline.js';
 import { getCustomer } from '../../core/customers/customers.js';
+import { cancelOrder } from '../../core/orders/cancel-order.js';
+import { ADMIN_CANCELLABLE, customerCancellable } from '../../core/domain/order-status.js';
 import { ApiError } from '../api-error.js';
 import { BuildflowError } from '../../core/errors.js';
 import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
@@ -102,7 +104,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
     handler: async (request) => {
       // Ownership first: another customer's order is not found, and nothing is changed.
       const { id } = await getOrder(app.db, request.params.id, orderScope(request));
-      return app.cancelOrder(id, request.caller.kind === 'admin' ? 'admin' : 'customer');
+      return cancelOrder(app.units, id, request.caller.kind === 'admin' ? ADMIN_CANCELLABLE : customerCancellable(app.config.customerCancelUntil));
     },
   });
 

@@ -27,7 +27,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/server/build-server.js';
 import { OrderIntake } from '../src/core/orders/intake.js';
 import { CreateOrderBody } from '../src/server/schemas/orders.js';
-import { ALREADY_DURABLE } from '../src/server/durable-writes.js';
 import { backendsFromEnv, benchApp, benchDeployment, envInt, startCpu, orderBody, percentile, progress, runBench, type Backend } from './common.js';
 
 const seconds = envInt('BENCH_SECONDS', 10);
@@ -93,7 +92,7 @@ async function echoRun(): Promise<Run> {
     const server = await buildServer(app, { adminKey: ADMIN_KEY, logger: false });
     // The echo writes nothing, so it skips the WAL sync that write routes wait for: until
     // 2026-12-03 it fsynced the WAL for every batch of requests, which held the ceiling 15–25 % low.
-    server.post('/bench/echo', { config: ALREADY_DURABLE, schema: { body: CreateOrderBody } }, async (req, reply) => reply.code(201).send(req.body));
+    server.post('/bench/echo', { schema: { body: CreateOrderBody } }, async (req, reply) => reply.code(201).send(req.body));
     return await driveServer(server, '/bench/echo');
   } finally {
     await dispose();

@@ -14,7 +14,6 @@ import { registerRequestId, registerRequestLog, requestId } from './request-log.
 import { coerceQuery } from './coerce-query.js';
 import { registerErrorHandling } from './error-handler.js';
 import { frameworkErrorOptions } from './framework-errors.js';
-import { registerDurableWrites } from './durable-writes.js';
 import { registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { pipelineRoutes } from './routes/pipeline.js';
@@ -39,7 +38,7 @@ export interface ServerOptions {
   /** A logger to use as it is (pino); beats `logger`. */
   loggerInstance?: FastifyBaseLogger;
   /**
-   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.events`
+   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.units`' hooks
    * with the snapshot gauges (see deploymentMetrics). Pass one made by deploymentMetrics to keep
    * it beyond the server's life; `false` leaves metrics out altogether (no /metrics, no request
    * histogram), which only the intake benchmark's baseline wants.
@@ -125,7 +124,6 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   registerRequestId(fastify);
   if (logging) registerRequestLog(fastify);
   registerErrorHandling(fastify);
-  registerDurableWrites(fastify, app);
   fastify.addHook('preValidation', coerceQuery);
   await registerOpenApi(fastify, version);
 

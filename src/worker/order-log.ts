@@ -1,4 +1,5 @@
-import type { BuildflowEvents, FinalOrder } from '../core/observe/events.js';
+import type { UnitRunner } from '../core/db/unit-of-work.js';
+import { onOrdersFinal, type FinalOrder } from '../core/observe/order-finals.js';
 import type { Logger } from './logger.js';
 
 function amount(cents: number | null): string | null {
@@ -27,15 +28,13 @@ export function finalOrderFields(o: FinalOrder): Record<string, unknown> {
  * `warn` for an order cancelled and compensated because its work failed (dead letter).
  * Returns the function that stops it.
  */
-export function logOrderOutcomes(events: BuildflowEvents, logger: Logger): () => void {
-  return events.add({
-    ordersFinal(orders) {
-      for (const o of orders) {
-        const fields = finalOrderFields(o);
-        if (o.status === 'confirmed') logger.info(fields, 'order confirmed');
-        else if (o.reason === 'failed') logger.warn(fields, 'order cancelled and compensated: its pipeline work failed');
-        else logger.info(fields, 'order cancelled');
-      }
-    },
+export function logOrderOutcomes(units: UnitRunner, logger: Logger): () => void {
+  return onOrdersFinal(units, (orders) => {
+    for (const o of orders) {
+      const fields = finalOrderFields(o);
+      if (o.status === 'confirmed') logger.info(fields, 'order confirmed');
+      else if (o.reason === 'failed') logger.warn(fields, 'order cancelled and compensated: its pipeline work failed');
+      else logger.info(fields, 'order cancelled');
+    }
   });
 }

@@ -79,8 +79,6 @@ export function createRunner(app: Buildflow, options: { logger?: Logger; gateway
     pauses: new PauseReader(app.db, DEFAULTS.pause.readMaxAgeMs),
     ...(app.config.payment.ratePerS ? { payRate: new RateLimit(app.db, 'pay', app.config.payment.ratePerS) } : {}),
     logger: options.logger ?? silentLogger,
-    // Settled orders are reported by the deployment's units of work (src/core/buildflow.ts).
-    onStepOutcomes: (outcomes) => app.events.stepOutcomes(outcomes),
   });
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { addProduct, cancelAs, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { runUntilIdle, runUpTo } from '../helpers/pipeline.js';
 import { getOrder } from '../../src/core/orders/queries.js';
 import { getProduct } from '../../src/core/catalog/products.js';
@@ -27,7 +27,7 @@ for (const backend of BACKENDS) describe(`cancel after payment [${backend}]`, ()
     await runUpTo(a, 'confirm');
     expect((await getOrder(a.db, order.id)).status).toBe('paid');
 
-    expect(await a.cancelOrder(order.reference)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
+    expect(await cancelAs(a, order.reference)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
     await runUntilIdle(a);
     expect((await getOrder(a.db, order.id)).status).toBe('cancelled');
     expect(await kindsOf(a, order.id)).toEqual(['authorization succeeded', 'void succeeded']);
@@ -45,9 +45,9 @@ for (const backend of BACKENDS) describe(`cancel after payment [${backend}]`, ()
     const { order } = await a.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
     await runUntilIdle(a);
     expect((await getOrder(a.db, order.id)).status).toBe('confirmed');
-    await expect(a.cancelOrder(order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
+    await expect(cancelAs(a, order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
 
-    expect(await a.cancelOrder(order.id, 'admin')).toMatchObject({ status: 'cancelled' });
+    expect(await cancelAs(a, order.id, 'admin')).toMatchObject({ status: 'cancelled' });
     await runUntilIdle(a);
     expect(await kindsOf(a, order.id)).toEqual(['authorization succeeded', 'capture succeeded', 'refund succeeded']);
     expect((await moneyOf(a.db, [order.id])).get(order.id)).toMatchObject({ authorizedCents: 1800, capturedCents: 1800, refundedCents: 1800, voidedCents: 0 });
@@ -66,10 +66,10 @@ for (const backend of BACKENDS) describe(`cancel after payment [${backend}]`, ()
     await runUntilIdle(a);
     const { tracking_code } = await a.db.selectFrom('shipments').select('tracking_code').where('order_id', '=', order.id).executeTakeFirstOrThrow();
     await requestShipmentUpdate(a.units, tracking_code, 'shipped');
-    await expect(a.cancelOrder(order.id, 'admin')).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
+    await expect(cancelAs(a, order.id, 'admin')).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
     await runUntilIdle(a);
     expect((await getOrder(a.db, order.id)).status).toBe('shipped');
-    await expect(a.cancelOrder(order.id, 'admin')).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
+    await expect(cancelAs(a, order.id, 'admin')).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
     expect(await kindsOf(a, order.id)).toEqual(['authorization succeeded', 'capture succeeded']);
     expect(await movementsOf(a, order.id)).toEqual(['reserve', 'sale']);
   });
@@ -83,7 +83,7 @@ for (const backend of BACKENDS) describe(`cancel after payment [${backend}]`, ()
 
     const cancels = orders.map(async (o, i) => {
       await new Promise((r) => setTimeout(r, i * 2));
-      return a.cancelOrder(o.id).then(
+      return cancelAs(a, o.id).then(
         () => true,
         (err: { code?: string }) => {
           if (err.code !== 'ORDER_NOT_CANCELLABLE') throw err;

@@ -64,7 +64,7 @@ for (const backend of BACKENDS) describe(`dead letters in bulk [${backend}]`, ()
     await runUntilIdle(a, { gateway });
     // Each order that died at pay was compensated, and its settle message (which asks the failing
     // provider about the authorization before voiding it) died too: set those aside first.
-    expect((await bulkDeadLetters(a.db, a.units, 'discard', { step: 'refund' })).count).toBe(5);
+    expect((await bulkDeadLetters(a.units, 'discard', { step: 'refund' })).count).toBe(5);
     expect((await listDeadLetters(a.db)).map((d) => d.orderId).sort()).toEqual([t1, t2, t3, b1, r1, b2].map((o) => o.id).sort());
     expect(await counter(a, 'outbox:dead:pay')).toBe(5);
 
@@ -77,10 +77,10 @@ for (const backend of BACKENDS) describe(`dead letters in bulk [${backend}]`, ()
     ];
     for (const [filter, refs] of cases) {
       const before = await a.db.selectFrom('outbox').selectAll().orderBy('id').execute();
-      const dry = await bulkDeadLetters(a.db, a.units, 'retry', filter, true);
+      const dry = await bulkDeadLetters(a.units, 'retry', filter, true);
       expect(dry.items.map((i) => i.reference).sort(), JSON.stringify(filter)).toEqual([...refs].sort());
       expect(await a.db.selectFrom('outbox').selectAll().orderBy('id').execute()).toEqual(before); // the dry run changed nothing
-      const real = await bulkDeadLetters(a.db, a.units, 'retry', filter);
+      const real = await bulkDeadLetters(a.units, 'retry', filter);
       expect(real.count, JSON.stringify(filter)).toBe(dry.count);
       expect(real.items.map((i) => i.id)).toEqual(dry.items.map((i) => i.id));
     }
@@ -88,8 +88,8 @@ for (const backend of BACKENDS) describe(`dead letters in bulk [${backend}]`, ()
     expect(await listDeadLetters(a.db)).toEqual([]);
     expect(await counter(a, 'outbox:dead:pay')).toBe(0);
     expect(await counter(a, 'outbox:dead:reserve')).toBe(0);
-    await expect(bulkDeadLetters(a.db, a.units, 'retry', { all: true }, true)).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
-    await expect(bulkDeadLetters(a.db, a.units, 'retry', {})).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(bulkDeadLetters(a.units, 'retry', { all: true }, true)).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
+    await expect(bulkDeadLetters(a.units, 'retry', {})).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
 
     // Re-driven: each order was compensated and cancelled when its message died, so its run is over and the message only ends.
     await runUntilIdle(a);
@@ -112,10 +112,10 @@ for (const backend of BACKENDS) describe(`dead letters in bulk [${backend}]`, ()
     await runUntilIdle(a, { gateway });
     expect((await listDeadLetters(a.db)).map((d) => d.topic).sort()).toEqual(['confirm', 'confirm', 'refund', 'refund']);
 
-    const dry = await bulkDeadLetters(a.db, a.units, 'discard', { step: 'refund' }, true);
+    const dry = await bulkDeadLetters(a.units, 'discard', { step: 'refund' }, true);
     expect(dry).toMatchObject({ action: 'discard', dryRun: true, count: 2, stockHeld: 0, capturedCents: 0 });
     expect(await counter(a, 'outbox:dead:refund')).toBe(2);
-    const real = await bulkDeadLetters(a.db, a.units, 'discard', { step: 'refund' });
+    const real = await bulkDeadLetters(a.units, 'discard', { step: 'refund' });
     expect(real).toMatchObject({ dryRun: false, count: 2, capturedCents: 0 });
 
     expect((await listDeadLetters(a.db)).map((d) => d.topic)).toEqual(['confirm', 'confirm']);
@@ -129,6 +129,6 @@ for (const backend of BACKENDS) describe(`dead letters in bulk [${backend}]`, ()
     ]);
     const trace = await orderTrace(a.db, orders[0]!.reference);
     expect(trace.events.map((e) => e.summary)).toContain('dead-lettered at refund after 1 attempt(s): refund refused (discarded)');
-    await expect(bulkDeadLetters(a.db, a.units, 'discard', { step: 'refund' })).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
+    await expect(bulkDeadLetters(a.units, 'discard', { step: 'refund' })).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { addProduct, cancelAs, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { countRows, makeAllDue, manualWorker, runUntilIdle } from '../helpers/pipeline.js';
 import { getOrder, orderHistory } from '../../src/core/orders/queries.js';
 import { getProduct } from '../../src/core/catalog/products.js';
@@ -77,14 +77,14 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     await runUntilIdle(app); // reserve; the order's message waits at the paused pay step
     expect(await getProduct(app.db, 'A')).toMatchObject({ reserved: 2 });
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'reserved' });
-    const cancelled = await app.cancelOrder(order.reference);
+    const cancelled = await cancelAs(app, order.reference);
     expect(cancelled).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
     await resumeStep(app.units, 'pay');
     await runUntilIdle(app); // the order's message resumes, finds it cancelled and ends without a charge
     expect(await getOrder(app.db, order.id)).toMatchObject({ status: 'cancelled' });
     expect(await getProduct(app.db, 'A')).toMatchObject({ onHand: 3, reserved: 0 });
     expect(await countRows(app, 'payments')).toBe(0);
-    await expect(app.cancelOrder(order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
+    await expect(cancelAs(app, order.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELLABLE' });
   });
 
   it('when an authorization is in flight, then a customer cancel wins and the authorization is voided once it answers', async () => {
@@ -105,7 +105,7 @@ for (const backend of BACKENDS) describe(`pipeline [${backend}]`, () => {
     const worker = manualWorker(app, { gateway: slowGateway });
     const paying = worker.runOnce(); // reserve, then pay: writes the pending payment, then waits on the gateway
     for (let i = 0; i < 100 && (await countRows(app, 'payments')) === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(await app.cancelOrder(order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
+    expect(await cancelAs(app, order.id)).toMatchObject({ status: 'cancelled', cancelReason: 'customer_cancelled' });
     release();
     await paying;
     await runUntilIdle(app, { gateway: slowGateway });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BACKENDS, TEST_REDIS_URL, usesRedis } from '../helpers/backends.js';
-import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { addProduct, cancelAs, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { runUntilIdle, runUpTo } from '../helpers/pipeline.js';
 import { createSweeper } from '../../src/worker/start-workers.js';
+import { adjustStock, upsertProduct } from '../../src/core/catalog/products.js';
 
 let app: TestApp;
 let redis: Redis | undefined;
@@ -50,10 +51,10 @@ for (const backend of BACKENDS.filter(usesRedis)) describe(`product cache [${bac
     app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 5, 1000);
     await app.getProduct('A');
-    await app.adjustStock('A', { delta: 4, reason: 'delivery' });
+    await adjustStock(app.units, 'A', { delta: 4, reason: 'delivery' });
     expect(await cached('A')).toBeNull();
     expect(await app.getProduct('A')).toMatchObject({ onHand: 9 });
-    await app.saveProduct({ sku: 'A', name: 'Product A', category: 'tools', unitPriceCents: 1500 });
+    await upsertProduct(app.units, { sku: 'A', name: 'Product A', category: 'tools', unitPriceCents: 1500 });
     expect(await app.getProduct('A')).toMatchObject({ unitPriceCents: 1500 });
   });
 
@@ -64,7 +65,7 @@ for (const backend of BACKENDS.filter(usesRedis)) describe(`product cache [${bac
     const second = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });
     await runUpTo(app, 'pay'); // both reserved
     expect(await app.getProduct('A')).toMatchObject({ reserved: 3 });
-    await app.cancelOrder(first.order.id);
+    await cancelAs(app, first.order.id);
     expect(await app.getProduct('A')).toMatchObject({ reserved: 1 });
     expect(await app.getProduct('A')).toMatchObject({ reserved: 1 }); // cached again
     await new Promise((r) => setTimeout(r, 1100)); // the second order's reservation lapses
@@ -79,7 +80,7 @@ describe('product cache when Redis is unreachable', () => {
     app = await openTestApp({ BUILDFLOW_REDIS_URL: 'redis://127.0.0.1:1' });
     await addProduct(app, 'A', 5);
     expect(await app.getProduct('A')).toMatchObject({ sku: 'A', onHand: 5 });
-    await app.adjustStock('A', { delta: 1, reason: 'count' });
+    await adjustStock(app.units, 'A', { delta: 1, reason: 'count' });
     expect(await app.getProduct('A')).toMatchObject({ onHand: 6 });
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Migrator, sql } from 'kysely';
 import { migrationProvider } from '../../src/core/db/migrations/index.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
+import { addProduct, cancelAs, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { makeAllDue, runUntilIdle } from '../helpers/pipeline.js';
 import { collectStats, type StatsSource } from '../../src/core/stats/collect-stats.js';
 import { foldGoneSlots, readCounters } from '../../src/core/stats/counters.js';
@@ -118,7 +118,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
 
     // Cancelled by the customer, and expired (the sweeper's cancellation, through the same code).
     const byCustomer = await place([{ sku: 'A', quantity: 1 }]);
-    await a.cancelOrder(byCustomer.id);
+    await cancelAs(a, byCustomer.id);
     const expired = await place([{ sku: 'A', quantity: 1 }]);
     await a.units.run((uow) => cancelWithCompensation(uow, expired.id, { reason: 'reservation_expired', allowedFrom: ['pending', 'reserved'] }));
     await runUntilIdle(a);

@@ -39,7 +39,7 @@ for (const backend of BACKENDS) {
       const a = (app = await openTestApp({}, {}, backend));
       await addProduct(a, 'ORD-1', 10);
       const { order } = await a.placeOrder({ items: [{ sku: 'ORD-1', quantity: 1 }] });
-      const endpoint = await createEndpoint(a.db, { url: 'http://127.0.0.1:9/hooks', events: ['order.shipped', 'order.delivered'] }, { allowPrivate: true });
+      const endpoint = await createEndpoint(a.units, { url: 'http://127.0.0.1:9/hooks', events: ['order.shipped', 'order.delivered'] }, { allowPrivate: true });
       const now = Date.now();
       const later = now + 3_600_000;
       // Two notify messages of the order, not due (no worker takes them): event 2's, then event 3's.

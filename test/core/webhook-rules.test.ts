@@ -50,7 +50,7 @@ for (const backend of BACKENDS) {
       const app = await openTestApp({}, {}, backend);
       try {
         await addProduct(app, 'TX-1', 10);
-        const ep = await createEndpoint(app.db, { url: 'http://127.0.0.1:9/never', events: ['order.confirmed'] }, { allowPrivate: true });
+        const ep = await createEndpoint(app.units, { url: 'http://127.0.0.1:9/never', events: ['order.confirmed'] }, { allowPrivate: true });
         const placed = await app.placeOrder({ items: [{ sku: 'TX-1', quantity: 1 }] });
         await runUntilIdle(app);
         const deliveries = () => app.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', ep.id).execute();

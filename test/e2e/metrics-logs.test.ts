@@ -5,6 +5,7 @@ import { BACKENDS, TEST_REDIS_URL, deleteRedisKeys, freshPostgresDatabase, fresh
 import { family, parseExposition, sampleValue, type MetricFamily } from '../helpers/prometheus.js';
 import { loadConfig } from '../../src/core/config.js';
 import { openBuildflow } from '../../src/core/buildflow.js';
+import { upsertProduct } from '../../src/core/catalog/products.js';
 
 const ADMIN_KEY = 'e2e-metrics-admin-key-0123456789';
 const METRICS_KEY = 'e2e-metrics-scrape-key-0123456789';
@@ -32,8 +33,8 @@ async function openCell(backend: Backend): Promise<Cell> {
     ...(redis ? { BUILDFLOW_REDIS_URL: TEST_REDIS_URL, BUILDFLOW_REDIS_PREFIX: redis.prefix } : {}),
   };
   const seed = await openBuildflow(loadConfig({ ...env, BUILDFLOW_DATA_DIR: tmp.dir }, {}), { migrate: true });
-  await seed.saveProduct({ sku: 'LOTS', name: 'Lots', category: 'test', unitPriceCents: 250, onHand: 1000 });
-  await seed.saveProduct({ sku: 'FEW', name: 'Few', category: 'test', unitPriceCents: 990, onHand: 2 });
+  await upsertProduct(seed.units, { sku: 'LOTS', name: 'Lots', category: 'test', unitPriceCents: 250, onHand: 1000 });
+  await upsertProduct(seed.units, { sku: 'FEW', name: 'Few', category: 'test', unitPriceCents: 990, onHand: 2 });
   await seed.close();
   const processes: RunningProcess[] = [];
   try {

@@ -7,6 +7,7 @@ import { openCellStorage, stopWithin, type CellStorage } from '../helpers/cell-s
 import type { Database } from '../../src/core/db/schema.js';
 import { findStockDrift } from '../../src/core/catalog/reconcile.js';
 import { pgbouncerCell, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { upsertProduct } from '../../src/core/catalog/products.js';
 
 const ADMIN_KEY = 'scale-out-admin-key-0123456789';
 const runs = BACKENDS.includes('postgres+redis');
@@ -34,7 +35,7 @@ class Deployment {
       tmpPrefix: 'buildflow-scale-',
       env,
       async seed(app) {
-        for (const p of products) await app.saveProduct({ sku: p.sku, name: p.sku, category: 'test', unitPriceCents: p.price, onHand: p.onHand });
+        for (const p of products) await upsertProduct(app.units, { sku: p.sku, name: p.sku, category: 'test', unitPriceCents: p.price, onHand: p.onHand });
       },
     });
     this.env = { ...this.storage.env, ...env };

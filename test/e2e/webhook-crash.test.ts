@@ -71,7 +71,7 @@ for (const backend of BACKENDS) describe(`webhook crash safety [${backend}]`, ()
       tmpPrefix: 'buildflow-webhook-crash-',
       async seed(app) {
         await upsertProduct(app.units, { sku: 'LOTS', name: 'Plenty', category: 'test', unitPriceCents: 250, onHand: 10_000 });
-        secret = (await createEndpoint(app.db, { url, events: ['order.confirmed', 'order.shipped', 'order.delivered'] }, { allowPrivate: true })).secret;
+        secret = (await createEndpoint(app.units, { url, events: ['order.confirmed', 'order.shipped', 'order.delivered'] }, { allowPrivate: true })).secret;
       },
     });
     env = { ...ENV, ...storage.env };

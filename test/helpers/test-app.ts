@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { loadConfig, type ConfigOverrides } from '../../src/core/config.js';
 import { openBuildflow, type Buildflow, type OpenOptions } from '../../src/core/buildflow.js';
 import { upsertProduct } from '../../src/core/catalog/products.js';
+import { cancelOrder } from '../../src/core/cancellation/cancel-order.js';
+import type { OrderView } from '../../src/core/orders/order-view.js';
+import { ADMIN_CANCELLABLE, customerCancellable } from '../../src/core/domain/order-status.js';
 import { TEST_REDIS_URL, freshPostgresDatabase, freshRedisPrefix, usesPostgres, usesRedis, type Backend } from './backends.js';
 
 /** A fresh data directory under the OS temp dir; removed by the returned cleanup. */
@@ -57,4 +60,9 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
 /** Adds a product with the given stock. */
 export async function addProduct(app: Buildflow, sku: string, onHand: number, unitPriceCents = 1000, category = 'tools'): Promise<void> {
   await upsertProduct(app.units, { sku, name: `Product ${sku}`, category, unitPriceCents, onHand });
+}
+
+/** Cancels an order as its customer (until BUILDFLOW_CUSTOMER_CANCEL_UNTIL) or as the admin, as the cancel route does. */
+export function cancelAs(app: Buildflow, idOrReference: string, by: 'customer' | 'admin' = 'customer'): Promise<OrderView> {
+  return cancelOrder(app.units, idOrReference, by === 'admin' ? ADMIN_CANCELLABLE : customerCancellable(app.config.customerCancelUntil));
 }

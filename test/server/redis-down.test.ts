@@ -20,7 +20,7 @@ describe('serve with its Redis down', () => {
   beforeAll(async () => {
     port = await closedPort();
     t = await openTestServer({ BUILDFLOW_REDIS_URL: `redis://:secret@127.0.0.1:${port}` });
-    t.app.events.add({ cacheAvailability: (up, reason) => availability.push({ up, ...(reason ? { reason } : {}) }) });
+    t.app.cache.onAvailability((up, reason) => availability.push({ up, ...(reason ? { reason } : {}) }));
     await addProduct(t.app, 'A', 5);
   });
   afterAll(async () => {

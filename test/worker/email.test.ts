@@ -25,7 +25,7 @@ for (const backend of BACKENDS) {
       cleanups.push(() => app.dispose());
       await addProduct(app, 'MAIL-1', 100, 1999);
       await addProduct(app, 'GONE-1', 0, 500);
-      const customer = await createCustomer(app.db, { email: `ada-${Date.now()}@example.com`, name: 'Ada', password: 'correct horse battery' }, 1024);
+      const customer = await createCustomer(app.units, { email: `ada-${Date.now()}@example.com`, name: 'Ada', password: 'correct horse battery' }, 1024);
       return { app, customer };
     }
     function deliver(app: TestApp) {

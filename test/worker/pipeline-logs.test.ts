@@ -41,7 +41,7 @@ for (const backend of BACKENDS) describe(`pipeline log lines [${backend}]`, () =
     app = await openTestApp({ BUILDFLOW_MAX_ATTEMPTS: 2 }, {}, backend);
     await addProduct(app, 'A', 5, 1234);
     const { lines, logger } = recorder();
-    const stop = logOrderOutcomes(app.events, logger);
+    const stop = logOrderOutcomes(app.units, logger);
     const worker = new OutboxWorker(app.db, app.signal, createRunner(app, { logger, gateway: failing }), logger, { batchSize: 16, leaseMs: 30_000, pollMs: 10 });
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 2 }] });
     for (let i = 0; i < 4; i++) {
@@ -67,7 +67,7 @@ for (const backend of BACKENDS) describe(`pipeline log lines [${backend}]`, () =
     app = await openTestApp({}, {}, backend);
     await addProduct(app, 'A', 5, 1000);
     const { lines, logger } = recorder();
-    logOrderOutcomes(app.events, logger);
+    logOrderOutcomes(app.units, logger);
     const worker = new OutboxWorker(app.db, app.signal, createRunner(app, { logger }), logger, { batchSize: 16, leaseMs: 30_000, pollMs: 10 });
     const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 3 }] });
     while ((await worker.runOnce()) > 0);

@@ -37,7 +37,7 @@ for (const backend of BACKENDS) {
         return { ok: true };
       });
       cleanups.push(async () => release());
-      await createEndpoint(app.db, { url: `${r.url}/hang`, events: ['order.confirmed'] }, { allowPrivate: true });
+      await createEndpoint(app.units, { url: `${r.url}/hang`, events: ['order.confirmed'] }, { allowPrivate: true });
       const workers = startWorkers(app, { logger: silentLogger, pollMs: 20 });
       cleanups.push(() => workers.stop(2_000));
 
@@ -58,8 +58,8 @@ for (const backend of BACKENDS) {
       const app = await open({ BUILDFLOW_WEBHOOK_RETRY_SCHEDULE: '0', BUILDFLOW_WEBHOOK_TIMEOUT_MS: 1000 });
       const r = await receiver();
       const port = new URL(r.url).port;
-      const ep = await createEndpoint(app.db, { url: `http://localhost:${port}/rebound`, events: ['order.confirmed'] }, { allowPrivate: true });
-      const literal = await createEndpoint(app.db, { url: `http://127.0.0.1:${port}/literal`, events: ['order.confirmed'] }, { allowPrivate: true });
+      const ep = await createEndpoint(app.units, { url: `http://localhost:${port}/rebound`, events: ['order.confirmed'] }, { allowPrivate: true });
+      const literal = await createEndpoint(app.units, { url: `http://127.0.0.1:${port}/literal`, events: ['order.confirmed'] }, { allowPrivate: true });
       const deliveries = startDeliveries(app, { logger: silentLogger, pollMs: 20 });
       cleanups.push(() => deliveries.stop());
       await app.placeOrder({ items: [{ sku: 'ISO-1', quantity: 1 }] });

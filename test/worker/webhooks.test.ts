@@ -10,6 +10,7 @@ import { buildServer } from '../../src/server/build-server.js';
 import { requestShipmentUpdate } from '../../src/core/shipments/shipments.js';
 import { startDeliveries, type RunningDeliveries } from '../../src/worker/delivery-workers.js';
 import { silentLogger } from '../../src/worker/logger.js';
+import { adjustStock } from '../../src/core/catalog/products.js';
 
 const ADMIN_KEY = ADMIN.authorization.slice('Bearer '.length);
 // Short retries and timeouts so a test sees a whole schedule in well under a second.
@@ -303,8 +304,8 @@ for (const backend of BACKENDS) {
       };
       const first = await sell(2); // 5 → 3: crosses
       await sell(1); // 3 → 2: already low
-      await app.adjustStock('LOW-1', { set: 10 }); // up: nothing
-      await app.adjustStock('LOW-1', { delta: -8, reason: 'damaged' }); // 10 → 2: crosses
+      await adjustStock(app.units, 'LOW-1', { set: 10 }); // up: nothing
+      await adjustStock(app.units, 'LOW-1', { delta: -8, reason: 'damaged' }); // 10 → 2: crosses
       await waitFor('two stock.low events', () => r.received.length === 2);
       await new Promise((res) => setTimeout(res, 150));
       const events = r.received.map((x) => verify(ep.secret, x));

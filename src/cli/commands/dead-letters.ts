@@ -65,7 +65,7 @@ async function bulk(action: 'retry' | 'discard', opts: BulkFlags): Promise<void>
   const f = filterOf(opts);
   const [{ withDeployment }, { bulkDeadLetters, hasFilter }] = await Promise.all([import('../database.js'), import('../../core/pipeline/dead-letter-bulk.js')]);
   if (!hasFilter(f)) throw new CliError('USAGE', `name the dead letters to ${action}: an id, or --step, --reason, --since, --until, --order, or --all`);
-  const result = await withDeployment(opts.dataDir, (db, _applied, units) => bulkDeadLetters(db, units, action, f, opts.dryRun ?? false));
+  const result = await withDeployment(opts.dataDir, (_db, _applied, units) => bulkDeadLetters(units, action, f, opts.dryRun ?? false));
   if (opts.json) return printJson(result);
   printBulk(result);
 }

@@ -15,6 +15,8 @@ export interface ProductCache {
   invalidate(skus: readonly string[]): Promise<void>;
   /** Resolves when the cache's server answers within `timeoutMs`; rejects saying why not. */
   ping(timeoutMs: number): Promise<void>;
+  /** Adds a listener for the cache becoming unusable or usable again; returns its removal. */
+  onAvailability(listener: CacheAvailability): () => void;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export const noProductCache: ProductCache = {
   set: async () => {},
   invalidate: async () => {},
   ping: async () => {},
+  onAvailability: () => () => {},
   close: async () => {},
 };
 
@@ -44,17 +47,17 @@ export const noProductCache: ProductCache = {
  * a lost invalidation can leave an entry stale). A Redis failure degrades to a database read, at
  * once while the client is not connected (no command waits for a reconnect) and after
  * {@link CACHE_COMMAND_TIMEOUT_MS} when a connected Redis is slow. The outage is reported once,
- * and its end once, through `onAvailability`, not per request.
+ * and its end once, to the {@link onAvailability} listeners, not per request.
  */
 export class RedisProductCache implements ProductCache {
   private up = true;
   private lastError: Error | undefined;
+  private listeners: CacheAvailability[] = [];
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlMs: number,
-    private readonly onAvailability: CacheAvailability = () => {},
   ) {
     // Remembered, and reported when a read meets the outage: listeners added after the client
     // first failed to connect (a process's log) still hear of it.
@@ -62,14 +65,31 @@ export class RedisProductCache implements ProductCache {
     redis.on('ready', () => {
       if (this.up) return;
       this.up = true;
-      this.onAvailability(true);
+      this.report(true);
     });
   }
 
   private down(err: Error): void {
     if (!this.up) return;
     this.up = false;
-    this.onAvailability(false, err.message || (err as NodeJS.ErrnoException).code || err.name);
+    this.report(false, err.message || (err as NodeJS.ErrnoException).code || err.name);
+  }
+
+  onAvailability(listener: CacheAvailability): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  private report(up: boolean, reason?: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(up, reason);
+      } catch {
+        // Watching the cache must not break the read that noticed the change.
+      }
+    }
   }
 
   private onError(err: Error): void {
@@ -140,7 +160,7 @@ export class RedisProductCache implements ProductCache {
 }
 
 /** The product cache a deployment's configuration asks for: Redis when BUILDFLOW_REDIS_URL is set. */
-export function openProductCache(config: Config, onAvailability?: CacheAvailability): ProductCache {
+export function openProductCache(config: Config): ProductCache {
   const { url, prefix, cacheTtlMs } = config.redis;
-  return url ? new RedisProductCache(openRedis(url, () => {}, { commandTimeoutMs: CACHE_COMMAND_TIMEOUT_MS }), prefix, cacheTtlMs, onAvailability) : noProductCache;
+  return url ? new RedisProductCache(openRedis(url, () => {}, { commandTimeoutMs: CACHE_COMMAND_TIMEOUT_MS }), prefix, cacheTtlMs) : noProductCache;
 }

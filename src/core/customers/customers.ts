@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit, toPage, type Page } from '../pagination.js';
 import { hashPassword } from './password.js';
@@ -32,20 +33,27 @@ export function normalizeEmail(email: string): string {
 }
 
 /**
- * Signs a customer up. The password is hashed with scrypt at `scryptCost` off the event loop.
+ * Signs a customer up, durably. The password is hashed with scrypt at `scryptCost` off the event
+ * loop, before the unit of work, so no transaction waits on it.
  * @throws BuildflowError EMAIL_TAKEN when a customer already has this email.
  */
-export async function createCustomer(db: Kysely<Database>, input: NewCustomer, scryptCost: number, now = Date.now()): Promise<CustomerView> {
+export async function createCustomer(units: UnitRunner, input: NewCustomer, scryptCost: number): Promise<CustomerView> {
   const email = normalizeEmail(input.email);
   const password_hash = await hashPassword(input.password, scryptCost);
-  const row = { id: randomUUID(), email, name: input.name.trim(), password_hash, disabled: 0, created_at: now };
-  const res = await db
-    .insertInto('customers')
-    .values(row)
-    .onConflict((oc) => oc.column('email').doNothing())
-    .executeTakeFirst();
-  if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) throw new BuildflowError('EMAIL_TAKEN', 'a customer with this email already exists');
-  return toCustomerView(row);
+  return units.run(
+    async (uow) => {
+      const row = { id: randomUUID(), email, name: input.name.trim(), password_hash, disabled: 0, created_at: uow.now };
+      const res = await uow.trx
+        .insertInto('customers')
+        .values(row)
+        .onConflict((oc) => oc.column('email').doNothing())
+        .executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) throw new BuildflowError('EMAIL_TAKEN', 'a customer with this email already exists');
+      uow.noteChange({ kind: 'customer', id: row.id, action: 'created' });
+      return toCustomerView(row);
+    },
+    { durable: true },
+  );
 }
 
 /** One customer by id. @throws BuildflowError CUSTOMER_NOT_FOUND */
@@ -72,14 +80,18 @@ export async function listCustomers(db: Kysely<Database>, q: { limit?: number; c
 }
 
 /**
- * Disables a customer and revokes every token they hold, in one transaction: they can no longer
- * sign in, and a token issued before is refused from now on.
+ * Disables a customer and revokes every token they hold, in one durable unit of work: they can no
+ * longer sign in, and a token issued before is refused from now on.
  */
-export async function disableCustomer(db: Kysely<Database>, id: string, now = Date.now()): Promise<CustomerView> {
-  await db.transaction().execute(async (trx) => {
-    const res = await trx.updateTable('customers').set({ disabled: 1 }).where('id', '=', id).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw new BuildflowError('CUSTOMER_NOT_FOUND', `customer ${id} not found`);
-    await trx.updateTable('auth_tokens').set({ revoked_at: now }).where('customer_id', '=', id).where('revoked_at', 'is', null).execute();
-  });
-  return getCustomer(db, id);
+export async function disableCustomer(units: UnitRunner, id: string): Promise<CustomerView> {
+  await units.run(
+    async (uow) => {
+      const res = await uow.trx.updateTable('customers').set({ disabled: 1 }).where('id', '=', id).executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) throw new BuildflowError('CUSTOMER_NOT_FOUND', `customer ${id} not found`);
+      await uow.trx.updateTable('auth_tokens').set({ revoked_at: uow.now }).where('customer_id', '=', id).where('revoked_at', 'is', null).execute();
+      uow.noteChange({ kind: 'customer', id, action: 'updated' });
+    },
+    { durable: true },
+  );
+  return getCustomer(units.db, id);
 }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { normalizeEmail } from './customers.js';
 import { hashPassword, verifyPassword } from './password.js';
@@ -38,12 +39,13 @@ function dummyHash(cost: number): Promise<string> {
 }
 
 /**
- * Exchanges an email and password for a new token.
+ * Exchanges an email and password for a new token, stored durably before it is handed out. The
+ * password is checked before the unit of work, so no transaction waits on scrypt.
  * @throws BuildflowError INVALID_CREDENTIALS for an unknown email, a wrong password or a disabled
  * customer alike, so the answer does not tell which.
  */
-export async function signIn(db: Kysely<Database>, email: string, password: string, s: TokenSettings, now = Date.now()): Promise<IssuedToken> {
-  const customer = await db
+export async function signIn(units: UnitRunner, email: string, password: string, s: TokenSettings): Promise<IssuedToken> {
+  const customer = await units.db
     .selectFrom('customers')
     .select(['id', 'password_hash', 'disabled'])
     .where('email', '=', normalizeEmail(email))
@@ -51,11 +53,18 @@ export async function signIn(db: Kysely<Database>, email: string, password: stri
   const ok = await verifyPassword(password, customer?.password_hash ?? (await dummyHash(s.scryptCost)));
   if (!customer || !ok || customer.disabled === 1) throw new BuildflowError('INVALID_CREDENTIALS', 'wrong email or password');
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const expiresAt = now + s.ttlMs;
-  await db
-    .insertInto('auth_tokens')
-    .values({ token_hash: tokenHash(s.secret, token), customer_id: customer.id, created_at: now, expires_at: expiresAt, revoked_at: null })
-    .execute();
+  const expiresAt = await units.run(
+    async (uow) => {
+      const expires = uow.now + s.ttlMs;
+      await uow.trx
+        .insertInto('auth_tokens')
+        .values({ token_hash: tokenHash(s.secret, token), customer_id: customer.id, created_at: uow.now, expires_at: expires, revoked_at: null })
+        .execute();
+      uow.noteChange({ kind: 'auth_token', id: customer.id, action: 'created' });
+      return expires;
+    },
+    { durable: true },
+  );
   return { token, expiresAt: new Date(expiresAt).toISOString() };
 }
 
@@ -77,7 +86,19 @@ export async function authenticateToken(db: Kysely<Database>, secret: string, to
   return { customerId: row.customer_id };
 }
 
-/** Revokes one token (sign-out); revoking twice is harmless. */
-export async function revokeToken(db: Kysely<Database>, secret: string, token: string, now = Date.now()): Promise<void> {
-  await db.updateTable('auth_tokens').set({ revoked_at: now }).where('token_hash', '=', tokenHash(secret, token)).where('revoked_at', 'is', null).execute();
+/** Revokes one token (sign-out), durably; revoking twice is harmless. */
+export async function revokeToken(units: UnitRunner, secret: string, token: string): Promise<void> {
+  await units.run(
+    async (uow) => {
+      const revoked = await uow.trx
+        .updateTable('auth_tokens')
+        .set({ revoked_at: uow.now })
+        .where('token_hash', '=', tokenHash(secret, token))
+        .where('revoked_at', 'is', null)
+        .returning('customer_id')
+        .executeTakeFirst();
+      if (revoked) uow.noteChange({ kind: 'auth_token', id: revoked.customer_id, action: 'updated' });
+    },
+    { durable: true },
+  );
 }

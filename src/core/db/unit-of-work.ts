@@ -26,16 +26,57 @@ export interface TransitionRecord {
   reason: string | null;
 }
 
-/** What a committed unit of work did, for the after-commit hooks. */
+/** How one message's run through its step ended: its effect committed, a retry was scheduled, or it was dead-lettered. */
+export type StepOutcomeKind = 'done' | 'retry' | 'dead';
+
+/** One pipeline message's attempt at its step, reported by the unit that committed its outcome. */
+export interface StepOutcome {
+  messageId: number;
+  topic: string;
+  orderId: string;
+  /** The attempt this was (1 for the first delivery). */
+  attempt: number;
+  outcome: StepOutcomeKind;
+  /** From the start of the batch that ran it to its unit's commit. */
+  seconds: number;
+  /** Why it failed (retry, dead). */
+  error?: string;
+}
+
+/** A step outcome as a unit notes it; its duration is measured when the unit commits. */
+export type StepOutcomeNote = Omit<StepOutcome, 'seconds'> & { /** performance.now() when its batch started. */ startedAt: number };
+
+/** Rows outside the order pipeline that write use cases change, named for audit and metric hooks. */
+export type RecordKind = 'customer' | 'auth_token' | 'webhook_endpoint' | 'webhook_delivery';
+
+/** One such row a unit created, changed or removed. */
+export interface RecordChange {
+  kind: RecordKind;
+  /** The row's id; for an auth token, the customer it belongs to (the token itself is a secret). */
+  id: string;
+  action: 'created' | 'updated' | 'deleted';
+}
+
+/**
+ * What a committed unit of work did: the one thing every after-commit listener reads (wake-ups,
+ * the product cache, metrics, logs, deliveries). Plain data, so a unit committed elsewhere (on
+ * another thread) can be reported the same way.
+ */
 export interface CommittedWork {
   now: number;
   /** Products whose stock or price changed: cached reads to drop. */
   stockChanged: readonly string[];
-  /** Outbox messages written: in-process workers and relays to wake. */
+  /** Outbox messages written (or made due): in-process workers and relays to wake. */
   enqueued: number;
   transitions: readonly TransitionRecord[];
+  /** New orders committed (their transition from nothing to pending); replays of an idempotency key are not new. */
+  placed: number;
   /** The pipeline messages the unit ran, when a worker ran it (which message settled which order). */
   messages: readonly UnitMessage[];
+  /** The step outcomes this unit committed (done, retry, dead). */
+  outcomes: readonly StepOutcome[];
+  /** Rows outside the order pipeline the unit changed (customers, tokens, webhook endpoints). */
+  changes: readonly RecordChange[];
 }
 
 /** A pipeline message a unit of work ran. */
@@ -48,9 +89,9 @@ export interface UnitMessage {
 }
 
 /**
- * Extension point of every write use case: called once per committed unit of work, after the
- * commit (and after the WAL sync when the unit asked for durability), never after a rollback.
- * Cache invalidation and wake-ups are hooks; metrics, stats counters and deliveries attach here.
+ * The one after-commit channel: called once per committed unit of work, after the commit (and
+ * after the WAL sync when the unit asked for durability), never after a rollback. Wake-ups, cache
+ * invalidation, metrics, order logs and audit rows are all hooks; nothing else reports commits.
  */
 export type AfterCommitHook = (work: CommittedWork) => void | Promise<void>;
 
@@ -66,7 +107,10 @@ export class UnitOfWork {
   private readonly skus = new Set<string>();
   private readonly effects: (() => void | Promise<void>)[] = [];
   private enqueuedCount = 0;
+  private placedCount = 0;
   private readonly ran: UnitMessage[] = [];
+  private readonly outcomeNotes: StepOutcomeNote[] = [];
+  private readonly changes: RecordChange[] = [];
   readonly transitions: TransitionRecord[] = [];
 
   constructor(
@@ -90,6 +134,17 @@ export class UnitOfWork {
   /** Notes a status change (its history row is collected by the caller through {@link add}). */
   noteTransition(t: TransitionRecord): void {
     this.transitions.push(t);
+    if (t.from === null) this.placedCount++;
+  }
+
+  /** Notes a pipeline message's outcome at its step; reported only if this unit commits. */
+  noteOutcome(note: StepOutcomeNote): void {
+    this.outcomeNotes.push(note);
+  }
+
+  /** Notes a row outside the order pipeline that this unit created, changed or removed. */
+  noteChange(change: RecordChange): void {
+    this.changes.push(change);
   }
 
   /** Notes that this unit made queued work due (without writing it): in-process workers are woken after commit. */
@@ -124,7 +179,18 @@ export class UnitOfWork {
 
   /** What the unit did, once committed. */
   committed(): CommittedWork {
-    return { now: this.now, stockChanged: [...this.skus], enqueued: this.enqueuedCount, transitions: this.transitions, messages: this.ran };
+    const at = performance.now();
+    const outcomes = this.outcomeNotes.map(({ startedAt, ...o }) => ({ ...o, seconds: (at - startedAt) / 1000 }));
+    return {
+      now: this.now,
+      stockChanged: [...this.skus],
+      enqueued: this.enqueuedCount,
+      transitions: this.transitions,
+      placed: this.placedCount,
+      messages: this.ran,
+      outcomes,
+      changes: this.changes,
+    };
   }
 
   /** The effects registered with {@link afterCommit}. */
@@ -141,7 +207,9 @@ export interface UnitOptions {
 
 /**
  * Runs units of work against one database with the deployment's after-commit hooks. Every write
- * path (HTTP, CLI ops, workers, sweeper) goes through {@link run}, so no path can forget an effect.
+ * use case (HTTP, CLI ops, workers, sweeper) is a core function taking the runner as its first
+ * argument and going through {@link run}, so no path can forget an effect or its durability.
+ * Order intake commits its own batches for now and reports them through {@link publish}.
  */
 export class UnitRunner {
   private readonly hooks: AfterCommitHook[] = [];
@@ -178,10 +246,17 @@ export class UnitRunner {
       return value;
     });
     if (options.durable) await this.sync();
-    const done = unit!.committed();
     for (const effect of unit!.pendingEffects()) await this.guard(effect);
-    for (const hook of this.hooks) await this.guard(() => hook(done));
+    await this.publish(unit!.committed());
     return result;
+  }
+
+  /**
+   * Runs the hooks for work committed outside {@link run} (order intake's batches), so every
+   * listener still hears of it on the one channel.
+   */
+  async publish(work: CommittedWork): Promise<void> {
+    for (const hook of this.hooks) await this.guard(() => hook(work));
   }
 
   private async guard(effect: () => void | Promise<void>): Promise<void> {

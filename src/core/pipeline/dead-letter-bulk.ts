@@ -100,8 +100,8 @@ export async function matchDeadLetters(db: Kysely<Database>, f: DeadLetterFilter
  * keeps its row (the order's story) with status `discarded`. `dryRun` changes nothing and reports
  * the same. Nothing matched is NOT_FOUND.
  */
-export async function bulkDeadLetters(db: Kysely<Database>, units: UnitRunner, action: 'retry' | 'discard', f: DeadLetterFilter, dryRun = false): Promise<BulkResult> {
-  const matched = await matchDeadLetters(db, f);
+export async function bulkDeadLetters(units: UnitRunner, action: 'retry' | 'discard', f: DeadLetterFilter, dryRun = false): Promise<BulkResult> {
+  const matched = await matchDeadLetters(units.db, f);
   if (matched.length === 0) throw new BuildflowError('DEAD_LETTER_NOT_FOUND', 'no dead letters match');
   let items = matched;
   if (!dryRun) {

@@ -1,4 +1,4 @@
-import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
+import type { StepOutcomeKind, UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 import { isSettled, type OrderStatus } from '../domain/order-status.js';
 import { currentStatuses } from '../orders/transition.js';
 import { deleteDone, isOrderStep, markDead, ORDER_STEPS, retryDelayMs, scheduleRetry, STEP_OF_STATUS, TOPICS, type OutboxMessage, type Topic } from '../outbox/outbox.js';
@@ -9,7 +9,6 @@ import { STEPS } from './steps.js';
 import { holdAtPause, type PauseReader } from './pauses.js';
 import type { RateLimit } from './rate-limit.js';
 import { DEFAULTS } from '../defaults.js';
-import type { StepOutcome, StepOutcomeKind } from '../observe/events.js';
 
 /** Where the runner reports retries and dead letters (pino's shape; core itself never prints). */
 export interface PipelineLogger {
@@ -33,19 +32,17 @@ export interface RunnerDeps {
   pauseHoldMs?: number;
   /** Payments started per second across the deployment (BUILDFLOW_PAY_RATE_PER_S); absent: no limit. */
   payRate?: RateLimit;
-  /** Seam: called once per batch with each step's committed outcome (done, retry, dead). */
-  onStepOutcomes?: (outcomes: StepOutcome[]) => void;
 }
 
-/** Collects the outcomes of one run() (runs may overlap on one runner, so this is per call). */
+/**
+ * Notes step outcomes in the units that commit them, so they reach the units' after-commit hooks
+ * (metrics) only once committed; one per run() (runs may overlap on one runner).
+ */
 class Outcomes {
-  readonly list: StepOutcome[] = [];
   private readonly started = performance.now();
 
-  add(m: OutboxMessage, outcome: StepOutcomeKind, error?: string): void {
-    const o: StepOutcome = { messageId: m.id, topic: m.topic, orderId: m.orderId, attempt: m.attempts, outcome, seconds: (performance.now() - this.started) / 1000 };
-    if (error !== undefined) o.error = error;
-    this.list.push(o);
+  note(uow: UnitOfWork, m: OutboxMessage, outcome: StepOutcomeKind, error?: string): void {
+    uow.noteOutcome({ messageId: m.id, topic: m.topic, orderId: m.orderId, attempt: m.attempts, outcome, startedAt: this.started, ...(error !== undefined ? { error } : {}) });
   }
 }
 
@@ -84,22 +81,17 @@ export class PipelineRunner {
   async run(messages: readonly OutboxMessage[]): Promise<void> {
     this.handled += messages.length;
     const outcomes = new Outcomes();
-    try {
-      const live: OutboxMessage[] = [];
-      for (const m of messages) {
-        if (!STEPS[m.topic]) await this.deadLetter(m, `unknown topic ${m.topic}`, outcomes);
-        // Attempts are counted at claim time, so a message whose step keeps killing its worker ends here.
-        else if (m.attempts > this.deps.maxAttempts) await this.deadLetter(m, `gave up after ${m.attempts - 1} attempts at ${m.topic}`, outcomes);
-        else live.push({ ...m });
-      }
-      await this.runOrders(live.filter((m) => isOrderStep(m.topic)), outcomes);
-      for (const [topic, group] of byTopic(live.filter((m) => !isOrderStep(m.topic)))) {
-        // The message is done with its step: deleted in the unit that applied it.
-        await this.runStep(topic, group, outcomes, (_moved, g) => g);
-      }
-    } finally {
-      // Seam: the one place a batch's committed outcomes are known.
-      if (outcomes.list.length > 0) this.deps.onStepOutcomes?.(outcomes.list);
+    const live: OutboxMessage[] = [];
+    for (const m of messages) {
+      if (!STEPS[m.topic]) await this.deadLetter(m, `unknown topic ${m.topic}`, outcomes);
+      // Attempts are counted at claim time, so a message whose step keeps killing its worker ends here.
+      else if (m.attempts > this.deps.maxAttempts) await this.deadLetter(m, `gave up after ${m.attempts - 1} attempts at ${m.topic}`, outcomes);
+      else live.push({ ...m });
+    }
+    await this.runOrders(live.filter((m) => isOrderStep(m.topic)), outcomes);
+    for (const [topic, group] of byTopic(live.filter((m) => !isOrderStep(m.topic)))) {
+      // The message is done with its step: deleted in the unit that applied it.
+      await this.runStep(topic, group, outcomes, (_moved, g) => g);
     }
   }
 
@@ -163,8 +155,8 @@ export class PipelineRunner {
         await this.deps.units.run(async (uow) => {
           uow.runs(unitMessages(over));
           await deleteDone(uow.trx, over.map((m) => m.id));
+          for (const m of over) collected.note(uow, m, 'done');
         });
-        for (const m of over) collected.add(m, 'done');
       } catch (err) {
         for (const m of over) await this.fail(m, err, collected);
       }
@@ -212,15 +204,14 @@ export class PipelineRunner {
     }
     if (toPerform.length > 0) performed.push(...(await this.perform(topic, toPerform, plans, outcomes, collected)));
 
-    const applied = await this.inUnits(collected, performed, async (uow, group) => {
+    return this.inUnits(collected, performed, async (uow, group) => {
       const items: StepItem[] = group.map((msg) => ({ msg, plan: plans.get(msg.id) ?? null, outcome: outcomes.get(msg.id) }));
       const moved = (await step.apply(uow, items, this.ctx())) ?? new Map<string, OrderStatus>();
       await deleteDone(uow.trx, ending(moved, group).map((m) => m.id));
+      // An order step that did not move an order has not run yet for it: it is counted where it ends or runs.
+      for (const m of group) if (!isOrderStep(topic) || moved.get(m.orderId) !== undefined) collected.note(uow, m, 'done');
       return moved;
     });
-    // An order step that did not move an order has not run yet for it: it is counted where it ends or runs.
-    for (const m of msgs) if (applied.has(m.id) && (!isOrderStep(topic) || applied.get(m.id) !== undefined)) collected.add(m, 'done');
-    return applied;
   }
 
   /** The external calls of one step's messages: all at once where the step can, else one by one; a failed call fails only its message. */
@@ -295,8 +286,10 @@ export class PipelineRunner {
       return;
     }
     const delayMs = retryDelayMs(m.attempts);
-    await scheduleRetry(this.deps.units.db, m, text, delayMs, Date.now());
-    collected.add(m, 'retry', text);
+    await this.deps.units.run(async (uow) => {
+      await scheduleRetry(uow.trx, m, text, delayMs, uow.now);
+      collected.note(uow, m, 'retry', text);
+    });
     this.deps.logger.warn({ orderId: m.orderId, topic: m.topic, messageId: m.id, attempt: m.attempts, retryInMs: delayMs, err: text }, 'step failed; will retry');
   }
 
@@ -306,10 +299,11 @@ export class PipelineRunner {
     await this.deps.units.run(async (uow) => {
       uow.runs(unitMessages([m]));
       dead = await markDead(uow.trx, m, reason, uow.now);
-      if (dead) await compensateDeadLetter(uow, m.orderId);
+      if (!dead) return; // another worker got there first
+      await compensateDeadLetter(uow, m.orderId);
+      collected.note(uow, m, 'dead', reason);
     });
-    if (!dead) return; // another worker got there first
-    collected.add(m, 'dead', reason);
+    if (!dead) return;
     this.deps.logger.warn({ orderId: m.orderId, topic: m.topic, messageId: m.id, attempt: m.attempts, reason }, 'message dead-lettered; its order is compensated if the pipeline still owed it work');
   }
 }

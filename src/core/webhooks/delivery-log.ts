@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, WebhookDeliveryStatus } from '../db/schema.js';
+import type { Database, Db, WebhookDeliveryStatus } from '../db/schema.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { pageByKey, type Page } from '../pagination.js';
 import type { DeliveryRow } from './deliveries.js';
@@ -85,7 +86,7 @@ async function toViews(db: Kysely<Database>, rows: readonly DeliveryRow[]): Prom
  * again (or wait, unseen, for `enable`). Enable it first.
  * @throws BuildflowError WEBHOOK_NOT_FOUND or WEBHOOK_ENDPOINT_DISABLED
  */
-async function requireEnabledEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
+async function requireEnabledEndpoint(db: Db, endpointId: string): Promise<void> {
   const found = await db.selectFrom('webhook_endpoints').select(['enabled', 'disabled_reason']).where('id', '=', endpointId).executeTakeFirst();
   if (!found) throw new BuildflowError('WEBHOOK_NOT_FOUND', `no webhook endpoint ${endpointId}`);
   if (found.enabled !== 1) {
@@ -126,29 +127,43 @@ const REPLAY = { status: 'pending' as const, attempts: 0, locked_until: null, lo
 
 /**
  * Sends a delivery again with a fresh round of attempts, under the same `webhook-id` (a receiver
- * that had it already can tell). Its order's later events wait for it again. Refused while the
- * endpoint is disabled.
+ * that had it already can tell), durably. Its order's later events wait for it again. Refused
+ * while the endpoint is disabled.
  */
-export async function replayDelivery(db: Kysely<Database>, endpointId: string, messageId: string, now = Date.now()): Promise<DeliveryView> {
-  await requireEnabledEndpoint(db, endpointId);
-  const row = await db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).executeTakeFirst();
-  if (!row) throw new BuildflowError('WEBHOOK_DELIVERY_NOT_FOUND', `no delivery ${messageId} for webhook endpoint ${endpointId}`);
-  const replay = { ...REPLAY, next_attempt_at: now };
-  await db.updateTable('webhook_deliveries').set(replay).where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).execute();
+export async function replayDelivery(units: UnitRunner, endpointId: string, messageId: string): Promise<DeliveryView> {
+  const replayed = await units.run(
+    async (uow) => {
+      await requireEnabledEndpoint(uow.trx, endpointId);
+      const row = await uow.trx.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).executeTakeFirst();
+      if (!row) throw new BuildflowError('WEBHOOK_DELIVERY_NOT_FOUND', `no delivery ${messageId} for webhook endpoint ${endpointId}`);
+      const replay = { ...REPLAY, next_attempt_at: uow.now };
+      await uow.trx.updateTable('webhook_deliveries').set(replay).where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).execute();
+      uow.noteChange({ kind: 'webhook_delivery', id: messageId, action: 'updated' });
+      return { ...row, ...replay };
+    },
+    { durable: true },
+  );
   // The delivery as the replay left it: a pump may claim it the moment it is pending again, and
   // the answer describes what was accepted, not how far a worker got since.
-  return (await toViews(db, [{ ...row, ...replay }]))[0]!;
+  return (await toViews(units.db, [replayed]))[0]!;
 }
 
-/** Replays every dead delivery of an endpoint created at or after `since`; returns how many. Refused while the endpoint is disabled. */
-export async function replayFailed(db: Kysely<Database>, endpointId: string, since: number, now = Date.now()): Promise<number> {
-  await requireEnabledEndpoint(db, endpointId);
-  const res = await db
-    .updateTable('webhook_deliveries')
-    .set({ ...REPLAY, next_attempt_at: now })
-    .where('endpoint_id', '=', endpointId)
-    .where('status', '=', 'dead')
-    .where('created_at', '>=', since)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
+/** Replays every dead delivery of an endpoint created at or after `since`, durably; returns how many. Refused while the endpoint is disabled. */
+export async function replayFailed(units: UnitRunner, endpointId: string, since: number): Promise<number> {
+  return units.run(
+    async (uow) => {
+      await requireEnabledEndpoint(uow.trx, endpointId);
+      const rows = await uow.trx
+        .updateTable('webhook_deliveries')
+        .set({ ...REPLAY, next_attempt_at: uow.now })
+        .where('endpoint_id', '=', endpointId)
+        .where('status', '=', 'dead')
+        .where('created_at', '>=', since)
+        .returning('message_id')
+        .execute();
+      for (const r of rows) uow.noteChange({ kind: 'webhook_delivery', id: r.message_id, action: 'updated' });
+      return rows.length;
+    },
+    { durable: true },
+  );
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WebhookEndpointsTable } from '../db/schema.js';
+import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import type { Db } from '../outbox/outbox.js';
 import { isPostgres } from '../db/postgres.js';
@@ -65,17 +66,18 @@ function checkEvents(events: readonly string[]): WebhookEventType[] {
 }
 
 /**
- * Registers an endpoint; its URL is resolved and refused if it reaches a private address.
+ * Registers an endpoint, durably; its URL is resolved (before the unit of work, so no transaction
+ * waits on DNS) and refused if it reaches a private address.
  * @returns the endpoint and its signing secret, which is shown this once.
  */
 export async function createEndpoint(
-  db: Kysely<Database>,
+  units: UnitRunner,
   input: NewWebhookEndpoint,
   policy: { allowPrivate: boolean },
-  now = Date.now(),
 ): Promise<WebhookEndpointView & { secret: string }> {
   const events = checkEvents(input.events);
   const url = await checkWebhookUrl(input.url, policy.allowPrivate);
+  const now = Date.now();
   const row: EndpointRow = {
     id: `ep_${randomUUID().replace(/-/g, '')}`,
     url: url.toString(),
@@ -91,11 +93,17 @@ export async function createEndpoint(
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto('webhook_endpoints').values(row).execute();
+  await units.run(
+    async (uow) => {
+      await uow.trx.insertInto('webhook_endpoints').values(row).execute();
+      uow.noteChange({ kind: 'webhook_endpoint', id: row.id, action: 'created' });
+    },
+    { durable: true, now },
+  );
   return { ...toEndpointView(row, now), secret: row.secret };
 }
 
-async function endpointRow(db: Kysely<Database>, id: string): Promise<EndpointRow> {
+async function endpointRow(db: Db, id: string): Promise<EndpointRow> {
   const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new BuildflowError('WEBHOOK_NOT_FOUND', `no webhook endpoint ${id}`);
   return row;
@@ -126,27 +134,29 @@ export interface EndpointChanges {
   enabled?: boolean;
 }
 
-/** Changes an endpoint. Enabling one also forgets its failure streak, so it gets five days again. */
-export async function updateEndpoint(
-  db: Kysely<Database>,
-  id: string,
-  changes: EndpointChanges,
-  policy: { allowPrivate: boolean },
-  now = Date.now(),
-): Promise<WebhookEndpointView> {
-  await endpointRow(db, id);
-  const patch: Partial<EndpointRow> = { updated_at: now };
+/**
+ * Changes an endpoint, durably (a new URL is resolved before the unit of work). Enabling one also
+ * forgets its failure streak, so it gets five days again.
+ */
+export async function updateEndpoint(units: UnitRunner, id: string, changes: EndpointChanges, policy: { allowPrivate: boolean }): Promise<WebhookEndpointView> {
+  await endpointRow(units.db, id);
+  const patch: Partial<EndpointRow> = {};
   if (changes.events !== undefined) patch.events = JSON.stringify(checkEvents(changes.events));
   if (changes.url !== undefined) patch.url = (await checkWebhookUrl(changes.url, policy.allowPrivate)).toString();
   if (changes.description !== undefined) patch.description = changes.description;
   if (changes.stockLowThreshold !== undefined) patch.stock_low_threshold = changes.stockLowThreshold;
   if (changes.enabled === true) Object.assign(patch, { enabled: 1, disabled_reason: null, failing_since: null });
   if (changes.enabled === false) Object.assign(patch, { enabled: 0, disabled_reason: 'disabled by the admin' });
-  await db.transaction().execute(async (trx) => {
-    await trx.updateTable('webhook_endpoints').set(patch).where('id', '=', id).execute();
-    if (changes.enabled === false) await killPendingDeliveries(trx, id, 'disabled by the admin', now);
-  });
-  return getEndpoint(db, id);
+  await units.run(
+    async (uow) => {
+      const res = await uow.trx.updateTable('webhook_endpoints').set({ ...patch, updated_at: uow.now }).where('id', '=', id).executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) throw new BuildflowError('WEBHOOK_NOT_FOUND', `no webhook endpoint ${id}`);
+      if (changes.enabled === false) await killPendingDeliveries(uow.trx, id, 'disabled by the admin', uow.now);
+      uow.noteChange({ kind: 'webhook_endpoint', id, action: 'updated' });
+    },
+    { durable: true },
+  );
+  return getEndpoint(units.db, id);
 }
 
 /** Disables an endpoint for `reason` (410 Gone, failing too long), in the caller's transaction. */
@@ -169,29 +179,40 @@ async function killPendingDeliveries(db: Db, id: string, reason: string, now: nu
     .execute();
 }
 
-/** A new secret; the old one keeps signing for {@link SECRET_OVERLAP_MS}. Returns the new secret, shown this once. */
-export async function rotateSecret(db: Kysely<Database>, id: string, now = Date.now()): Promise<WebhookEndpointView & { secret: string }> {
-  const row = await endpointRow(db, id);
+/** A new secret, durably; the old one keeps signing for {@link SECRET_OVERLAP_MS}. Returns the new secret, shown this once. */
+export async function rotateSecret(units: UnitRunner, id: string): Promise<WebhookEndpointView & { secret: string }> {
   const secret = newWebhookSecret();
-  await db
-    .updateTable('webhook_endpoints')
-    .set({ secret, previous_secret: row.secret, previous_secret_expires_at: now + SECRET_OVERLAP_MS, updated_at: now })
-    .where('id', '=', id)
-    .execute();
-  return { ...(await getEndpoint(db, id)), secret };
+  await units.run(
+    async (uow) => {
+      const row = await endpointRow(uow.trx, id);
+      await uow.trx
+        .updateTable('webhook_endpoints')
+        .set({ secret, previous_secret: row.secret, previous_secret_expires_at: uow.now + SECRET_OVERLAP_MS, updated_at: uow.now })
+        .where('id', '=', id)
+        .execute();
+      uow.noteChange({ kind: 'webhook_endpoint', id, action: 'updated' });
+    },
+    { durable: true },
+  );
+  return { ...(await getEndpoint(units.db, id)), secret };
 }
 
-/** Removes an endpoint with its deliveries and their log. */
-export async function removeEndpoint(db: Kysely<Database>, id: string): Promise<void> {
-  await endpointRow(db, id);
-  await db.transaction().execute(async (trx) => {
-    // Locks the deliveries first, so an attempt being recorded meanwhile waits (and then finds its delivery gone).
-    if (isPostgres(trx)) await trx.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id).forUpdate().execute();
-    const deliveries = trx.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id);
-    await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();
-    await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
-    await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
-  });
+/** Removes an endpoint with its deliveries and their log, durably. */
+export async function removeEndpoint(units: UnitRunner, id: string): Promise<void> {
+  await units.run(
+    async (uow) => {
+      const trx = uow.trx;
+      await endpointRow(trx, id);
+      // Locks the deliveries first, so an attempt being recorded meanwhile waits (and then finds its delivery gone).
+      if (isPostgres(trx)) await trx.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id).forUpdate().execute();
+      const deliveries = trx.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id);
+      await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();
+      await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
+      await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
+      uow.noteChange({ kind: 'webhook_endpoint', id, action: 'deleted' });
+    },
+    { durable: true },
+  );
 }
 
 /** The secrets that sign a delivery now: the current one, and the previous one during its overlap. */

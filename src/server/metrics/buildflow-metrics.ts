@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CANCEL_REASONS } from '../../core/domain/order-status.js';
-import type { BuildflowEvents, FinalOrder, StepOutcome } from '../../core/observe/events.js';
+import type { StepOutcome, UnitRunner } from '../../core/db/unit-of-work.js';
+import { onOrdersFinal, type FinalOrder } from '../../core/observe/order-finals.js';
 import { TOPICS } from '../../core/outbox/outbox.js';
 import { processMetrics } from './process-metrics.js';
 
@@ -24,7 +25,7 @@ export interface MetricsOptions {
 }
 
 /**
- * The metrics of one deployment in one process: counters and histograms fed by its events (what
+ * The metrics of one deployment in one process: counters and histograms fed by its units' after-commit hooks (what
  * committed here), build info, and whatever scrape-time collectors are added. Labels never hold an
  * order, customer, sku or key: only steps, outcomes, reasons, routes and status codes.
  */
@@ -83,13 +84,17 @@ export class BuildflowMetrics {
     });
   }
 
-  /** Feeds these metrics from a deployment's events; returns the function that stops it. */
-  listen(events: BuildflowEvents): () => void {
-    return events.add({
-      ordersPlaced: (count) => this.orders.inc({ outcome: 'placed' }, count),
-      ordersFinal: (orders) => this.recordFinal(orders),
-      stepOutcomes: (outcomes) => this.recordSteps(outcomes),
+  /** Feeds these metrics from what a deployment's units of work commit; returns the function that stops it. */
+  listen(units: UnitRunner): () => void {
+    const stopFinals = onOrdersFinal(units, (orders) => this.recordFinal(orders));
+    const stopCounts = units.onCommit((work) => {
+      if (work.placed > 0) this.orders.inc({ outcome: 'placed' }, work.placed);
+      if (work.outcomes.length > 0) this.recordSteps(work.outcomes);
     });
+    return () => {
+      stopFinals();
+      stopCounts();
+    };
   }
 
   private recordFinal(orders: readonly FinalOrder[]): void {

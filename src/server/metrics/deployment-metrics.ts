@@ -14,12 +14,12 @@ export interface DeploymentMetrics {
 }
 
 /**
- * The metrics of one process over its deployment: counters and histograms fed by `app.events`,
+ * The metrics of one process over its deployment: counters and histograms fed by `app.units`' hooks,
  * and the scrape-time gauges from the stats snapshot (`stats`, default a StatsService of its own).
  */
 export function deploymentMetrics(app: Buildflow, options: { version: string; stats?: SnapshotSource & { close?(): Promise<void> } }): DeploymentMetrics {
   const metrics = new BuildflowMetrics({ version: options.version, backend: backendCell(app.config) });
-  const stop = metrics.listen(app.events);
+  const stop = metrics.listen(app.units);
   const own = options.stats ? undefined : new StatsService(app, { version: options.version });
   const stats = options.stats ?? own!;
   addSnapshotGauges(metrics, stats, app.config.redis.url ? { relayLagMs: () => relayLagMs(app.db, Date.now()) } : {});

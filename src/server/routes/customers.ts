@@ -31,7 +31,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
     },
     handler: async (request, reply) => {
       limited(perAddress, `signup ${request.ip}`);
-      const customer = await createCustomer(app.db, request.body, scryptCost);
+      const customer = await createCustomer(app.units, request.body, scryptCost);
       return reply.code(201).header('location', `/v1/customers/${customer.id}`).send(customer);
     },
   });
@@ -47,7 +47,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
     handler: async (request) => {
       limited(perAddress, `signin ${request.ip}`);
       limited(perAccount, normalizeEmail(request.body.email));
-      const issued = await signIn(app.db, request.body.email, request.body.password, { secret: tokenSecret, ttlMs: tokenTtlMs, scryptCost });
+      const issued = await signIn(app.units, request.body.email, request.body.password, { secret: tokenSecret, ttlMs: tokenTtlMs, scryptCost });
       return issued;
     },
   });
@@ -61,7 +61,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       response: { 204: { type: 'null', description: 'Revoked' }, ...errorResponses(401, 403, 500, 503) },
     },
     handler: async (request, reply) => {
-      if (request.caller.kind === 'customer') await revokeToken(app.db, tokenSecret, request.caller.token);
+      if (request.caller.kind === 'customer') await revokeToken(app.units, tokenSecret, request.caller.token);
       return reply.code(204).send();
     },
   });
@@ -106,7 +106,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
       response: { 200: CustomerViewSchema, ...errorResponses(400, 401, 403, 404, 500, 503) },
     },
     handler: async (request) => {
-      const customer = await disableCustomer(app.db, request.params.id);
+      const customer = await disableCustomer(app.units, request.params.id);
       return customer;
     },
   });

@@ -4,13 +4,14 @@ import { orderHistory, getOrder, listOrders } from '../../core/orders/queries.js
 import { orderTrace } from '../../core/orders/trace.js';
 import { TraceResponse } from '../schemas/pipeline.js';
 import { getCustomer } from '../../core/customers/customers.js';
+import { cancelOrder } from '../../core/cancellation/cancel-order.js';
+import { ADMIN_CANCELLABLE, customerCancellable } from '../../core/domain/order-status.js';
 import { ApiError } from '../api-error.js';
 import { BuildflowError } from '../../core/errors.js';
 import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { PageOf, errorResponses } from '../schemas/common.js';
 import { CreateOrderQuery, HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
 import type { RouteOptions } from './context.js';
-import { ALREADY_DURABLE } from '../durable-writes.js';
 import { listLedger, requestRefund } from '../../core/payments/refunds.js';
 import { LedgerEntrySchema, LedgerResponse, RefundBody, RefundHeaders } from '../schemas/payments.js';
 
@@ -22,7 +23,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   const onRequest = allow('customer', 'admin');
 
   fastify.post('/v1/orders', {
-    config: ALREADY_DURABLE,
     onRequest,
     schema: {
       tags,
@@ -89,7 +89,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
   });
 
   fastify.post('/v1/orders/:id/cancel', {
-    config: ALREADY_DURABLE,
     onRequest,
     schema: {
       tags,
@@ -105,12 +104,11 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
     handler: async (request) => {
       // Ownership first: another customer's order is not found, and nothing is changed.
       const { id } = await getOrder(app.db, request.params.id, orderScope(request));
-      return app.cancelOrder(id, request.caller.kind === 'admin' ? 'admin' : 'customer');
+      return cancelOrder(app.units, id, request.caller.kind === 'admin' ? ADMIN_CANCELLABLE : customerCancellable(app.config.customerCancelUntil));
     },
   });
 
   fastify.post('/v1/orders/:id/refunds', {
-    config: ALREADY_DURABLE,
     onRequest: allow('admin'),
     schema: {
       tags,

@@ -79,7 +79,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
         const filter: DeadLetterFilter = { ...rest };
         if (since !== undefined) filter.since = Date.parse(since);
         if (until !== undefined) filter.until = Date.parse(until);
-        return bulkDeadLetters(app.db, app.units, action, filter, dryRun ?? false);
+        return bulkDeadLetters(app.units, action, filter, dryRun ?? false);
       },
     });
   }

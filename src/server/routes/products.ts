@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { listMovements, listProducts } from '../../core/catalog/products.js';
+import { adjustStock, listMovements, listProducts, upsertProduct } from '../../core/catalog/products.js';
 import { ADMIN_SECURITY, adminAuth } from '../admin-auth.js';
 import { PageOf, PageQuery, errorResponses } from '../schemas/common.js';
 import { ListProductsQuery, MovementViewSchema, ProductBody, ProductViewSchema, SkuParams, StockBody } from '../schemas/products.js';
@@ -42,7 +42,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       response: { 200: ProductViewSchema, 201: ProductViewSchema, ...errorResponses(400, 401, 413, 415, 500, 503) },
     },
     handler: async (request, reply) => {
-      const { product, created } = await app.saveProduct({ sku: request.params.sku, ...request.body });
+      const { product, created } = await upsertProduct(app.units, { sku: request.params.sku, ...request.body });
       return reply.code(created ? 201 : 200).send(product);
     },
   });
@@ -57,7 +57,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: StockBody,
       response: { 200: ProductViewSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 500, 503) },
     },
-    handler: (request) => app.adjustStock(request.params.sku, request.body),
+    handler: (request) => adjustStock(app.units, request.params.sku, request.body),
   });
 
   fastify.get('/v1/products/:sku/movements', {

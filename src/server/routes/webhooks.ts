@@ -37,7 +37,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: CreateWebhookBody,
       response: { 201: WebhookEndpointWithSecretSchema, ...errorResponses(400, 401, 413, 415, 500, 503) },
     },
-    handler: async (request, reply) => reply.code(201).send(await createEndpoint(app.db, request.body, policy)),
+    handler: async (request, reply) => reply.code(201).send(await createEndpoint(app.units, request.body, policy)),
   });
 
   fastify.get('/v1/webhooks', {
@@ -62,7 +62,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: UpdateWebhookBody,
       response: { 200: WebhookEndpointSchema, ...errorResponses(400, 401, 404, 413, 415, 500, 503) },
     },
-    handler: (request) => updateEndpoint(app.db, request.params.id, request.body, policy),
+    handler: (request) => updateEndpoint(app.units, request.params.id, request.body, policy),
   });
 
   fastify.delete('/v1/webhooks/:id', {
@@ -75,7 +75,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses(400, 401, 404, 500, 503) },
     },
     handler: async (request, reply) => {
-      await removeEndpoint(app.db, request.params.id);
+      await removeEndpoint(app.units, request.params.id);
       return reply.code(204).send();
     },
   });
@@ -90,7 +90,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       params: WebhookIdParams,
       response: { 200: WebhookEndpointWithSecretSchema, ...errorResponses(400, 401, 404, 500, 503) },
     },
-    handler: (request) => rotateSecret(app.db, request.params.id),
+    handler: (request) => rotateSecret(app.units, request.params.id),
   });
 
   fastify.get('/v1/webhooks/:id/deliveries', {
@@ -121,7 +121,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       params: DeliveryParams,
       response: { 202: DeliverySchema, ...errorResponses(400, 401, 404, 500, 503) },
     },
-    handler: async (request, reply) => reply.code(202).send(await replayDelivery(app.db, request.params.id, request.params.deliveryId)),
+    handler: async (request, reply) => reply.code(202).send(await replayDelivery(app.units, request.params.id, request.params.deliveryId)),
   });
 
   fastify.post('/v1/webhooks/:id/replay', {
@@ -134,6 +134,6 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fas
       body: ReplayBody,
       response: { 202: ReplayedSchema, ...errorResponses(400, 401, 404, 413, 415, 500, 503) },
     },
-    handler: async (request, reply) => reply.code(202).send({ replayed: await replayFailed(app.db, request.params.id, Date.parse(request.body.since)) }),
+    handler: async (request, reply) => reply.code(202).send({ replayed: await replayFailed(app.units, request.params.id, Date.parse(request.body.since)) }),
   });
 };

@@ -8,9 +8,9 @@ const README = new URL('../../README.md', import.meta.url);
 describe('the exit-code table', () => {
   it('when the README is read, then its one exit-code table is the one src/cli/exit-codes.ts generates (npm run docs:config rewrites it)', () => {
     const readme = readFileSync(README, 'utf8');
-    expect(readme).toContain(EXIT_TABLE_START);
-    expect(readme).toContain(EXIT_TABLE_END);
+    // Undefined when a marker is missing.
     expect(withExitCodeTable(readme)).toBe(readme);
+    expect(readme.indexOf(EXIT_TABLE_START)).toBeLessThan(readme.indexOf(EXIT_TABLE_END));
     expect(readme.split('| code | meaning |').length - 1).toBe(1);
   });
 

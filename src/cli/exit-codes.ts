@@ -1,42 +1,41 @@
-/**
- * Every exit code of the CLI, in one table. Scripts rely on these numbers: never renumber, only add.
- */
+/** Every exit code of the CLI. Scripts rely on these numbers: never renumber, only add. */
 export const ExitCode = {
-  /** The command did what was asked. */
   OK: 0,
-  /** A bug or an unexpected failure (server 500, unknown error). */
   INTERNAL: 1,
-  /** Bad command line: unknown command or flag, bad flag value, invalid configuration. */
   USAGE: 2,
-  /** The product, order or dead letter does not exist. */
   NOT_FOUND: 3,
-  /** The input was rejected: validation (400), conflict (409), unprocessable (422), unknown sku. */
   REJECTED: 4,
-  /**
-   * The server cannot be reached or is unavailable (connection refused, 503), or a wait timed out;
-   * or a command that starts or sets up a deployment cannot reach its Postgres, Redis or SMTP server.
-   */
   UNAVAILABLE: 5,
-  /** `order create --wait`: the order ended cancelled. */
   ORDER_CANCELLED: 6,
-  /** The server refused the credentials (401/403). */
   UNAUTHORIZED: 7,
-  /** `serve`: the address cannot be listened on (in use, no permission). */
   CANNOT_LISTEN: 8,
-  /**
-   * `doctor`: at least one check failed (warnings alone exit 0). A command that reads a deployment
-   * (`dead-letters`) finds no database there, or one never migrated: doctor's failure, its code.
-   */
   UNHEALTHY: 9,
-  /** `loadtest`: every check passed but a threshold (latency, throughput, error rate) was missed. */
   THRESHOLDS_MISSED: 10,
-  /** `loadtest`: a correctness check failed (lost, oversold, double-charged or stuck orders…); wins over 10. */
   CHECKS_FAILED: 11,
-  /** `loadtest compare` / `--baseline`: slower, more erring or less correct than the baseline past a tolerance; 11 wins over it, it over 10. */
   COMPARE_FAILED: 12,
-  /** Interrupted by Ctrl-C (SIGINT), as shells report it (128 + 2); work already accepted goes on. */
   INTERRUPTED: 130,
 } as const;
+
+/**
+ * What each exit code means, for people: the README's exit-code table is generated from this
+ * (`npm run docs:config`; test/cli/exit-code-table.test.ts fails when they disagree).
+ */
+export const EXIT_CODE_MEANINGS: Record<keyof typeof ExitCode, string> = {
+  OK: 'ok',
+  INTERNAL: 'internal error (a bug, or a server `500`)',
+  USAGE: 'usage: bad flag or argument, invalid configuration, no password given, production start without a strong token secret',
+  NOT_FOUND: "not found (also another customer's order)",
+  REJECTED: 'input rejected (400/409/422, e.g. an invalid shipment transition or too many open orders); the message names the flag, the `--item` or the argument you typed, as `--help` shows it: `<idOrReference> may have at most 64 characters`',
+  UNAVAILABLE: 'server unreachable or unavailable, rate limited (429), no answer within `--timeout`, the URL answers but is not a buildflow API, or `--wait` timed out; `serve`, `worker`, `migrate`, `seed` and `loadtest` cannot reach the Postgres, Redis or SMTP server they are configured with (one line naming it, its URL without the password and the variable that set it)',
+  ORDER_CANCELLED: 'the order ended cancelled (`order create --wait`)',
+  UNAUTHORIZED: 'unauthorized (401/403): no, wrong, expired or revoked credentials, or a route the credentials do not open',
+  CANNOT_LISTEN: '`serve` cannot listen (address in use, no permission)',
+  UNHEALTHY: 'unhealthy (`doctor`: a check failed; `dead-letters` finds no database, or one never migrated, and creates none)',
+  THRESHOLDS_MISSED: 'thresholds missed (`loadtest`)',
+  CHECKS_FAILED: 'checks failed (`loadtest`; wins over 10 and 12)',
+  COMPARE_FAILED: 'worse than the baseline past a tolerance (`loadtest compare`, `loadtest --baseline`; wins over 10)',
+  INTERRUPTED: 'interrupted with Ctrl-C (an order already accepted goes on)',
+};
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

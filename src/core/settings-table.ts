@@ -17,8 +17,13 @@ export function settingsTable(): string {
 
 /** `readme` with the text between the markers replaced by the table; undefined when a marker is missing. */
 export function withSettingsTable(readme: string): string | undefined {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
+  return withGeneratedSection(readme, TABLE_START, TABLE_END, settingsTable());
+}
+
+/** `text` with what stands between the `start` and `end` markers replaced by `section`; undefined when a marker is missing. */
+export function withGeneratedSection(text: string, startMarker: string, endMarker: string, section: string): string | undefined {
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
   if (start < 0 || end < start) return undefined;
-  return `${readme.slice(0, start + TABLE_START.length)}\n${settingsTable()}\n${readme.slice(end)}`;
+  return `${text.slice(0, start + startMarker.length)}\n${section}\n${text.slice(end)}`;
 }

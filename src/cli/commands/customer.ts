@@ -9,13 +9,7 @@ import { readPassword } from '../read-password.js';
 
 function printCustomer(c: CustomerView, json: boolean | undefined): void {
   if (json) return printJson(c);
-  printRecord([
-    ['id', c.id],
-    ['email', c.email],
-    ['name', c.name],
-    ['disabled', c.disabled ? 'yes' : 'no'],
-    ['created', c.createdAt],
-  ]);
+  printRecord([['id', c.id], ['email', c.email], ['name', c.name], ['disabled', c.disabled ? 'yes' : 'no'], ['created', c.createdAt]]);
 }
 
 export function registerCustomer(program: Command): void {

@@ -3,7 +3,8 @@ import type { Database, ProductRow, StockMovementsTable } from '../db/schema.js'
 import { recordStockLevels } from '../webhooks/record-events.js';
 import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
-import { pageByKey, type Page } from '../pagination.js';
+import { pageByKey } from '../keyset-page.js';
+import type { Page } from '../pagination.js';
 
 /** A product as every caller sees it. `available` is what new orders can still reserve. */
 export interface ProductView {

@@ -187,7 +187,18 @@ export interface WebhookEndpointsTable {
 
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead';
 
-export interface WebhookDeliveriesTable {
+/** The columns of a delivery queue (migrations/delivery-queue.ts): claimed by one worker at a time, retried until done or dead. */
+interface DeliveryQueueColumns<Status extends string> {
+  status: Status;
+  attempts: number;
+  next_attempt_at: Millis;
+  locked_until: Millis | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Millis;
+}
+
+export interface WebhookDeliveriesTable extends DeliveryQueueColumns<WebhookDeliveryStatus> {
   id: Generated<number>;
   message_id: string;
   endpoint_id: string;
@@ -196,14 +207,8 @@ export interface WebhookDeliveriesTable {
   sequence: number | null;
   source_message_id: number | null;
   body: string;
-  status: WebhookDeliveryStatus;
   /** Attempts in the current round (a replay starts a new round). */
   attempts: number;
-  next_attempt_at: Millis;
-  locked_until: Millis | null;
-  locked_by: string | null;
-  last_error: string | null;
-  created_at: Millis;
   finished_at: Millis | null;
 }
 
@@ -219,7 +224,7 @@ export interface WebhookAttemptsTable {
 
 export type EmailStatus = 'pending' | 'sent' | 'dead';
 
-export interface EmailMessagesTable {
+export interface EmailMessagesTable extends DeliveryQueueColumns<EmailStatus> {
   id: Generated<number>;
   order_id: string;
   kind: string;
@@ -228,13 +233,6 @@ export interface EmailMessagesTable {
   text_body: string;
   html_body: string;
   message_id: string;
-  status: EmailStatus;
-  attempts: number;
-  next_attempt_at: Millis;
-  locked_until: Millis | null;
-  locked_by: string | null;
-  last_error: string | null;
-  created_at: Millis;
   sent_at: Millis | null;
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { pageByKey, type Page } from '../pagination.js';
+import { pageByKey } from '../keyset-page.js';
+import type { Page } from '../pagination.js';
 import { getOrder, type OrderScope } from '../orders/queries.js';
 
 export interface NotificationView {

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { BuildflowError } from '../errors.js';
-import { pageByKey, type Page } from '../pagination.js';
+import { pageByKey } from '../keyset-page.js';
+import type { Page } from '../pagination.js';
 import type { Db } from '../outbox/outbox.js';
 import { loadOrderViews, type OrderView } from './order-view.js';
 

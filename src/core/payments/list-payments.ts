@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, PaymentStatus, PaymentsTable } from '../db/schema.js';
-import { pageByKey, type Page } from '../pagination.js';
+import { pageByKey } from '../keyset-page.js';
+import type { Page } from '../pagination.js';
 
 /** One payment as the admin sees it: the pipeline's record of a charge asked of the provider. */
 export interface PaymentView {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction, type UpdateObject } from 'kysely';
 import { rowSet } from '../db/sets.js';
 import type { Db } from '../db/schema.js';
-import type { OperationKind, SimulatedGatewayDatabase } from '../db/simulated-gateway-schema.js';
+import type { ChargeState, OperationKind, SimulatedGatewayDatabase } from '../db/simulated-gateway-schema.js';
 import type { AuthorizeRequest, AuthorizeResult, MoneyRequest, MoneyResult, PaymentGateway } from './payment-gateway.js';
 
 export interface SimulatedGatewayOptions {
@@ -146,14 +146,11 @@ export class SimulatedPaymentGateway implements PaymentGateway {
   }
 
   capture(request: MoneyRequest): Promise<MoneyResult> {
-    return this.operate('capture', request, (trx, key, a) =>
-      trx
-        .updateTable('simulated_charges')
-        .set({ captured_cents: sql`captured_cents + ${a}`, outcome: 'captured' })
-        .where('idempotency_key', '=', key)
-        .where('outcome', 'in', ['authorized', 'captured'])
-        .where(sql<boolean>`captured_cents + voided_cents + ${a} <= amount_cents`),
-    );
+    return this.operate('capture', request, (a) => ({
+      set: { captured_cents: sql`captured_cents + ${a}`, outcome: 'captured' },
+      from: ['authorized', 'captured'],
+      fits: sql<boolean>`captured_cents + voided_cents + ${a} <= amount_cents`,
+    }));
   }
 
   /**
@@ -208,25 +205,19 @@ export class SimulatedPaymentGateway implements PaymentGateway {
   }
 
   void(request: MoneyRequest): Promise<MoneyResult> {
-    return this.operate('void', request, (trx, key, a) =>
-      trx
-        .updateTable('simulated_charges')
-        .set({ voided_cents: sql`voided_cents + ${a}`, outcome: sql`case when captured_cents = 0 then 'voided' else outcome end` })
-        .where('idempotency_key', '=', key)
-        .where('outcome', 'in', ['authorized', 'captured'])
-        .where(sql<boolean>`captured_cents + voided_cents + ${a} <= amount_cents`),
-    );
+    return this.operate('void', request, (a) => ({
+      set: { voided_cents: sql`voided_cents + ${a}`, outcome: sql`case when captured_cents = 0 then 'voided' else outcome end` },
+      from: ['authorized', 'captured'],
+      fits: sql<boolean>`captured_cents + voided_cents + ${a} <= amount_cents`,
+    }));
   }
 
   refund(request: MoneyRequest): Promise<MoneyResult> {
-    return this.operate('refund', request, (trx, key, a) =>
-      trx
-        .updateTable('simulated_charges')
-        .set({ refunded_cents: sql`refunded_cents + ${a}`, refunded: sql`case when refunded_cents + ${a} >= captured_cents then 1 else 0 end` })
-        .where('idempotency_key', '=', key)
-        .where('outcome', '=', 'captured')
-        .where(sql<boolean>`refunded_cents + ${a} <= captured_cents`),
-    );
+    return this.operate('refund', request, (a) => ({
+      set: { refunded_cents: sql`refunded_cents + ${a}`, refunded: sql`case when refunded_cents + ${a} >= captured_cents then 1 else 0 end` },
+      from: ['captured'],
+      fits: sql<boolean>`refunded_cents + ${a} <= captured_cents`,
+    }));
   }
 
   /**
@@ -236,7 +227,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
   private async operate(
     kind: OperationKind,
     { idempotencyKey, authorizationRef, amountCents }: MoneyRequest,
-    move: (trx: Transaction<SimulatedGatewayDatabase>, chargeKey: string, amount: number) => { executeTakeFirst(): Promise<{ numUpdatedRows: bigint }> },
+    move: (amount: number) => ChargeMove,
   ): Promise<MoneyResult> {
     const timeOut = await this.arrive();
     const chargeKey = chargeKeyOf(authorizationRef);
@@ -256,7 +247,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
           .executeTakeFirstOrThrow();
         return first.outcome;
       }
-      const moved = amountCents > 0 && Number((await move(trx, chargeKey, amountCents).executeTakeFirst()).numUpdatedRows) === 1;
+      const moved = amountCents > 0 && (await moveCharge(trx, chargeKey, move(amountCents))) === 1;
       if (!moved) return 'failed' as const;
       await trx.updateTable('simulated_operations').set({ outcome: 'succeeded' }).where('idempotency_key', '=', idempotencyKey).execute();
       return 'succeeded' as const;
@@ -264,4 +255,17 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     if (timeOut) SimulatedPaymentGateway.timedOut();
     return { outcome, providerRef: `${REF_PREFIX}${kind}_${idempotencyKey}` };
   }
+}
+
+/** How an operation moves a charge: the change, the states it may start from, and the sum that must still fit. */
+interface ChargeMove {
+  set: UpdateObject<SimulatedGatewayDatabase, 'simulated_charges'>;
+  from: readonly ChargeState[];
+  fits: RawBuilder<boolean>;
+}
+
+/** The conditional update of a charge's books; 1 when it moved, 0 when the charge refused it. */
+async function moveCharge(trx: Transaction<SimulatedGatewayDatabase>, chargeKey: string, m: ChargeMove): Promise<number> {
+  const res = await trx.updateTable('simulated_charges').set(m.set).where('idempotency_key', '=', chargeKey).where('outcome', 'in', m.from).where(m.fits).executeTakeFirst();
+  return Number(res.numUpdatedRows);
 }

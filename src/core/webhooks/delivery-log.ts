@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database, Db, WebhookDeliveryStatus } from '../db/schema.js';
 import type { UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
-import { pageByKey, type Page } from '../pagination.js';
+import { pageByKey } from '../keyset-page.js';
+import type { Page } from '../pagination.js';
 import type { DeliveryRow } from './deliveries.js';
 
 /** One HTTP attempt of a delivery. */

@@ -38,31 +38,10 @@ export class BuildflowMetrics {
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
-    this.orders = new Counter({
-      name: 'buildflow_orders_total',
-      help: 'Orders placed, confirmed and cancelled (by reason) whose change committed in this process',
-      labelNames: ['outcome', 'reason'],
-      registers,
-    });
-    this.stepDuration = new Histogram({
-      name: 'buildflow_step_duration_seconds',
-      help: "Time from the start of a message's batch to the commit of its outcome, per step and outcome",
-      labelNames: ['step', 'outcome'],
-      buckets: STEP_BUCKETS,
-      registers,
-    });
-    this.stepAttempts = new Counter({
-      name: 'buildflow_step_attempts_total',
-      help: 'Step attempts by outcome: done (effect committed), retry (failed, retry scheduled), dead (dead-lettered)',
-      labelNames: ['step', 'outcome'],
-      registers,
-    });
-    this.e2e = new Histogram({
-      name: 'buildflow_order_e2e_duration_seconds',
-      help: 'Time from placing an order to its confirmation, for orders confirmed in this process',
-      buckets: E2E_BUCKETS,
-      registers,
-    });
+    this.orders = new Counter({ name: 'buildflow_orders_total', help: 'Orders placed, confirmed and cancelled (by reason) whose change committed in this process', labelNames: ['outcome', 'reason'], registers });
+    this.stepDuration = new Histogram({ name: 'buildflow_step_duration_seconds', help: "Time from the start of a message's batch to the commit of its outcome, per step and outcome", labelNames: ['step', 'outcome'], buckets: STEP_BUCKETS, registers });
+    this.stepAttempts = new Counter({ name: 'buildflow_step_attempts_total', help: 'Step attempts by outcome: done (effect committed), retry (failed, retry scheduled), dead (dead-lettered)', labelNames: ['step', 'outcome'], registers });
+    this.e2e = new Histogram({ name: 'buildflow_order_e2e_duration_seconds', help: 'Time from placing an order to its confirmation, for orders confirmed in this process', buckets: E2E_BUCKETS, registers });
     const info = new Gauge({ name: 'buildflow_build_info', help: 'Always 1: the version and backend cell of this process', labelNames: ['version', 'backend'], registers });
     info.set({ version: options.version, backend: options.backend }, 1);
 

@@ -34,6 +34,20 @@ export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSou
     return current;
   };
 
+  /** A gauge set from the snapshot at each scrape; `read` gets undefined when the snapshot failed. */
+  const snapshotGauge = (name: string, help: string, labelNames: readonly string[], read: (g: Gauge, s: StatsSnapshot | undefined) => void): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      async collect() {
+        this.reset();
+        read(this, await snapshot());
+      },
+    });
+  };
+
   new Gauge({
     name: 'buildflow_stats_up',
     help: '1 when the stats snapshot behind the deployment gauges was taken at this scrape, 0 when it failed',
@@ -42,115 +56,37 @@ export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSou
       this.set((await snapshot()) ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'buildflow_outbox_messages',
-    help: 'Outbox messages per topic: waiting (due, not leased), delayed (retry backoff), active (leased by a worker), dead (dead letters)',
-    labelNames: ['topic', 'state'],
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      for (const t of s?.topics ?? []) for (const state of OUTBOX_STATES) this.set({ topic: t.topic, state }, t[state]);
-    },
+  snapshotGauge('buildflow_outbox_messages', 'Outbox messages per topic: waiting (due, not leased), delayed (retry backoff), active (leased by a worker), dead (dead letters)', ['topic', 'state'], (g, s) => {
+    for (const t of s?.topics ?? []) for (const state of OUTBOX_STATES) g.set({ topic: t.topic, state }, t[state]);
   });
-  new Gauge({
-    name: 'buildflow_outbox_oldest_waiting_age_seconds',
-    help: 'How long the oldest waiting message of each topic has been due (queue latency); 0 when none waits',
-    labelNames: ['topic'],
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      for (const t of s?.topics ?? []) this.set({ topic: t.topic }, (t.oldestWaitingMs ?? 0) / 1000);
-    },
+  snapshotGauge('buildflow_outbox_oldest_waiting_age_seconds', 'How long the oldest waiting message of each topic has been due (queue latency); 0 when none waits', ['topic'], (g, s) => {
+    for (const t of s?.topics ?? []) g.set({ topic: t.topic }, (t.oldestWaitingMs ?? 0) / 1000);
   });
-  new Gauge({
-    name: 'buildflow_orders_stuck',
-    help: 'Orders in pending, reserved or paid unchanged for longer than BUILDFLOW_STUCK_AFTER_MS',
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      this.set(s ? s.orders.stuck.count.count : NaN);
-    },
+  snapshotGauge('buildflow_orders_stuck', 'Orders in pending, reserved or paid unchanged for longer than BUILDFLOW_STUCK_AFTER_MS', [], (g, s) => g.set(s ? s.orders.stuck.count.count : NaN));
+  snapshotGauge('buildflow_dead_letters', 'Messages that ran out of attempts and wait for `buildflow dead-letters retry`', [], (g, s) => g.set(s ? s.topics.reduce((n, t) => n + t.dead, 0) : NaN));
+  snapshotGauge('buildflow_stock_invariant_violations', "Products whose on_hand or reserved disagree with the stock ledger, at the background check's last run (NaN before the first)", [], (g, s) => {
+    const r = s?.stock.reconciliation;
+    g.set(r && (r.status === 'ok' || r.status === 'fail') ? r.drifting : NaN);
   });
-  new Gauge({
-    name: 'buildflow_dead_letters',
-    help: 'Messages that ran out of attempts and wait for `buildflow dead-letters retry`',
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      this.set(s ? s.topics.reduce((n, t) => n + t.dead, 0) : NaN);
-    },
+  snapshotGauge('buildflow_stock_check_age_seconds', 'Age of the last stock-vs-ledger check behind buildflow_stock_invariant_violations (NaN before the first)', [], (g, s) => {
+    const ageMs = s?.stock.reconciliation.ageMs;
+    g.set(ageMs === null || ageMs === undefined ? NaN : ageMs / 1000);
   });
-  new Gauge({
-    name: 'buildflow_stock_invariant_violations',
-    help: "Products whose on_hand or reserved disagree with the stock ledger, at the background check's last run (NaN before the first)",
-    registers,
-    async collect() {
-      this.reset();
-      const r = (await snapshot())?.stock.reconciliation;
-      this.set(r && (r.status === 'ok' || r.status === 'fail') ? r.drifting : NaN);
-    },
+  snapshotGauge('buildflow_workers', 'Registered worker processes (serve with workers, buildflow worker): alive, or gone (three missed heartbeats, or its pid on this host died; replaced by a restart, forgotten 5 min after)', ['state'], (g, s) => {
+    if (!s) return;
+    g.set({ state: 'alive' }, s.workers.filter((w) => w.state === 'alive').length);
+    g.set({ state: 'gone' }, s.workers.filter((w) => w.state === 'gone').length);
   });
-  new Gauge({
-    name: 'buildflow_stock_check_age_seconds',
-    help: 'Age of the last stock-vs-ledger check behind buildflow_stock_invariant_violations (NaN before the first)',
-    registers,
-    async collect() {
-      this.reset();
-      const ageMs = (await snapshot())?.stock.reconciliation.ageMs;
-      this.set(ageMs === null || ageMs === undefined ? NaN : ageMs / 1000);
-    },
+  snapshotGauge('buildflow_work_unattended', "Items due now that no live worker takes, by the role that takes them (steps, relay, deliveries): doctor's workers check; 0 when attended", ['role'], (g, s) => {
+    if (!s) return;
+    for (const role of ['steps', 'relay', 'deliveries']) g.set({ role }, s.unattended.find((u) => u.role === role)?.count ?? 0);
   });
-  new Gauge({
-    name: 'buildflow_workers',
-    help: 'Registered worker processes (serve with workers, buildflow worker): alive, or gone (three missed heartbeats, or its pid on this host died; replaced by a restart, forgotten 5 min after)',
-    labelNames: ['state'],
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      if (!s) return;
-      this.set({ state: 'alive' }, s.workers.filter((w) => w.state === 'alive').length);
-      this.set({ state: 'gone' }, s.workers.filter((w) => w.state === 'gone').length);
-    },
+  snapshotGauge('buildflow_worker_heartbeat_age_seconds', "Time since each registered worker process's last heartbeat", ['worker'], (g, s) => {
+    const now = s ? Date.parse(s.generatedAt) : 0;
+    for (const w of s?.workers ?? []) g.set({ worker: w.id }, Math.max(0, now - Date.parse(w.lastSeenAt)) / 1000);
   });
-  new Gauge({
-    name: 'buildflow_work_unattended',
-    help: "Items due now that no live worker takes, by the role that takes them (steps, relay, deliveries): doctor's workers check; 0 when attended",
-    labelNames: ['role'],
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      if (!s) return;
-      for (const role of ['steps', 'relay', 'deliveries']) this.set({ role }, s.unattended.find((u) => u.role === role)?.count ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'buildflow_worker_heartbeat_age_seconds',
-    help: "Time since each registered worker process's last heartbeat",
-    labelNames: ['worker'],
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      const now = s ? Date.parse(s.generatedAt) : 0;
-      for (const w of s?.workers ?? []) this.set({ worker: w.id }, Math.max(0, now - Date.parse(w.lastSeenAt)) / 1000);
-    },
-  });
-  new Gauge({
-    name: 'buildflow_queue_jobs',
-    help: "Scale-out: bee-queue's own count of jobs (waiting, active, delayed) in the queue (topic=outbox); each job is a batch of outbox ids",
-    labelNames: ['topic', 'state'],
-    registers,
-    async collect() {
-      this.reset();
-      const s = await snapshot();
-      if (s?.queue) for (const state of QUEUE_STATES) this.set({ topic: 'outbox', state }, s.queue[state]);
-    },
+  snapshotGauge('buildflow_queue_jobs', "Scale-out: bee-queue's own count of jobs (waiting, active, delayed) in the queue (topic=outbox); each job is a batch of outbox ids", ['topic', 'state'], (g, s) => {
+    if (s?.queue) for (const state of QUEUE_STATES) g.set({ topic: 'outbox', state }, s.queue[state]);
   });
   const relayLag = options.relayLagMs;
   if (relayLag) {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { autoIdColumn } from './dialect-types.js';
+import { createDueIndex, deliveryQueueColumns } from './delivery-queue.js';
 
 /**
  * Webhook endpoints, their deliveries (one row per event and endpoint, itself a queue that
@@ -27,31 +28,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('webhook_endpoints_created_idx').on('webhook_endpoints').columns(['created_at', 'id']).execute();
 
-  await autoIdColumn(db, db.schema.createTable('webhook_deliveries'))
-    // The Standard Webhooks `webhook-id`: the same for every attempt and replay of this delivery.
-    .addColumn('message_id', 'varchar(40)', (c) => c.notNull().unique())
-    .addColumn('endpoint_id', 'varchar(40)', (c) => c.notNull().references('webhook_endpoints.id'))
-    .addColumn('event_type', 'varchar(40)', (c) => c.notNull())
-    .addColumn('order_id', 'varchar(36)')
-    .addColumn('sequence', 'integer')
-    // The pipeline message whose notification created this delivery (ordering: see deliveries.ts).
-    .addColumn('source_message_id', 'bigint')
-    .addColumn('body', 'text', (c) => c.notNull())
-    .addColumn('status', 'varchar(16)', (c) => c.notNull().check(sql`status in ('pending', 'delivered', 'dead')`))
-    .addColumn('attempts', 'integer', (c) => c.notNull())
-    .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
-    .addColumn('locked_until', 'bigint')
-    .addColumn('locked_by', 'varchar(64)')
-    .addColumn('last_error', 'varchar(1000)')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
+  await deliveryQueueColumns(
+    autoIdColumn(db, db.schema.createTable('webhook_deliveries'))
+      // The Standard Webhooks `webhook-id`: the same for every attempt and replay of this delivery.
+      .addColumn('message_id', 'varchar(40)', (c) => c.notNull().unique())
+      .addColumn('endpoint_id', 'varchar(40)', (c) => c.notNull().references('webhook_endpoints.id'))
+      .addColumn('event_type', 'varchar(40)', (c) => c.notNull())
+      .addColumn('order_id', 'varchar(36)')
+      .addColumn('sequence', 'integer')
+      // The pipeline message whose notification created this delivery (ordering: see deliveries.ts).
+      .addColumn('source_message_id', 'bigint')
+      .addColumn('body', 'text', (c) => c.notNull()),
+    ['pending', 'delivered', 'dead'],
+  )
     .addColumn('finished_at', 'bigint')
     .execute();
-  await db.schema
-    .createIndex('webhook_deliveries_due_idx')
-    .on('webhook_deliveries')
-    .columns(['next_attempt_at', 'id'])
-    .where(sql.ref('status'), '=', 'pending')
-    .execute();
+  await createDueIndex(db, 'webhook_deliveries_due_idx', 'webhook_deliveries');
   await db.schema.createIndex('webhook_deliveries_endpoint_idx').on('webhook_deliveries').columns(['endpoint_id', 'id']).execute();
   await db.schema.createIndex('webhook_deliveries_order_idx').on('webhook_deliveries').columns(['endpoint_id', 'order_id', 'sequence']).execute();
 
@@ -65,31 +57,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('webhook_attempts_delivery_idx').on('webhook_attempts').columns(['delivery_id', 'id']).execute();
 
-  await autoIdColumn(db, db.schema.createTable('email_messages'))
-    .addColumn('order_id', 'varchar(36)', (c) => c.notNull().references('orders.id'))
-    .addColumn('kind', 'varchar(32)', (c) => c.notNull())
-    .addColumn('recipient', 'varchar(254)', (c) => c.notNull())
-    .addColumn('subject', 'varchar(300)', (c) => c.notNull())
-    .addColumn('text_body', 'text', (c) => c.notNull())
-    .addColumn('html_body', 'text', (c) => c.notNull())
-    // The RFC 5322 Message-ID, the same on every attempt, so a resend after a crash can be recognised.
-    .addColumn('message_id', 'varchar(200)', (c) => c.notNull())
-    .addColumn('status', 'varchar(16)', (c) => c.notNull().check(sql`status in ('pending', 'sent', 'dead')`))
-    .addColumn('attempts', 'integer', (c) => c.notNull())
-    .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
-    .addColumn('locked_until', 'bigint')
-    .addColumn('locked_by', 'varchar(64)')
-    .addColumn('last_error', 'varchar(1000)')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
+  await deliveryQueueColumns(
+    autoIdColumn(db, db.schema.createTable('email_messages'))
+      .addColumn('order_id', 'varchar(36)', (c) => c.notNull().references('orders.id'))
+      .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+      .addColumn('recipient', 'varchar(254)', (c) => c.notNull())
+      .addColumn('subject', 'varchar(300)', (c) => c.notNull())
+      .addColumn('text_body', 'text', (c) => c.notNull())
+      .addColumn('html_body', 'text', (c) => c.notNull())
+      // The RFC 5322 Message-ID, the same on every attempt, so a resend after a crash can be recognised.
+      .addColumn('message_id', 'varchar(200)', (c) => c.notNull()),
+    ['pending', 'sent', 'dead'],
+  )
     .addColumn('sent_at', 'bigint')
     .addUniqueConstraint('email_messages_once_per_kind', ['order_id', 'kind'])
     .execute();
-  await db.schema
-    .createIndex('email_messages_due_idx')
-    .on('email_messages')
-    .columns(['next_attempt_at', 'id'])
-    .where(sql.ref('status'), '=', 'pending')
-    .execute();
+  await createDueIndex(db, 'email_messages_due_idx', 'email_messages');
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -23,7 +23,7 @@ export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[],
   // One read of the endpoints for the whole batch, not one per notified order.
   const endpoints = await enabledEndpoints(trx);
   for (const row of inserted) {
-    await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints);
+    uow.noteDeliveries(await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints));
   }
   return inserted.length;
 }

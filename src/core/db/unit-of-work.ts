@@ -218,7 +218,7 @@ export interface UnitOptions {
  * Runs units of work against one database with the deployment's after-commit hooks. Every write
  * use case (HTTP, CLI ops, workers, sweeper) is a core function taking the runner as its first
  * argument and going through {@link run}, so no path can forget an effect or its durability.
- * Order intake commits its own batches for now and reports them through {@link publish}.
+ * Order intake, which commits its batches on the writer thread, reports them through {@link publish}.
  */
 export class UnitRunner {
   private readonly hooks: AfterCommitHook[] = [];

@@ -68,7 +68,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       durable: sync,
       maxItemsPerOrder: config.maxItemsPerOrder,
       // Intake commits its own batches: what it placed goes out on the units' channel like any unit's work.
-      onCommitted: (placed) => void units.publish({ now: Date.now(), stockChanged: [], enqueued: placed, transitions: [], placed, messages: [], outcomes: [], changes: [] }),
+      onCommitted: (placed) => void units.publish({ now: Date.now(), stockChanged: [], enqueued: placed, deliveries: 0, transitions: [], placed, messages: [], outcomes: [], changes: [] }),
       ...(storage.orderWriter ? { writer: storage.orderWriter } : {}),
     });
     const app: Buildflow = {

@@ -38,9 +38,9 @@ export interface ServerOptions {
   /** A logger to use as it is (pino); beats `logger`. */
   loggerInstance?: FastifyBaseLogger;
   /**
-   * Where this process's metrics go and /metrics reads from; default a new set fed by `app.units`' hooks
-   * with the snapshot gauges (see deploymentMetrics). Pass one made by deploymentMetrics to keep
-   * it beyond the server's life; `false` leaves metrics out altogether (no /metrics, no request
+   * Where this process's metrics go and /metrics reads from; default a new set fed by the hooks
+   * of `app.units` with the snapshot gauges (see deploymentMetrics). Pass one made by
+   * deploymentMetrics to keep it beyond the server's life; `false` leaves metrics out altogether (no /metrics, no request
    * histogram), which only the intake benchmark's baseline wants.
    */
   metrics?: BuildflowMetrics | false;

@@ -61,6 +61,11 @@ export class DeliveryPump<Row> {
     this.inFlight.add(p);
   }
 
+  /** Looks for due rows now instead of at the next poll (new deliveries committed in this process). */
+  wake(): void {
+    this.slotFreed.wake();
+  }
+
   /** Stops claiming and waits (up to `timeoutMs`) for the deliveries in flight. */
   async stop(timeoutMs: number = DEFAULTS.deliveries.stopMs): Promise<void> {
     this.stopping = true;

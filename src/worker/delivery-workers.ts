@@ -68,9 +68,16 @@ export function startDeliveries(app: Buildflow, options: DeliveryOptions): Runni
     );
     mail.start();
   }
+  // Deliveries committed in this process are sent at once; polling finds those of other processes.
+  const stopWaking = app.units.onCommit((work) => {
+    if (work.deliveries === 0) return;
+    webhooks.wake();
+    mail?.wake();
+  });
 
   return {
     async stop(timeoutMs) {
+      stopWaking();
       await Promise.all([webhooks.stop(timeoutMs), mail?.stop(timeoutMs)]);
       await sender.close();
       mailer?.close();

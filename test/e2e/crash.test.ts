@@ -53,7 +53,8 @@ beforeAll(async () => {
   await upsertProduct(app.units, { sku: 'LOTS', name: 'Plenty', category: 'test', unitPriceCents: 250, onHand: 10_000 });
   await upsertProduct(app.units, { sku: 'FEW', name: 'Scarce', category: 'test', unitPriceCents: 990, onHand: 40 });
   await app.close();
-  server = await startServer(tmp.dir, ['--no-worker'], ENV);
+  // Private webhook URLs allowed: the endpoint written below points at this machine.
+  server = await startServer(tmp.dir, ['--no-worker'], { ...ENV, BUILDFLOW_WEBHOOK_ALLOW_PRIVATE: '1' });
 });
 
 afterAll(async () => {
@@ -151,6 +152,30 @@ describe('crash safety', () => {
       expect(await findStockDrift(app.db)).toEqual([]);
     } finally {
       await app.close();
+    }
+  });
+  it('when serve is SIGKILLed right after it acknowledged a sign-up and a webhook endpoint, then both are in the database', async () => {
+    const post = (path: string, body: unknown, admin: boolean) =>
+      fetch(`${server!.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${ENV.BUILDFLOW_ADMIN_KEY}` } : {}) },
+        body: JSON.stringify(body),
+      });
+    const signUp = await post('/v1/customers', { email: 'crash@example.com', name: 'Ada', password: 'correct horse battery' }, false);
+    expect(signUp.status).toBe(201);
+    const endpoint = await post('/v1/webhooks', { url: 'http://127.0.0.1:9/hooks', events: ['order.confirmed'] }, true);
+    expect(endpoint.status).toBe(201);
+    const [customer, hook] = [(await signUp.json()) as { id: string }, (await endpoint.json()) as { id: string }];
+    server!.child.kill('SIGKILL');
+    await new Promise((r) => server!.child.once('exit', r));
+    server = undefined;
+
+    const db = readDb('buildflow.db');
+    try {
+      expect(db.prepare('select email from customers where id = ?').get(customer.id)).toEqual({ email: 'crash@example.com' });
+      expect(db.prepare('select url from webhook_endpoints where id = ?').get(hook.id)).toEqual({ url: 'http://127.0.0.1:9/hooks' });
+    } finally {
+      db.close();
     }
   });
 });

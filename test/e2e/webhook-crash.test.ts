@@ -61,9 +61,10 @@ for (const backend of BACKENDS) describe(`webhook crash safety [${backend}]`, ()
 
   beforeAll(async () => {
     assertBuilt();
-    // Each answer takes a while, so a kill lands while requests are open.
+    // Each answer takes a while, so a kill lands while requests are open: deliveries go out the
+    // moment they commit, so a quick receiver leaves few open between kills.
     receiver = await new WebhookReceiver(async () => {
-      await new Promise((r) => setTimeout(r, 40 + Math.random() * 120));
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
       return { ok: true };
     }).start();
     const url = `${receiver.url}/hooks`;

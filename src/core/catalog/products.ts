@@ -139,7 +139,7 @@ export async function adjustStock(units: UnitRunner, sku: string, adj: StockAdju
       }
       uow.add('stock_movements', [{ sku, order_id: null, kind: 'adjust', on_hand_delta: delta, reserved_delta: 0, reason: adj.reason ?? ('set' in adj ? `set to ${adj.set}` : null), at: now }]);
       uow.stockChanged([sku]);
-      if (delta < 0) await recordStockLevels(trx, [{ sku, onHandBefore: current.on_hand }], now);
+      if (delta < 0) uow.noteDeliveries(await recordStockLevels(trx, [{ sku, onHandBefore: current.on_hand }], now));
     }
     const row = await trx.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirstOrThrow();
     return toProductView(row);

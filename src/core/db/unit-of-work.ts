@@ -68,6 +68,8 @@ export interface CommittedWork {
   stockChanged: readonly string[];
   /** Outbox messages written (or made due): in-process workers and relays to wake. */
   enqueued: number;
+  /** Webhook deliveries and emails written (or made due): delivery pumps to wake. */
+  deliveries: number;
   transitions: readonly TransitionRecord[];
   /** New orders committed (their transition from nothing to pending); replays of an idempotency key are not new. */
   placed: number;
@@ -108,6 +110,7 @@ export class UnitOfWork {
   private readonly effects: (() => void | Promise<void>)[] = [];
   private enqueuedCount = 0;
   private placedCount = 0;
+  private deliveryCount = 0;
   private readonly ran: UnitMessage[] = [];
   private readonly outcomeNotes: StepOutcomeNote[] = [];
   private readonly changes: RecordChange[] = [];
@@ -135,6 +138,11 @@ export class UnitOfWork {
   noteTransition(t: TransitionRecord): void {
     this.transitions.push(t);
     if (t.from === null) this.placedCount++;
+  }
+
+  /** Notes webhook deliveries or emails this unit wrote or made due: delivery pumps are woken after commit. */
+  noteDeliveries(count: number): void {
+    this.deliveryCount += count;
   }
 
   /** Notes a pipeline message's outcome at its step; reported only if this unit commits. */
@@ -185,6 +193,7 @@ export class UnitOfWork {
       now: this.now,
       stockChanged: [...this.skus],
       enqueued: this.enqueuedCount,
+      deliveries: this.deliveryCount,
       transitions: this.transitions,
       placed: this.placedCount,
       messages: this.ran,
@@ -209,7 +218,7 @@ export interface UnitOptions {
  * Runs units of work against one database with the deployment's after-commit hooks. Every write
  * use case (HTTP, CLI ops, workers, sweeper) is a core function taking the runner as its first
  * argument and going through {@link run}, so no path can forget an effect or its durability.
- * Order intake commits its own batches for now and reports them through {@link publish}.
+ * Order intake, which commits its batches on the writer thread, reports them through {@link publish}.
  */
 export class UnitRunner {
   private readonly hooks: AfterCommitHook[] = [];

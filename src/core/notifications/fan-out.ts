@@ -7,6 +7,7 @@ import { recordOrderEvent, type EnabledEndpoint } from '../webhooks/record-event
  * Everything a new notification sends: webhook deliveries to subscribed endpoints and, with SMTP,
  * the customer's email. Called in the transaction that wrote the notification row, so they exist
  * if and only if it does (and so if and only if the state change behind it committed).
+ * Returns how many deliveries and emails it wrote.
  */
 export async function fanOutNotification(
   trx: Db,
@@ -15,7 +16,7 @@ export async function fanOutNotification(
   email: boolean,
   /** The enabled webhook endpoints, read once for the caller's batch (`enabledEndpoints`). */
   endpoints: readonly EnabledEndpoint[],
-): Promise<void> {
-  await recordOrderEvent(trx, n, endpoints);
-  if (email) await recordOrderEmail(trx, n);
+): Promise<number> {
+  const deliveries = await recordOrderEvent(trx, n, endpoints);
+  return deliveries + (email && (await recordOrderEmail(trx, n)) ? 1 : 0);
 }

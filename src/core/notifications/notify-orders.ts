@@ -22,7 +22,7 @@ export async function notifyOrders(uow: UnitOfWork, orderIds: readonly string[],
   if (inserted.length === 0) return 0;
   const endpoints = await webhookEndpoints(uow);
   for (const row of inserted) {
-    await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints);
+    uow.noteDeliveries(await fanOutNotification(trx, { orderId: String(row.order_id), kind, sourceMessageId: source.messageId ?? null, now: uow.now }, uow.sendsEmail, endpoints));
   }
   return inserted.length;
 }

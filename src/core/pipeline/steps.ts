@@ -198,7 +198,7 @@ export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
     const confirmed = await transitionMany(uow, ids.filter((id) => !refused.has(id)), 'paid', 'confirmed', { patch: { reservation_expires_at: null } });
     await refreshSummaries(uow, items.filter((i) => i.outcome?.status === 'succeeded').map((i) => i.msg.orderId));
     await sellStock(uow, confirmed, lines);
-    await recordStockAfterSales(uow.trx, confirmed, uow.now, await webhookEndpoints(uow));
+    uow.noteDeliveries(await recordStockAfterSales(uow.trx, confirmed, uow.now, await webhookEndpoints(uow)));
     uow.add(
       'shipments',
       confirmed.map((orderId) => ({ order_id: orderId, tracking_code: newTrackingCode(), status: 'pending' as const, created_at: uow.now, updated_at: uow.now })),

@@ -140,6 +140,7 @@ export async function replayDelivery(units: UnitRunner, endpointId: string, mess
       const replay = { ...REPLAY, next_attempt_at: uow.now };
       await uow.trx.updateTable('webhook_deliveries').set(replay).where('endpoint_id', '=', endpointId).where('message_id', '=', messageId).execute();
       uow.noteChange({ kind: 'webhook_delivery', id: messageId, action: 'updated' });
+      uow.noteDeliveries(1);
       return { ...row, ...replay };
     },
     { durable: true },
@@ -163,6 +164,7 @@ export async function replayFailed(units: UnitRunner, endpointId: string, since:
         .returning('message_id')
         .execute();
       for (const r of rows) uow.noteChange({ kind: 'webhook_delivery', id: r.message_id, action: 'updated' });
+      uow.noteDeliveries(rows.length);
       return rows.length;
     },
     { durable: true },

@@ -25,9 +25,10 @@ export interface MetricsOptions {
 }
 
 /**
- * The metrics of one deployment in one process: counters and histograms fed by its units' after-commit hooks (what
- * committed here), build info, and whatever scrape-time collectors are added. Labels never hold an
- * order, customer, sku or key: only steps, outcomes, reasons, routes and status codes.
+ * The metrics of one deployment in one process: counters and histograms fed by its units'
+ * after-commit hooks (what committed here), build info, and whatever scrape-time collectors are
+ * added. Labels never hold an order, customer, sku or key: only steps, outcomes, reasons, routes
+ * and status codes.
  */
 export class BuildflowMetrics {
   readonly registry = new Registry();

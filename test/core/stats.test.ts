@@ -87,6 +87,23 @@ async function countedTheSlowWay(a: TestApp) {
   return { byStatus, byReason, funnel, pending, done: passed, dead: perTopic('dead') };
 }
 
+/** The money totals summed over the whole payment ledger, in the snapshot's shape. */
+async function moneyTheSlowWay(a: TestApp): Promise<StatsSnapshot['money']> {
+  const rows = await a.db
+    .selectFrom('payment_ledger')
+    .select(['kind', 'status', sql<number>`sum(amount_cents)`.as('cents')])
+    .groupBy(['kind', 'status'])
+    .execute();
+  const sum = (kind: string, status: string) => Number(rows.find((r) => r.kind === kind && r.status === status)?.cents ?? 0);
+  const kinds = ['authorization', 'capture', 'void', 'refund'] as const;
+  return {
+    capturedCents: sum('capture', 'succeeded'),
+    refundedCents: sum('refund', 'succeeded'),
+    authorizedNotCapturedCents: sum('authorization', 'succeeded') - sum('capture', 'succeeded') - sum('void', 'succeeded'),
+    byKind: Object.fromEntries(kinds.map((k) => [k, { succeededCents: sum(k, 'succeeded'), failedCents: sum(k, 'failed') }])) as StatsSnapshot['money']['byKind'],
+  };
+}
+
 function figures(s: StatsSnapshot) {
   const perTopic = (k: 'pending' | 'succeeded' | 'dead', topics: readonly string[] = TOPICS) => Object.fromEntries(s.topics.filter((t) => topics.includes(t.topic)).map((t) => [t.topic, t[k]]));
   const nonZero = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([, n]) => n !== 0));
@@ -152,6 +169,10 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
 
     // Every counter equals the count over the whole tables.
     expect(figures(s)).toEqual(await countedTheSlowWay(a));
+    // Three orders of 10.00 captured; the delayed one's 40.00 authorized, not yet captured; one declined of 20.00.
+    expect(s.money).toEqual(await moneyTheSlowWay(a));
+    expect(s.money).toMatchObject({ capturedCents: 3000, refundedCents: 0 });
+    expect(s.money.byKind.authorization.failedCents).toBe(2000);
 
     const confirmed = await a.db.selectFrom('orders').select(['created_at', 'updated_at']).where('status', '=', 'confirmed').execute();
     const latencies = confirmed.map((r) => Number(r.updated_at) - Number(r.created_at)).sort((x, y) => x - y);
@@ -179,6 +200,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     const down = await migrator.migrateTo('0010-outbox-unpublished-index');
     expect(down.error).toBeUndefined();
     expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
+      ['0017-money-counters', 'Down', 'Success'],
       ['0015-payment-ledger', 'Down', 'Success'],
       ['0014-discarded-dead-letters-and-rate-limits', 'Down', 'Success'],
       ['0013-one-message-per-order', 'Down', 'Success'],
@@ -202,6 +224,16 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     expect(s.counters).toEqual({ ordersPlaced: 3, ordersReserved: 3, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 3 });
     expect(s.orders.byStatus).toMatchObject({ confirmed: 0, cancelled: 3 });
     expect(figures(s)).toEqual(await countedTheSlowWay(a));
+    // The money counters: back-filled by 0017 from the ledger 0015 rebuilt, then kept by its
+    // triggers through the cancelled order's refund.
+    expect(s.money).toEqual(await moneyTheSlowWay(a));
+    expect(s.money).toMatchObject({ capturedCents: 1000, refundedCents: 1000, authorizedNotCapturedCents: 0 });
+
+    // A ledger row altered by hand moves its cents with it, as the counters are the ledger's sums.
+    await a.db.updateTable('payment_ledger').set({ amount_cents: 700 }).where('order_id', '=', confirmed.id).where('kind', '=', 'refund').execute();
+    const altered = await collectStats(sourceOf(a));
+    expect(altered.money).toEqual(await moneyTheSlowWay(a));
+    expect(altered.money.refundedCents).toBe(700);
   });
 
   it('when the stock check runs in the background, then out-of-stock, low stock and a broken ledger are reported with their age', async () => {

@@ -2,6 +2,7 @@ import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 import { DEFAULTS } from '../defaults.js';
 import type { DeadLetterView } from '../outbox/dead-letters.js';
 import type { UnattendedWork } from './unattended-work.js';
+import type { MoneyStats } from './money-stats.js';
 
 /**
  * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached
@@ -192,6 +193,8 @@ export interface StatsSnapshot {
     recent: RecentOrder[];
   };
   counters: StatsCounters;
+  /** Money moved through the payment provider, in cents, cumulative. */
+  money: MoneyStats;
   /** Computed by the answering process from the snapshots it took; null from a one-shot collectStats. */
   rates: StatsRates | null;
   /** Scale-out: the bee-queue queue's jobs (each a batch of outbox ids); null without Redis or when Redis did not answer. */

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import BetterSqlite3 from 'better-sqlite3';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { assertBuilt, startCli, startServer, type RunningProcess } from '../cli/harness.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { openCellStorage, tearDownCell, type CellStorage } from '../helpers/cell-storage.js';
 import { upsertProduct } from '../../src/core/catalog/products.js';
 import { waitFor } from '../helpers/webhook-receiver.js';
+import { providerRows } from '../helpers/provider-books.js';
 
 // The payment provider answers after 600 ms, so a kill lands while the batch is at pay; a killed
 // worker's lease (4 payment calls, 2.4 s) then lapses and the next worker takes the message over.
@@ -113,13 +112,6 @@ for (const backend of BACKENDS) describe(`a worker killed between steps [${backe
 });
 
 async function providerCharges(storage: CellStorage, backend: string): Promise<{ outcome: string; calls: number }[]> {
-  if (backend === 'sqlite') {
-    const file = new BetterSqlite3(join(storage.dir, 'simulated-payments.db'), { readonly: true, fileMustExist: true });
-    try {
-      return file.prepare('select outcome, calls from simulated_charges').all() as { outcome: string; calls: number }[];
-    } finally {
-      file.close();
-    }
-  }
-  return (await sql<{ outcome: string; calls: number }>`select outcome, calls from simulated_charges`.execute(storage.db)).rows.map((r) => ({ outcome: r.outcome, calls: Number(r.calls) }));
+  const rows = await providerRows<{ outcome: string; calls: number }>(storage, backend, 'select outcome, calls from simulated_charges');
+  return rows.map((r) => ({ outcome: r.outcome, calls: Number(r.calls) }));
 }

@@ -9,11 +9,12 @@ import { upsertProduct } from '../../src/core/catalog/products.js';
 import { findMoneyMismatches } from '../../src/core/payments/reconcile-money.js';
 
 // The provider acts at once and answers 2 s later, so a kill can land after it captured and
-// before the worker heard, that is before confirm's commit.
+// before the worker heard, that is before confirm's commit. The lease outlasts that wait, so the
+// worker does not take its own message over meanwhile; the next worker waits it out.
 const ENV = {
   BUILDFLOW_PAYMENT_LATENCY_MS: '0',
   BUILDFLOW_PAYMENT_ANSWER_DELAY_MS: '2000',
-  BUILDFLOW_WORKER_LEASE_MS: '500',
+  BUILDFLOW_WORKER_LEASE_MS: '3000',
   BUILDFLOW_REPUBLISH_AFTER_MS: '1000',
   BUILDFLOW_MAX_ATTEMPTS: '3',
   BUILDFLOW_LOG_LEVEL: 'warn',
@@ -118,11 +119,14 @@ for (const backend of BACKENDS) describe(`a worker killed between the provider's
     );
     expect(await findMoneyMismatches(db)).toEqual([]);
 
-    // The provider's books: one capture per order, asked twice (the killed call and its retry),
-    // and each authorization captured once, for its total.
+    // The provider's books: one capture per order, asked again after the kill (a lapsed lease may
+    // add a call, never a movement), and each authorization captured once, for its total.
     const captures = await providerCaptures();
     expect(captures).toHaveLength(ORDERS);
-    for (const c of captures) expect(c).toMatchObject({ outcome: 'succeeded', amount_cents: TOTAL, calls: 2 });
+    for (const c of captures) {
+      expect(c).toMatchObject({ outcome: 'succeeded', amount_cents: TOTAL });
+      expect(c.calls).toBeGreaterThanOrEqual(2);
+    }
     const charges = await providerRows<{ captured_cents: number; outcome: string }>(storage!, backend, 'select captured_cents, outcome from simulated_charges');
     expect(charges.map((c) => [c.outcome, Number(c.captured_cents)])).toEqual(Array(ORDERS).fill(['captured', TOTAL]));
     const payments = await db.selectFrom('payments').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();

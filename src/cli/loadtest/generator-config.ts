@@ -9,6 +9,8 @@ export interface GeneratorConfig {
   urls: string[];
   /** Bearer token of each customer, by customer number. */
   tokens: string[];
+  /** The admin's bearer token, for the admin's follow-ups (refunds, cancels after payment). */
+  adminToken: string;
   plan: WorkloadPlan;
   model: LoadModel;
   /** Stop sending after this long (warm-up included)… */

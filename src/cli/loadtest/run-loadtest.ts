@@ -7,6 +7,7 @@ import { constantSchedule, stagedSchedule, type ArrivalSchedule, type Stage } fr
 import type { ChaosEvent } from './chaos-events.js';
 import { startChaos, type ChaosSpec } from './chaos.js';
 import { runChecks, type CheckInput } from './checks.js';
+import { reconcileRunMoney } from './money-reconciles.js';
 import { CustomerCache, cacheFileFor } from './customer-cache.js';
 import { Deployment, type Backend } from './deployment.js';
 import type { GeneratorConfig, GeneratorMessage, LoadModel } from './generator-config.js';
@@ -40,6 +41,10 @@ export interface LoadtestOptions {
   retryShare: number;
   cancelShare: number;
   readShare: number;
+  /** Confirmed orders the admin refunds in part. */
+  refundShare: number;
+  /** Orders the admin cancels once payment has started. */
+  cancelPaidShare: number;
   chaos: ChaosSpec[];
   /** Open loop in stages, each ramping linearly to its rate. */
   stages?: Stage[] | undefined;
@@ -122,7 +127,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
           ? { kind: 'open', rate: o.rate, connections: o.connections }
           : { kind: 'closed', connections: o.connections };
     const schedule: ArrivalSchedule | undefined = o.stages ? stagedSchedule(o.stages) : o.rate !== undefined ? constantSchedule(o.rate, o.durationMs === undefined ? undefined : o.durationMs + o.warmupMs) : undefined;
-    const workload = { customers: o.customers, hotStock: o.hotStock ?? null, hotUnits: o.hotUnits, scarce: setup.scarce, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare };
+    const workload = { customers: o.customers, hotStock: o.hotStock ?? null, hotUnits: o.hotUnits, scarce: setup.scarce, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare, refundShare: o.refundShare, cancelPaidShare: o.cancelPaidShare };
     const history = o.history
       ? new HistoryWriter(o.history, {
           type: 'run',
@@ -143,7 +148,8 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       {
         urls,
         tokens: setup.tokens,
-        plan: { seed, runId, skus: setup.skus, customers: o.customers, readShare: o.readShare, retryShare: o.retryShare, cancelShare: o.cancelShare },
+        adminToken: adminKey,
+        plan: { seed, runId, skus: setup.skus, customers: o.customers, readShare: o.readShare, retryShare: o.retryShare, cancelShare: o.cancelShare, refundShare: o.refundShare, cancelPaidShare: o.cancelPaidShare },
         model,
         durationMs: o.durationMs === undefined ? undefined : o.durationMs + o.warmupMs,
         orders: o.orders,
@@ -163,7 +169,10 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     o.note(`load done (${load.records.length} requests); settling…`);
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
     const settled = await settle(retryingClient(urls[0]!, adminKey, 'settling'), accepted, o.settleTimeoutMs);
-    const doctor = deployment ? await doctorOf(deployment) : { skipped: 'needs the deployment\u2019s database: loadtest did not start this one (--url)' };
+    const notOurs = 'needs the deployment\u2019s database: loadtest did not start this one (--url)';
+    // Money first: the doctor then sees the refunds and voids the run's follow-ups queued, settled.
+    const money = deployment ? await reconcileRunMoney(deployment, stockSetAt, o.settleTimeoutMs) : { skipped: notOurs };
+    const doctor = deployment ? await doctorOf(deployment) : { skipped: notOurs };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({
       records: load.records,
@@ -177,6 +186,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       stockSetAt,
       chaos: load.chaos,
       doctor,
+      money,
       thresholds: o.thresholds,
       window,
       dropped: load.dropped,
@@ -308,6 +318,7 @@ export interface ReportInput {
   stockSetAt: number;
   chaos: ChaosEvent[];
   doctor: CheckInput['doctor'];
+  money: CheckInput['money'];
   thresholds: Threshold[];
   window: { from: number; to: number };
   dropped: number;
@@ -340,6 +351,7 @@ export function buildReport(i: ReportInput): LoadtestReport {
     settled: i.settled.settled,
     settleTimeoutMs: i.settleTimeoutMs,
     doctor: i.doctor,
+    money: i.money,
   });
   const judged =
     i.thresholdsUntil === undefined

@@ -168,10 +168,13 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
 
     o.note(`load done (${load.records.length} requests); settling…`);
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
-    const settled = await settle(retryingClient(urls[0]!, adminKey, 'settling'), accepted, o.settleTimeoutMs);
+    const settling = retryingClient(urls[0]!, adminKey, 'settling');
+    const final = await settle(settling, accepted, o.settleTimeoutMs);
     const notOurs = 'needs the deployment\u2019s database: loadtest did not start this one (--url)';
-    // Money first: the doctor then sees the refunds and voids the run's follow-ups queued, settled.
+    // The refunds and voids of orders cancelled after payment settle after the orders are final:
+    // once they have, the checks (charged-once among them) and the doctor read the state after them.
     const money = deployment ? await reconcileRunMoney(deployment, stockSetAt, o.settleTimeoutMs) : { skipped: notOurs };
+    const settled = 'skipped' in money ? final : { ...final, snapshot: (await settle(settling, accepted, 0)).snapshot };
     const doctor = deployment ? await doctorOf(deployment) : { skipped: notOurs };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({

@@ -48,7 +48,8 @@ describe('loadtest against buildflow itself', () => {
       const records = readFileSync(history, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op?: string; status?: number });
       tmp.remove();
       expect(records.filter((r) => r.op === 'refund' && r.status === 201).length).toBeGreaterThan(0);
-      expect(records.filter((r) => r.op === 'cancel-paid').every((r) => r.status === 200 || r.status === 0)).toBe(true);
+      // A cancel after payment is never refused (none of these orders ships); a killed server may leave one unanswered.
+      expect(records.filter((r) => r.op === 'cancel-paid' && r.status !== 200 && r.status !== 0 && r.status !== 503)).toEqual([]);
       const moneyCheck = report.checks.find((c: { name: string }) => c.name === 'money-reconciles');
       expect(moneyCheck).toMatchObject({ status: 'pass', count: 0 });
       expect(moneyCheck.detail).toMatch(/^the money of all \d+ orders of the run adds up/);

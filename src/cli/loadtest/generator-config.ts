@@ -22,6 +22,8 @@ export interface GeneratorConfig {
 /** Messages from the generator thread. */
 export type GeneratorMessage =
   | { type: 'started'; at: number }
+  /** The load itself is over; the admin's follow-ups may still be waiting for their orders. */
+  | { type: 'loaded'; at: number }
   | { type: 'records'; records: import('./records.js').RequestRecord[] }
   | { type: 'done'; busy: number; startedAt: number; endedAt: number; dropped: number }
   | { type: 'failed'; message: string };

@@ -263,6 +263,7 @@ function runGenerator(
   const records: RequestRecord[] = [];
   // The chaos clock starts with the load, not with the thread (which takes a while to boot on a busy machine).
   let chaosRun: { stop(): Promise<ChaosEvent[]> } | undefined;
+  let chaosStopped: Promise<ChaosEvent[]> | undefined;
   const began = Date.now();
   const progress = onProgress
     ? setInterval(() => {
@@ -281,7 +282,7 @@ function runGenerator(
       if (judging) clearInterval(judging);
       // Its message port would keep the thread (and this process) alive.
       void worker.terminate();
-      (chaosRun?.stop() ?? Promise.resolve([])).then(outcome, reject);
+      (chaosStopped ?? chaosRun?.stop() ?? Promise.resolve([])).then(outcome, reject);
     };
     const failed = (message: string) => finish(() => reject(new CliError('INTERNAL', `the load generator failed: ${message}`)));
     worker.on('message', (m: GeneratorMessage) => {
@@ -296,6 +297,10 @@ function runGenerator(
             }
           }, 200);
         }
+      } else if (m.type === 'loaded') {
+        // The chaos lasts as long as the load: the admin's follow-ups that wait for their orders
+        // after it (a refund once confirmed) would otherwise wait on workers killed for ever.
+        chaosStopped = chaosRun?.stop();
       } else if (m.type === 'records') {
         for (const r of m.records) records.push(r);
         judge?.add(m.records);

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { assertBuilt, startCli, startServer, type RunningProcess } from '../cli/harness.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { openCellStorage, tearDownCell, type CellStorage } from '../helpers/cell-storage.js';
 import { providerRows } from '../helpers/provider-books.js';
 import { waitFor } from '../helpers/webhook-receiver.js';
-import { upsertProduct } from '../../src/core/catalog/products.js';
+import { workerCrashCell } from '../helpers/worker-crash-cell.js';
 import { findMoneyMismatches } from '../../src/core/payments/reconcile-money.js';
 
 // The provider acts at once and answers 2 s later, so a kill can land after it captured and
@@ -31,54 +29,23 @@ interface ProviderCapture {
 }
 
 for (const backend of BACKENDS) describe(`a worker killed between the provider's capture and confirm's commit [${backend}]`, () => {
-  let storage: CellStorage | undefined;
-  let server: (RunningProcess & { url: string }) | undefined;
-  const workers: RunningProcess[] = [];
-  let env: Record<string, string> = {};
-
-  beforeAll(async () => {
-    assertBuilt();
-    storage = await openCellStorage(backend, {
-      tmpPrefix: 'buildflow-capture-crash-',
-      async seed(app) {
-        await upsertProduct(app.units, { sku: 'KIT', name: 'Kit', category: 'test', unitPriceCents: 1250, onHand: 100 });
-      },
-    });
-    env = { ...ENV, ...storage.env };
-    server = await startServer(storage.dir, ['--no-worker'], env);
-  });
-
-  afterAll(() => tearDownCell([...workers, server], storage));
-
-  function startWorker(extra: Record<string, string> = {}): RunningProcess {
-    const worker = startCli(['worker', '--data-dir', storage!.dir, '--no-sweeper'], { ...env, ...extra });
-    workers.push(worker);
-    return worker;
-  }
+  const cell = workerCrashCell(backend, 'buildflow-capture-crash-', ENV);
 
   const providerCaptures = async () =>
-    (await providerRows<ProviderCapture>(storage!, backend, `select charge_key, outcome, amount_cents, calls from simulated_operations where kind = 'capture'`)).map((r) => ({
+    (await providerRows<ProviderCapture>(cell.storage(), backend, `select charge_key, outcome, amount_cents, calls from simulated_operations where kind = 'capture'`)).map((r) => ({
       ...r,
       amount_cents: Number(r.amount_cents),
       calls: Number(r.calls),
     }));
-  const ledgerCaptures = () => storage!.db.selectFrom('payment_ledger').select(['order_id', 'status', 'amount_cents', 'idempotency_key']).where('kind', '=', 'capture').execute();
+  const ledgerCaptures = () => cell.storage().db.selectFrom('payment_ledger').select(['order_id', 'status', 'amount_cents', 'idempotency_key']).where('kind', '=', 'capture').execute();
 
   it('when SIGKILLed after the provider captured, then the retry under the same key moves no money: one capture row per order, one capture in the provider’s books', async () => {
-    const db = storage!.db;
-    for (let i = 0; i < ORDERS; i++) {
-      const res = await fetch(`${server!.url}/v1/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ENV.BUILDFLOW_ADMIN_KEY}` },
-        body: JSON.stringify({ items: [{ sku: 'KIT', quantity: 2 }] }),
-      });
-      expect(res.status).toBe(201);
-      await res.arrayBuffer();
-    }
+    const db = cell.storage().db;
+    await cell.placeOrders(ORDERS, 2);
 
     // The first worker authorizes, writes each capture's row pending, asks the provider, and is
     // killed while the provider's answer is on its way: the provider has captured every order.
-    const first = startWorker();
+    const first = cell.startWorker();
     await waitFor(
       'the provider to have captured every order while the ledger still waits for its answer',
       async () => {
@@ -96,7 +63,7 @@ for (const backend of BACKENDS) describe(`a worker killed between the provider's
     expect(paid.map((o) => o.status)).toEqual(Array(ORDERS).fill('paid'));
 
     // The next worker, with a provider that answers at once, asks again under the same keys.
-    const second = startWorker({ BUILDFLOW_PAYMENT_ANSWER_DELAY_MS: '0' });
+    const second = cell.startWorker({ BUILDFLOW_PAYMENT_ANSWER_DELAY_MS: '0' });
     await waitFor('every order confirmed', async () => {
       const rows = await db.selectFrom('orders').select('status').execute();
       return rows.every((o) => o.status === 'confirmed');
@@ -127,7 +94,7 @@ for (const backend of BACKENDS) describe(`a worker killed between the provider's
       expect(c).toMatchObject({ outcome: 'succeeded', amount_cents: TOTAL });
       expect(c.calls).toBeGreaterThanOrEqual(2);
     }
-    const charges = await providerRows<{ captured_cents: number; outcome: string }>(storage!, backend, 'select captured_cents, outcome from simulated_charges');
+    const charges = await providerRows<{ captured_cents: number; outcome: string }>(cell.storage(), backend, 'select captured_cents, outcome from simulated_charges');
     expect(charges.map((c) => [c.outcome, Number(c.captured_cents)])).toEqual(Array(ORDERS).fill(['captured', TOTAL]));
     const payments = await db.selectFrom('payments').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
     expect(payments.map((p) => [p.status, Number(p.n)])).toEqual([['captured', ORDERS]]);

@@ -166,6 +166,12 @@ export const SETTINGS = {
       max: 1,
       doc: 'simulated provider: probability (0..1) that a call acts, then times out (the retry under the same key must not move money twice)',
     }),
+    answerDelayMs: int('BUILDFLOW_PAYMENT_ANSWER_DELAY_MS', {
+      default: 0,
+      min: 0,
+      max: MINUTE,
+      doc: 'simulated provider: time between acting and answering, during which the money has moved and the caller does not know yet (a crash then is retried under the same key)',
+    }),
     captureAt: oneOf('BUILDFLOW_CAPTURE_AT', ['confirm', 'shipped'] as const, {
       default: 'confirm',
       doc: 'when an authorized payment is captured: when the order is confirmed, or when it is shipped',

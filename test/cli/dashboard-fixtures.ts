@@ -1,4 +1,5 @@
 import type { StatsSnapshot, TopicStats } from '../../src/core/stats/snapshot-types.js';
+import { moneyFromCounters } from '../../src/core/stats/money-stats.js';
 
 /** A fixed moment, so frames (ages included) are the same on every run. */
 export const NOW = Date.parse('2026-12-04T12:00:00.000Z');
@@ -36,6 +37,7 @@ export function emptySnapshot(generatedAgoMs = 0): StatsSnapshot {
       recent: [],
     },
     counters: { ordersPlaced: 0, ordersReserved: 0, ordersPaid: 0, ordersConfirmed: 0, ordersCancelled: 0 },
+    money: moneyFromCounters(() => 0),
     rates: null,
     queue: null,
     latency: { windowMs: 60_000, samples: 0, samplesCapped: false, p50Ms: null, p95Ms: null, p99Ms: null },
@@ -79,6 +81,14 @@ export function busySnapshot(placed = 12_480, generatedAgoMs = 0): StatsSnapshot
   }));
   // Reserved counts the 121 cancelled after their reservation (declined, expired, by the customer, failed) too.
   s.counters = { ordersPlaced: placed, ordersReserved: 11_361, ordersPaid: 11_050, ordersConfirmed: 11_020, ordersCancelled: placed - 11_580 };
+  // 11 050 orders authorized; 11 020 captured at confirm, 30 still held, 2 refunded.
+  const money: Record<string, number> = {
+    'money:authorization:succeeded': 143_650_500,
+    'money:authorization:failed': 1_520_883,
+    'money:capture:succeeded': 143_260_400,
+    'money:refund:succeeded': 25_998,
+  };
+  s.money = moneyFromCounters((name) => money[name] ?? 0);
   s.rates = { placed: { '1s': 180, '10s': 175.5, '60s': 160.2 }, confirmed: { '1s': 170, '10s': 168, '60s': 150 }, cancelled: { '1s': 4, '10s': 3.2, '60s': 3 } };
   s.latency = { windowMs: 60_000, samples: 2_000, samplesCapped: true, p50Ms: 480, p95Ms: 1_450, p99Ms: 2_900 };
   s.workers = [

@@ -83,6 +83,11 @@ describe('dashboard frames', () => {
     expect(refs(tall)).toBeGreaterThan(refs(short));
   });
 
+  it('when money has moved, then one line shows captured, refunded and authorized-not-captured totals in currency units', () => {
+    const text = frameText(buildFrame(frame({})));
+    expect(text).toMatch(/^money   captured 1432604\.00 · refunded 259\.98 · authorized, not captured 3901\.00$/m);
+  });
+
   it('when the terminal is smaller than 80×24, then one line says so', () => {
     for (const [width, height] of [
       [79, 40],

@@ -30,6 +30,8 @@ describe('buildflow dashboard, one-shot', () => {
     expect(r.stdout).toMatch(/^reserve\s+0\s+0\s+0\s+0\s+–\s+1\/0/m);
     expect(r.stdout).toMatch(/^orders  pending 0 · reserved 0 · paid 0 · confirmed 1$/m);
     expect(r.stdout).toMatch(/^funnel  placed 1 → reserved 1 → paid 1 → confirmed 1$/m);
+    // The one order of 129.99, captured at confirm.
+    expect(r.stdout).toMatch(/^money   captured 129\.99 · refunded 0\.00 · authorized, not captured 0\.00$/m);
     expect(r.stdout).toMatch(/^workers\n  ● worker-\d+-[0-9a-f]{8} \S+:\d+ steps,sweeper,deliveries ×2 handled \d+ alive$/m);
     expect(r.stdout).toMatch(new RegExp(`^  ${reference}\\s+confirmed\\s+129\\.99\\s+\\S+$`, 'm'));
     expect(r.stdout).toContain('dead letters\n');
@@ -48,8 +50,10 @@ describe('buildflow dashboard, one-shot', () => {
     const r = await runCli(['dashboard', '--json', '--url', server!.url]);
     expect(r.code, r.stderr).toBe(0);
     const s = json(r);
-    expect(Object.keys(s).sort()).toEqual(['counters', 'deadLetters', 'deployment', 'generatedAt', 'latency', 'orders', 'queue', 'rates', 'settings', 'stock', 'tookMs', 'topics', 'unattended', 'workers'].sort());
+    expect(Object.keys(s).sort()).toEqual(['counters', 'deadLetters', 'deployment', 'generatedAt', 'latency', 'money', 'orders', 'queue', 'rates', 'settings', 'stock', 'tookMs', 'topics', 'unattended', 'workers'].sort());
     expect(s.counters).toEqual({ ordersPlaced: 1, ordersReserved: 1, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 0 });
+    expect(s.money).toMatchObject({ capturedCents: 12999, refundedCents: 0, authorizedNotCapturedCents: 0 });
+    expect(s.money.byKind.authorization).toEqual({ succeededCents: 12999, failedCents: 0 });
     expect(s.orders.recent[0]).toMatchObject({ reference, status: 'confirmed', totalCents: 12999 });
     expect(s.topics.find((t: { topic: string }) => t.topic === 'pay')).toMatchObject({ succeeded: 1, failed: 0, pending: 0 });
     expect(s.workers).toHaveLength(1);

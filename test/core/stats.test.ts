@@ -87,6 +87,23 @@ async function countedTheSlowWay(a: TestApp) {
   return { byStatus, byReason, funnel, pending, done: passed, dead: perTopic('dead') };
 }
 
+/** The money totals summed over the whole payment ledger, in the snapshot's shape. */
+async function moneyTheSlowWay(a: TestApp): Promise<StatsSnapshot['money']> {
+  const rows = await a.db
+    .selectFrom('payment_ledger')
+    .select(['kind', 'status', sql<number>`sum(amount_cents)`.as('cents')])
+    .groupBy(['kind', 'status'])
+    .execute();
+  const sum = (kind: string, status: string) => Number(rows.find((r) => r.kind === kind && r.status === status)?.cents ?? 0);
+  const kinds = ['authorization', 'capture', 'void', 'refund'] as const;
+  return {
+    capturedCents: sum('capture', 'succeeded'),
+    refundedCents: sum('refund', 'succeeded'),
+    authorizedNotCapturedCents: sum('authorization', 'succeeded') - sum('capture', 'succeeded') - sum('void', 'succeeded'),
+    byKind: Object.fromEntries(kinds.map((k) => [k, { succeededCents: sum(k, 'succeeded'), failedCents: sum(k, 'failed') }])) as StatsSnapshot['money']['byKind'],
+  };
+}
+
 function figures(s: StatsSnapshot) {
   const perTopic = (k: 'pending' | 'succeeded' | 'dead', topics: readonly string[] = TOPICS) => Object.fromEntries(s.topics.filter((t) => topics.includes(t.topic)).map((t) => [t.topic, t[k]]));
   const nonZero = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([, n]) => n !== 0));
@@ -136,6 +153,11 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     // The funnel: the declined, dead-lettered and delayed orders were reserved but never paid;
     // the out-of-stock, customer-cancelled, expired and stuck ones never reserved.
     expect(s.counters).toEqual({ ordersPlaced: 10, ordersReserved: 6, ordersPaid: 3, ordersConfirmed: 3, ordersCancelled: 5 });
+    // Money: three orders of 10.00 authorized and captured, one of 20.00 declined; the failing
+    // providers' authorizations never answered, so they count nowhere. The same as the ledger's sums.
+    expect(s.money).toEqual(await moneyTheSlowWay(a));
+    expect(s.money).toMatchObject({ capturedCents: 3000, refundedCents: 0, authorizedNotCapturedCents: 0 });
+    expect(s.money.byKind.authorization).toEqual({ succeededCents: 3000, failedCents: 2000 });
     expect(s.orders.stuck).toMatchObject({ count: { count: 1, capped: false }, byStatus: { pending: 1 }, stuckAfterMs: 60_000 });
     expect(s.orders.stuck.oldestAgeMs).toBeGreaterThanOrEqual(120_000);
 
@@ -179,6 +201,7 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     const down = await migrator.migrateTo('0010-outbox-unpublished-index');
     expect(down.error).toBeUndefined();
     expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
+      ['0017-money-counters', 'Down', 'Success'],
       ['0015-payment-ledger', 'Down', 'Success'],
       ['0014-discarded-dead-letters-and-rate-limits', 'Down', 'Success'],
       ['0013-one-message-per-order', 'Down', 'Success'],
@@ -202,6 +225,16 @@ for (const backend of BACKENDS) describe(`stats snapshot [${backend}]`, () => {
     expect(s.counters).toEqual({ ordersPlaced: 3, ordersReserved: 3, ordersPaid: 1, ordersConfirmed: 1, ordersCancelled: 3 });
     expect(s.orders.byStatus).toMatchObject({ confirmed: 0, cancelled: 3 });
     expect(figures(s)).toEqual(await countedTheSlowWay(a));
+    // The money counters: back-filled by 0017 from the ledger 0015 rebuilt, then kept by its
+    // triggers through the cancelled order's refund.
+    expect(s.money).toEqual(await moneyTheSlowWay(a));
+    expect(s.money).toMatchObject({ capturedCents: 1000, refundedCents: 1000, authorizedNotCapturedCents: 0 });
+
+    // A ledger row altered by hand moves its cents with it, as the counters are the ledger's sums.
+    await a.db.updateTable('payment_ledger').set({ amount_cents: 700 }).where('order_id', '=', confirmed.id).where('kind', '=', 'refund').execute();
+    const altered = await collectStats(sourceOf(a));
+    expect(altered.money).toEqual(await moneyTheSlowWay(a));
+    expect(altered.money.refundedCents).toBe(700);
   });
 
   it('when the stock check runs in the background, then out-of-stock, low stock and a broken ledger are reported with their age', async () => {

@@ -1,5 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, json, runCli } from '../cli/harness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertBuilt, json, runCli, tempDir } from '../cli/harness.js';
 import { BACKENDS, TEST_REDIS_URL, countRedisKeys, freshPostgresDatabase, usesPostgres, usesRedis } from '../helpers/backends.js';
 
 let drop: (() => Promise<void>) | undefined;
@@ -13,9 +15,13 @@ describe('loadtest against buildflow itself', () => {
   for (const backend of BACKENDS) {
     // The chaos each cell can take: every cell loses workers, the embedded one its server too, the Redis one its keys.
     const chaos = backend === 'sqlite' ? ['worker-kill:every=1500ms', 'server-kill'] : backend === 'postgres' ? ['worker-kill:every=1500ms'] : ['worker-kill:every=1500ms', 'redis-flush'];
-    it(`when loadtest starts a ${backend} deployment and loads it under ${chaos.join(' and ')}, then every check passes and nothing is left behind`, async () => {
+    it(`when loadtest starts a ${backend} deployment and loads it under ${chaos.join(' and ')} with refunds and cancels after payment, then every check passes (money-reconciles too) and nothing is left behind`, async () => {
       const env: Record<string, string> = {};
-      const args = ['loadtest', '--duration', backend === 'sqlite' ? '6s' : '4s', '--customers', '4', '--connections', '8', '--settle-timeout', '90s', '--json', ...chaos.flatMap((c) => ['--chaos', c])];
+      const tmp = tempDir('buildflow-loadtest-history-');
+      const history = join(tmp.dir, 'run.jsonl');
+      // The admin refunds part of 10 % of the orders once confirmed and cancels 5 % once paid.
+      const money = ['--refund-share', '0.1', '--cancel-paid-share', '0.05', '--history', history];
+      const args = ['loadtest', '--duration', backend === 'sqlite' ? '6s' : '4s', '--customers', '4', '--connections', '8', '--settle-timeout', '90s', '--json', ...money, ...chaos.flatMap((c) => ['--chaos', c])];
       if (usesPostgres(backend)) {
         const db = await freshPostgresDatabase();
         drop = db.drop;
@@ -38,6 +44,15 @@ describe('loadtest against buildflow itself', () => {
       expect(report.outcomes.confirmed).toBeGreaterThan(0);
       expect(report.outcomes.shares.cancelled.out_of_stock ?? 0).toBeLessThanOrEqual(0.1);
       expect(report.outcomes.shares.confirmed).toBeGreaterThan(0.8);
+      // The money workload really ran, and the run's orders add up after it.
+      const records = readFileSync(history, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op?: string; status?: number });
+      tmp.remove();
+      expect(records.filter((r) => r.op === 'refund' && r.status === 201).length).toBeGreaterThan(0);
+      // A cancel after payment is never refused (none of these orders ships); a killed server may leave one unanswered.
+      expect(records.filter((r) => r.op === 'cancel-paid' && r.status !== 200 && r.status !== 0 && r.status !== 503)).toEqual([]);
+      const moneyCheck = report.checks.find((c: { name: string }) => c.name === 'money-reconciles');
+      expect(moneyCheck).toMatchObject({ status: 'pass', count: 0 });
+      expect(moneyCheck.detail).toMatch(/^the money of all \d+ orders of the run adds up/);
       if (usesRedis(backend)) {
         // The deployment's fresh prefix is gone again.
         expect(report.run.target.redisPrefix).toMatch(/^buildflow-loadtest-[0-9a-f]+$/);

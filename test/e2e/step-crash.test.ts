@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import BetterSqlite3 from 'better-sqlite3';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { assertBuilt, startCli, startServer, type RunningProcess } from '../cli/harness.js';
+import type { RunningProcess } from '../cli/harness.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { openCellStorage, tearDownCell, type CellStorage } from '../helpers/cell-storage.js';
-import { upsertProduct } from '../../src/core/catalog/products.js';
+import type { CellStorage } from '../helpers/cell-storage.js';
+import { workerCrashCell } from '../helpers/worker-crash-cell.js';
 import { waitFor } from '../helpers/webhook-receiver.js';
+import { providerRows } from '../helpers/provider-books.js';
 
 // The payment provider answers after 600 ms, so a kill lands while the batch is at pay; a killed
 // worker's lease (4 payment calls, 2.4 s) then lapses and the next worker takes the message over.
@@ -21,37 +20,14 @@ const ENV = {
 const ORDERS = 12;
 
 for (const backend of BACKENDS) describe(`a worker killed between steps [${backend}]`, () => {
-  let storage: CellStorage | undefined;
-  let server: (RunningProcess & { url: string }) | undefined;
-  const workers: RunningProcess[] = [];
-  let env: Record<string, string> = {};
-
-  beforeAll(async () => {
-    assertBuilt();
-    storage = await openCellStorage(backend, {
-      tmpPrefix: 'buildflow-step-crash-',
-      async seed(app) {
-        await upsertProduct(app.units, { sku: 'KIT', name: 'Kit', category: 'test', unitPriceCents: 1250, onHand: 100 });
-      },
-    });
-    env = { ...ENV, ...storage.env };
-    server = await startServer(storage.dir, ['--no-worker'], env);
-  });
-
-  afterAll(() => tearDownCell([...workers, server], storage));
-
-  function startWorker(extra: Record<string, string> = {}): RunningProcess {
-    const worker = startCli(['worker', '--data-dir', storage!.dir, '--no-sweeper'], { ...env, ...extra });
-    workers.push(worker);
-    return worker;
-  }
+  const cell = workerCrashCell(backend, 'buildflow-step-crash-', ENV);
 
   const statusCounts = async () => {
-    const rows = await storage!.db.selectFrom('orders').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
+    const rows = await cell.storage().db.selectFrom('orders').select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   };
   const pendingPayments = async () =>
-    Number((await storage!.db.selectFrom('payments').select(sql<number>`count(*)`.as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()).n);
+    Number((await cell.storage().db.selectFrom('payments').select(sql<number>`count(*)`.as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()).n);
 
   /** Waits until every order is reserved and its payment row written (the batch is at pay, in the provider's call), then SIGKILLs. */
   async function killAtPay(worker: RunningProcess, what: string): Promise<void> {
@@ -61,26 +37,18 @@ for (const backend of BACKENDS) describe(`a worker killed between steps [${backe
   }
 
   it('when it is SIGKILLed at pay twice, then each order resumes at pay, counted against pay, and is charged, told and sold once', async () => {
-    const db = storage!.db;
-    for (let i = 0; i < ORDERS; i++) {
-      const res = await fetch(`${server!.url}/v1/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ENV.BUILDFLOW_ADMIN_KEY}` },
-        body: JSON.stringify({ items: [{ sku: 'KIT', quantity: 2 }] }),
-      });
-      expect(res.status).toBe(201);
-      await res.arrayBuffer();
-    }
+    const db = cell.storage().db;
+    await cell.placeOrders(ORDERS, 2);
 
     // First worker: reserve commits, then the kill lands inside pay's provider call.
-    await killAtPay(startWorker(), 'the first worker at pay');
+    await killAtPay(cell.startWorker(), 'the first worker at pay');
     const held = await db.selectFrom('outbox').select(['topic', 'attempts', 'status']).execute();
     // The message still names reserve, the step its claim found: the run moved on in memory only.
     expect(held).toEqual(Array.from({ length: ORDERS }, () => ({ topic: 'reserve', attempts: 1, status: 'pending' })));
 
     // Second worker: its claim finds the orders reserved and moves the messages to pay, as their
     // first attempt there (the delivery that reserved them is not counted against pay).
-    const second = startWorker();
+    const second = cell.startWorker();
     await waitFor('the second worker to claim at pay', async () => {
       const rows = await db.selectFrom('outbox').select(['topic', 'attempts']).execute();
       return rows.length === ORDERS && rows.every((r) => r.topic === 'pay' && r.attempts === 1);
@@ -89,7 +57,7 @@ for (const backend of BACKENDS) describe(`a worker killed between steps [${backe
 
     // Third worker, with a fast provider: attempt 2 at pay is within BUILDFLOW_MAX_ATTEMPTS=2, so
     // every order completes; counted per message (3 deliveries) they would have been dead-lettered.
-    const third = startWorker({ BUILDFLOW_PAYMENT_LATENCY_MS: '0' });
+    const third = cell.startWorker({ BUILDFLOW_PAYMENT_LATENCY_MS: '0' });
     await waitFor('every order confirmed', async () => (await statusCounts()).confirmed === ORDERS, 30_000);
     expect(await third.stop()).toBe(0);
 
@@ -106,20 +74,13 @@ for (const backend of BACKENDS) describe(`a worker killed between steps [${backe
     expect(await db.selectFrom('products').select(['on_hand', 'reserved']).where('sku', '=', 'KIT').executeTakeFirstOrThrow()).toEqual({ on_hand: 100 - 2 * ORDERS, reserved: 0 });
 
     // The provider saw each charge key once: the killed calls never reached it, the third worker's did.
-    const charges = await providerCharges(storage!, backend);
+    const charges = await providerCharges(cell.storage(), backend);
     expect(charges).toHaveLength(ORDERS);
     for (const c of charges) expect(c).toMatchObject({ outcome: 'captured', calls: 1 });
   });
 });
 
 async function providerCharges(storage: CellStorage, backend: string): Promise<{ outcome: string; calls: number }[]> {
-  if (backend === 'sqlite') {
-    const file = new BetterSqlite3(join(storage.dir, 'simulated-payments.db'), { readonly: true, fileMustExist: true });
-    try {
-      return file.prepare('select outcome, calls from simulated_charges').all() as { outcome: string; calls: number }[];
-    } finally {
-      file.close();
-    }
-  }
-  return (await sql<{ outcome: string; calls: number }>`select outcome, calls from simulated_charges`.execute(storage.db)).rows.map((r) => ({ outcome: r.outcome, calls: Number(r.calls) }));
+  const rows = await providerRows<{ outcome: string; calls: number }>(storage, backend, 'select outcome, calls from simulated_charges');
+  return rows.map((r) => ({ outcome: r.outcome, calls: Number(r.calls) }));
 }

@@ -153,6 +153,28 @@ describe('GET /metrics: counters equal what happened', () => {
     expect(delta(after, 'buildflow_step_attempts_total', { step: 'pay', outcome: 'dead' })).toBe(1);
     expect(delta(after, 'buildflow_step_attempts_total', { step: 'refund', outcome: 'dead' })).toBe(1);
     expect(delta(after, 'buildflow_http_request_duration_seconds', { method: 'POST', route: '/v1/orders', status_code: '201' })).toBe(N + 1);
+
+    // Money by kind and outcome: 5 orders of 10.00 authorized and captured; 3 of 13.13 declined;
+    // the failing provider's authorization never answered, so it is counted nowhere. Each series
+    // also equals the sum over the payment ledger.
+    const money = (kind: string, outcome: string) => delta(after, 'buildflow_money_cents_total', { kind, outcome });
+    expect(money('authorize', 'succeeded')).toBe(5 * 1000);
+    expect(money('authorize', 'failed')).toBe(3 * DECLINED_CENTS);
+    expect(money('capture', 'succeeded')).toBe(5 * 1000);
+    expect(money('capture', 'failed') + money('void', 'succeeded') + money('void', 'failed') + money('refund', 'succeeded') + money('refund', 'failed')).toBe(0);
+    const ledger = await t.app.db
+      .selectFrom('payment_ledger')
+      .select(['kind', 'status', (eb) => eb.fn.sum<number>('amount_cents').as('cents')])
+      .where('status', '<>', 'pending')
+      .groupBy(['kind', 'status'])
+      .execute();
+    const calls = { authorization: 'authorize', capture: 'capture', void: 'void', refund: 'refund' } as const;
+    for (const kind of Object.keys(calls) as (keyof typeof calls)[]) {
+      for (const outcome of ['succeeded', 'failed']) {
+        const cents = Number(ledger.find((r) => r.kind === kind && r.status === outcome)?.cents ?? 0);
+        expect(sampleValue(after, 'buildflow_money_cents_total', { kind: calls[kind], outcome }), `${kind} ${outcome}`).toBe(cents);
+      }
+    }
   });
 });
 

@@ -67,6 +67,8 @@ export function registerLoadtest(program: Command): void {
     .option('--retry-share <share>', 'orders sent again with the same Idempotency-Key, half of them concurrently (default 0.05)', shareArg)
     .option('--cancel-share <share>', 'accepted orders the customer cancels at once (default 0.05)', shareArg)
     .option('--read-share <share>', 'operations that are reads: product get/list, order get (default 0.2)', shareArg)
+    .option('--refund-share <share>', 'accepted orders the admin refunds in part (30 % of the total) once confirmed (default 0)', shareArg)
+    .option('--cancel-paid-share <share>', 'accepted orders the admin cancels once payment has started, before shipment: the capture refunded or the authorization voided (default 0)', shareArg)
     .option('--chaos <spec>', 'worker-kill[:every=5s], server-kill or redis-flush, on a started deployment (repeatable)', collect)
     .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`')
     .option('--stages <list>', 'open loop in stages DURATION:RATE,… each ramping linearly to its rate from the last (the first from 0), e.g. 30s:100,1m:400,30s:0', stagesArg)
@@ -93,7 +95,8 @@ prints how busy it was. Closed loop (default): --connections callers back to bac
 After the load, loadtest waits for every accepted order to settle, then checks (✓/✗ with the
 count and the first, worst and last violation): accepted-orders-final, one-order-per-key,
 no-oversell, stock-matches-ledger, charged-once, one-notification-per-event, no-5xx (503 and
-refused connections allowed only during chaos), doctor (started deployments), stock-reads-consistent.
+refused connections allowed only during chaos), doctor (started deployments), stock-reads-consistent, money-reconciles (started deployments: every order of the run adds up
+by DESIGN.md's "Money" once its refunds and voids have settled).
 ${THRESHOLD_HELP}
 
 ${EXIT_HELP}

@@ -88,7 +88,7 @@ export function buildFrame(input: FrameInput): Line[] {
     lines.push([t(input.data.error ? 'no data yet: the server did not answer' : 'waiting for the first snapshot…', { color: 'gray' })]);
     return lines.slice(0, budget).map((l) => clip(l, width));
   }
-  lines.push(...pipeline(s, width), ...orders(s), ...rates(input, s), stockLine(s));
+  lines.push(...pipeline(s, width), ...orders(s), ...rates(input, s), stockLine(s), moneyLine(s));
   if (plain) lines.push(...workers(s));
   const rest = budget - lines.length;
   lines.push(...lower(input, s, rest));
@@ -227,6 +227,14 @@ function stockLine(s: StatsSnapshot): Line {
     t('stock   ', { bold: true }),
     t(`${capped(st.outOfStock)} out of stock · ${capped(st.lowStock)} at or below ${st.lowStockMark} · `),
     t(ledger, { color: rec.status === 'ok' ? 'green' : rec.status === 'pending' ? 'gray' : 'red' }),
+  ];
+}
+
+function moneyLine(s: StatsSnapshot): Line {
+  const m = s.money;
+  return [
+    t('money   ', { bold: true }),
+    t(`captured ${cents(m.capturedCents)} · refunded ${cents(m.refundedCents)} · authorized, not captured ${cents(m.authorizedNotCapturedCents)}`),
   ];
 }
 

@@ -50,6 +50,8 @@ interface LoadtestFlags extends ReportFlags {
   retryShare?: number;
   cancelShare?: number;
   readShare?: number;
+  refundShare?: number;
+  cancelPaidShare?: number;
   chaos?: string[];
   history?: string;
   stages?: Stage[];
@@ -113,6 +115,8 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
     retryShare: f.retryShare ?? w?.retryShare ?? 0.05,
     cancelShare: f.cancelShare ?? w?.cancelShare ?? 0.05,
     readShare: f.readShare ?? w?.readShare ?? 0.2,
+    refundShare: f.refundShare ?? w?.refundShare ?? 0,
+    cancelPaidShare: f.cancelPaidShare ?? w?.cancelPaidShare ?? 0,
     // An open loop needs room for the requests that pile up while the target is slow.
     connections: connections ?? (rate !== undefined || stages !== undefined ? 256 : 16),
   };
@@ -146,6 +150,8 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
       retryShare: resolved.retryShare,
       cancelShare: resolved.cancelShare,
       readShare: resolved.readShare,
+      refundShare: resolved.refundShare,
+      cancelPaidShare: resolved.cancelPaidShare,
       chaos,
       stages,
       abortOnFail: f.abortOnFail === true,
@@ -236,6 +242,7 @@ export async function executeCheck(file: string, f: ReportFlags & { url: string;
     stockSetAt: h.stockSetAt,
     chaos: history.trailer?.chaos ?? [],
     doctor: { skipped: 'loadtest check reads the deployment over HTTP only' },
+    money: { skipped: 'loadtest check reads the deployment over HTTP only' },
     thresholds,
     window,
     dropped: history.trailer?.dropped ?? 0,

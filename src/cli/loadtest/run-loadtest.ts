@@ -6,6 +6,7 @@ import { constantSchedule, stagedSchedule, type ArrivalSchedule, type Stage } fr
 import type { ChaosEvent } from './deployment/chaos-events.js';
 import { startChaos, type ChaosSpec } from './deployment/chaos.js';
 import { runChecks, type CheckInput } from './checks/checks.js';
+import { reconcileRunMoney } from './checks/money-reconciles.js';
 import { CustomerCache, cacheFileFor } from './target/customer-cache.js';
 import { Deployment, type Backend } from './deployment/deployment.js';
 import type { GeneratorConfig, GeneratorMessage, LoadModel } from './generator/generator-config.js';
@@ -40,6 +41,10 @@ export interface LoadtestOptions {
   retryShare: number;
   cancelShare: number;
   readShare: number;
+  /** Confirmed orders the admin refunds in part. */
+  refundShare: number;
+  /** Orders the admin cancels once payment has started. */
+  cancelPaidShare: number;
   chaos: ChaosSpec[];
   /** Open loop in stages, each ramping linearly to its rate. */
   stages?: Stage[] | undefined;
@@ -122,7 +127,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
           ? { kind: 'open', rate: o.rate, connections: o.connections }
           : { kind: 'closed', connections: o.connections };
     const schedule: ArrivalSchedule | undefined = o.stages ? stagedSchedule(o.stages) : o.rate !== undefined ? constantSchedule(o.rate, o.durationMs === undefined ? undefined : o.durationMs + o.warmupMs) : undefined;
-    const workload = { customers: o.customers, hotStock: o.hotStock ?? null, hotUnits: o.hotUnits, scarce: setup.scarce, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare };
+    const workload = { customers: o.customers, hotStock: o.hotStock ?? null, hotUnits: o.hotUnits, scarce: setup.scarce, retryShare: o.retryShare, cancelShare: o.cancelShare, readShare: o.readShare, refundShare: o.refundShare, cancelPaidShare: o.cancelPaidShare };
     const history = o.history
       ? new HistoryWriter(o.history, {
           type: 'run',
@@ -143,7 +148,8 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       {
         urls,
         tokens: setup.tokens,
-        plan: { seed, runId, skus: setup.skus, customers: o.customers, readShare: o.readShare, retryShare: o.retryShare, cancelShare: o.cancelShare },
+        adminToken: adminKey,
+        plan: { seed, runId, skus: setup.skus, customers: o.customers, readShare: o.readShare, retryShare: o.retryShare, cancelShare: o.cancelShare, refundShare: o.refundShare, cancelPaidShare: o.cancelPaidShare },
         model,
         durationMs: o.durationMs === undefined ? undefined : o.durationMs + o.warmupMs,
         orders: o.orders,
@@ -162,8 +168,14 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
 
     o.note(`load done (${load.records.length} requests); settling…`);
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
-    const settled = await settle(retryingClient(urls[0]!, adminKey, 'settling'), accepted, o.settleTimeoutMs);
-    const doctor = deployment ? await doctorOf(deployment) : { skipped: 'needs the deployment\u2019s database: loadtest did not start this one (--url)' };
+    const settling = retryingClient(urls[0]!, adminKey, 'settling');
+    const final = await settle(settling, accepted, o.settleTimeoutMs);
+    const notOurs = 'needs the deployment\u2019s database: loadtest did not start this one (--url)';
+    // The refunds and voids of orders cancelled after payment settle after the orders are final:
+    // once they have, the checks (charged-once among them) and the doctor read the state after them.
+    const money = deployment ? await reconcileRunMoney(deployment, stockSetAt, o.settleTimeoutMs) : { skipped: notOurs };
+    const settled = 'skipped' in money ? final : { ...final, snapshot: (await settle(settling, accepted, 0)).snapshot };
+    const doctor = deployment ? await doctorOf(deployment) : { skipped: notOurs };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({
       records: load.records,
@@ -177,6 +189,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       stockSetAt,
       chaos: load.chaos,
       doctor,
+      money,
       thresholds: o.thresholds,
       window,
       dropped: load.dropped,
@@ -250,6 +263,7 @@ function runGenerator(
   const records: RequestRecord[] = [];
   // The chaos clock starts with the load, not with the thread (which takes a while to boot on a busy machine).
   let chaosRun: { stop(): Promise<ChaosEvent[]> } | undefined;
+  let chaosStopped: Promise<ChaosEvent[]> | undefined;
   const began = Date.now();
   const progress = onProgress
     ? setInterval(() => {
@@ -268,7 +282,7 @@ function runGenerator(
       if (judging) clearInterval(judging);
       // Its message port would keep the thread (and this process) alive.
       void worker.terminate();
-      (chaosRun?.stop() ?? Promise.resolve([])).then(outcome, reject);
+      (chaosStopped ?? chaosRun?.stop() ?? Promise.resolve([])).then(outcome, reject);
     };
     const failed = (message: string) => finish(() => reject(new CliError('INTERNAL', `the load generator failed: ${message}`)));
     worker.on('message', (m: GeneratorMessage) => {
@@ -283,6 +297,10 @@ function runGenerator(
             }
           }, 200);
         }
+      } else if (m.type === 'loaded') {
+        // The chaos lasts as long as the load: the admin's follow-ups that wait for their orders
+        // after it (a refund once confirmed) would otherwise wait on workers killed for ever.
+        chaosStopped = chaosRun?.stop();
       } else if (m.type === 'records') {
         for (const r of m.records) records.push(r);
         judge?.add(m.records);
@@ -308,6 +326,7 @@ export interface ReportInput {
   stockSetAt: number;
   chaos: ChaosEvent[];
   doctor: CheckInput['doctor'];
+  money: CheckInput['money'];
   thresholds: Threshold[];
   window: { from: number; to: number };
   dropped: number;
@@ -340,6 +359,7 @@ export function buildReport(i: ReportInput): LoadtestReport {
     settled: i.settled.settled,
     settleTimeoutMs: i.settleTimeoutMs,
     doctor: i.doctor,
+    money: i.money,
   });
   const judged =
     i.thresholdsUntil === undefined

@@ -14,16 +14,28 @@ export interface MoneyMismatch {
   problem: string;
 }
 
+/** What {@link reconcileMoney} found among the orders it read. */
+export interface MoneyReconciliation {
+  /** Orders read: those asked for money, or that should have been. */
+  checked: number;
+  /** Orders with a ledger row awaiting its answer or a refund message queued: judged once settled. */
+  settling: string[];
+  /** Orders that break a rule (at most `limit`). */
+  mismatches: MoneyMismatch[];
+}
+
 /**
  * Every order's payment ledger against DESIGN.md's "Money": at all times refunded ≤ captured and
  * captured + voided ≤ authorized; once settled (no ledger row pending, no refund message queued), a
  * shipped or delivered order has captured exactly its total, a confirmed one its total or (capture
  * at shipment) nothing yet, and a cancelled one has refunded all it captured and voided the rest.
- * Only orders that were ever asked for money, or should have been, are read.
+ * Only orders that were ever asked for money, or should have been, are read; with `since`, only
+ * those created at or after it (ms since the epoch).
  */
-export async function findMoneyMismatches(db: Kysely<Database>, limit = 1000): Promise<MoneyMismatch[]> {
+export async function reconcileMoney(db: Kysely<Database>, o: { limit?: number; since?: number } = {}): Promise<MoneyReconciliation> {
+  const limit = o.limit ?? 1000;
   const sum = (kind: string) => sql<number>`coalesce(sum(case when l.kind = ${kind} and l.status = 'succeeded' then l.amount_cents else 0 end), 0)`;
-  const rows = await db
+  let query = db
     .selectFrom('orders as o')
     .leftJoin('payment_ledger as l', 'l.order_id', 'o.id')
     .select([
@@ -38,11 +50,10 @@ export async function findMoneyMismatches(db: Kysely<Database>, limit = 1000): P
       sql<number>`coalesce(sum(case when l.status = 'pending' then 1 else 0 end), 0)`.as('pending'),
       sql<number>`(select count(*) from outbox b where b.order_id = o.id and b.topic = 'refund' and b.status = 'pending')`.as('queued'),
     ])
-    .where((eb) => eb.or([eb('o.status', 'in', ['confirmed', 'shipped', 'delivered']), eb.exists(eb.selectFrom('payment_ledger as x').select('x.id').whereRef('x.order_id', '=', 'o.id'))]))
-    .groupBy(['o.id', 'o.reference', 'o.status', 'o.total_cents'])
-    .orderBy('o.id')
-    .execute();
-  const out: MoneyMismatch[] = [];
+    .where((eb) => eb.or([eb('o.status', 'in', ['confirmed', 'shipped', 'delivered']), eb.exists(eb.selectFrom('payment_ledger as x').select('x.id').whereRef('x.order_id', '=', 'o.id'))]));
+  if (o.since !== undefined) query = query.where('o.created_at', '>=', o.since);
+  const rows = await query.groupBy(['o.id', 'o.reference', 'o.status', 'o.total_cents']).orderBy('o.id').execute();
+  const out: MoneyReconciliation = { checked: rows.length, settling: [], mismatches: [] };
   for (const r of rows) {
     const m = {
       orderId: r.id,
@@ -54,11 +65,17 @@ export async function findMoneyMismatches(db: Kysely<Database>, limit = 1000): P
       voidedCents: Number(r.voided),
       refundedCents: Number(r.refunded),
     };
-    const problem = problemOf(m, Number(r.pending) > 0 || Number(r.queued) > 0);
-    if (problem) out.push({ ...m, problem });
-    if (out.length >= limit) break;
+    const settling = Number(r.pending) > 0 || Number(r.queued) > 0;
+    if (settling) out.settling.push(r.id);
+    const problem = problemOf(m, settling);
+    if (problem && out.mismatches.length < limit) out.mismatches.push({ ...m, problem });
   }
   return out;
+}
+
+/** The orders whose money does not add up (see {@link reconcileMoney}), at most `limit`. */
+export async function findMoneyMismatches(db: Kysely<Database>, limit = 1000): Promise<MoneyMismatch[]> {
+  return (await reconcileMoney(db, { limit })).mismatches;
 }
 
 function problemOf(m: Omit<MoneyMismatch, 'problem'>, settling: boolean): string | undefined {

@@ -13,6 +13,8 @@ export interface SimulatedGatewayOptions {
   failureRate?: number;
   /** Probability in 0..1 that a call acts and then times out (money moved, the caller never hears). */
   timeoutRate?: number;
+  /** Time between acting and answering: the money has moved while the answer is on its way. */
+  answerDelayMs?: number;
   random?: () => number;
 }
 
@@ -106,8 +108,10 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     return this.random() < (this.options.timeoutRate ?? 0);
   }
 
-  private static timedOut(): never {
-    throw new SimulatedProviderError('payment provider timed out after acting (simulated)');
+  /** After acting: the answer's own latency, then the time-out `arrive` drew, if any. */
+  private async answer(timeOut: boolean): Promise<void> {
+    if ((this.options.answerDelayMs ?? 0) > 0) await sleep(this.options.answerDelayMs!);
+    if (timeOut) throw new SimulatedProviderError('payment provider timed out after acting (simulated)');
   }
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
@@ -140,7 +144,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       .onConflict((oc) => oc.column('idempotency_key').doUpdateSet({ calls: sql`simulated_charges.calls + excluded.calls` }))
       .returning(['idempotency_key', 'outcome'])
       .execute();
-    if (timeOut) SimulatedPaymentGateway.timedOut();
+    await this.answer(timeOut);
     const outcomes = new Map(rows.map((r) => [r.idempotency_key, r.outcome === 'declined' ? ('declined' as const) : ('authorized' as const)]));
     return requests.map((r) => ({ outcome: outcomes.get(r.idempotencyKey)!, providerRef: REF_PREFIX + r.idempotencyKey }));
   }
@@ -200,7 +204,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       }
       return requests.map((r) => answers.get(r.idempotencyKey) ?? ('failed' as const));
     });
-    if (timeOut) SimulatedPaymentGateway.timedOut();
+    await this.answer(timeOut);
     return requests.map((r, i) => ({ outcome: outcomes[i]!, providerRef: `${REF_PREFIX}capture_${r.idempotencyKey}` }));
   }
 
@@ -252,7 +256,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       await trx.updateTable('simulated_operations').set({ outcome: 'succeeded' }).where('idempotency_key', '=', idempotencyKey).execute();
       return 'succeeded' as const;
     });
-    if (timeOut) SimulatedPaymentGateway.timedOut();
+    await this.answer(timeOut);
     return { outcome, providerRef: `${REF_PREFIX}${kind}_${idempotencyKey}` };
   }
 }

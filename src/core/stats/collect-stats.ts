@@ -6,6 +6,7 @@ import { listDeadLetters } from '../outbox/dead-letters.js';
 import { STEP_OF_STATUS, TOPICS } from '../outbox/outbox.js';
 import { readCounters } from './counters.js';
 import { splitPending } from './outbox-depths.js';
+import { moneyFromCounters } from './money-stats.js';
 import {
   STATS_SCAN_CAP,
   type LatencyStats,
@@ -52,7 +53,7 @@ const LATENCY_SAMPLES = DEFAULTS.stats.latencySamples;
 
 /**
  * Takes one stats snapshot of a deployment. Every figure comes from the trigger-kept counters
- * (migrations 0006 and 0011) or from a query bounded by an index range and {@link STATS_SCAN_CAP}; nothing
+ * (migrations 0006, 0011 and 0017) or from a query bounded by an index range and {@link STATS_SCAN_CAP}; nothing
  * counts done outbox rows or the orders table. Read-only. Callers that poll should go through
  * {@link StatsService}, which adds rates, keeps the stock check in the background and computes at
  * most once per second however many ask.
@@ -146,6 +147,7 @@ export async function collectStats(source: StatsSource, now = Date.now()): Promi
       ordersConfirmed: counter('reached:confirmed'),
       ordersCancelled,
     },
+    money: moneyFromCounters(counter),
     rates: null,
     queue: queueCounts?.values().next().value ?? null,
     latency,

@@ -4,6 +4,7 @@ import type { DeadLetterView } from '../outbox/dead-letters.js';
 import type { UnattendedWork } from '../workers/unattended-work.js';
 import type { WorkerStats } from '../workers/worker-registry.js';
 export type { WorkerState, WorkerStats } from '../workers/worker-registry.js';
+import type { MoneyStats } from './money-stats.js';
 
 /**
  * The most rows any bounded query of the snapshot reads. A figure taken from a scan that reached
@@ -176,6 +177,8 @@ export interface StatsSnapshot {
     recent: RecentOrder[];
   };
   counters: StatsCounters;
+  /** Money moved through the payment provider, in cents, cumulative. */
+  money: MoneyStats;
   /** Computed by the answering process from the snapshots it took; null from a one-shot collectStats. */
   rates: StatsRates | null;
   /** Scale-out: the bee-queue queue's jobs (each a batch of outbox ids); null without Redis or when Redis did not answer. */

@@ -1,4 +1,5 @@
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { MONEY_KINDS } from '../../core/stats/money-stats.js';
 import type { StatsSnapshot } from '../../core/stats/snapshot-types.js';
 import type { BuildflowMetrics } from './buildflow-metrics.js';
 
@@ -13,6 +14,8 @@ export interface SnapshotGaugeOptions {
 }
 
 const OUTBOX_STATES = ['waiting', 'delayed', 'active', 'dead'] as const;
+// The label names the provider call, as an operator says it (the ledger row is an `authorization`).
+const MONEY_CALLS = { authorization: 'authorize', capture: 'capture', void: 'void', refund: 'refund' } as const;
 const QUEUE_STATES = ['waiting', 'active', 'delayed'] as const;
 
 /**
@@ -87,6 +90,22 @@ export function addSnapshotGauges(metrics: BuildflowMetrics, source: SnapshotSou
   });
   snapshotGauge('buildflow_queue_jobs', "Scale-out: bee-queue's own count of jobs (waiting, active, delayed) in the queue (topic=outbox); each job is a batch of outbox ids", ['topic', 'state'], (g, s) => {
     if (s?.queue) for (const state of QUEUE_STATES) g.set({ topic: 'outbox', state }, s.queue[state]);
+  });
+  new Counter({
+    name: 'buildflow_money_cents_total',
+    help: "Cents of the payment provider's calls that have their answer, by kind (authorize, capture, void, refund) and outcome (succeeded, failed), from counters kept with the payment ledger: deployment-wide, the same in every process",
+    labelNames: ['kind', 'outcome'],
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      if (!s) return;
+      for (const kind of MONEY_KINDS) {
+        const m = s.money.byKind[kind];
+        this.inc({ kind: MONEY_CALLS[kind], outcome: 'succeeded' }, m.succeededCents);
+        this.inc({ kind: MONEY_CALLS[kind], outcome: 'failed' }, m.failedCents);
+      }
+    },
   });
   const relayLag = options.relayLagMs;
   if (relayLag) {

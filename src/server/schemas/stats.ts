@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { CANCEL_REASONS, ORDER_STATUSES } from '../../core/domain/order-status.js';
+import { MONEY_KINDS } from '../../core/stats/money-stats.js';
 import { StrictObject, StringEnum } from './common.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T, options: { description?: string } = {}) => Type.Union([t, Type.Null()], options);
@@ -31,6 +32,21 @@ const TopicStats = StrictObject({
 });
 
 const RateWindows = StrictObject({ '1s': Nullable(Type.Number()), '10s': Nullable(Type.Number()), '60s': Nullable(Type.Number()) });
+
+const Cents = Type.Integer({ minimum: 0, description: 'cents' });
+
+const MoneyStats = StrictObject(
+  {
+    capturedCents: Type.Integer({ minimum: 0, description: 'captured by the provider, cumulative (refunds not taken off)' }),
+    refundedCents: Type.Integer({ minimum: 0, description: 'refunded, cumulative' }),
+    authorizedNotCapturedCents: Type.Integer({ minimum: 0, description: 'authorized and neither captured nor voided: what cards still hold for orders' }),
+    byKind: StrictObject(
+      Object.fromEntries(MONEY_KINDS.map((k) => [k, StrictObject({ succeededCents: Cents, failedCents: Cents })])),
+      { description: 'cents of the provider calls that have their answer, by payment-ledger kind and outcome, cumulative' },
+    ),
+  },
+  { description: 'money moved through the payment provider, from counters kept with the payment ledger' },
+);
 
 const objectOf = (keys: readonly string[]) => StrictObject(Object.fromEntries(keys.map((k) => [k, Type.Integer()])));
 
@@ -79,6 +95,7 @@ export const StatsSnapshotSchema = StrictObject(
       },
       { description: 'cumulative: the funnel placed → reserved → paid → confirmed, and cancellations; rates are the difference between two snapshots' },
     ),
+    money: MoneyStats,
     rates: Nullable(StrictObject({ placed: RateWindows, confirmed: RateWindows, cancelled: RateWindows }, { description: 'orders per second over 1, 10 and 60 s' })),
     latency: StrictObject({ windowMs: Ms, samples: Count, samplesCapped: Type.Boolean({ description: 'samples is the most read (the newest of the window), not every order confirmed in it' }), p50Ms: Nullable(Ms), p95Ms: Nullable(Ms), p99Ms: Nullable(Ms) }, { description: 'placed → confirmed' }),
     workers: Type.Array(

@@ -28,6 +28,7 @@ describe('loadtest checks against deliberately broken targets', () => {
     expect(report.passed).toBe(true);
     expect(report.checks.filter((c: { status: string }) => c.status === 'fail')).toEqual([]);
     expect(byName.doctor.status).toBe('skip');
+    expect(byName['money-reconciles']).toMatchObject({ status: 'skip', detail: expect.stringContaining('--url') });
     expect(report.outcomes.accepted).toBeGreaterThan(3);
   });
 

@@ -40,6 +40,21 @@ describe('workload', () => {
   });
 });
 
+describe('money after payment', () => {
+  it('when --refund-share and --cancel-paid-share are set, then those shares of orders carry the follow-up, never with a customer cancel, and the rest of the mix is the seed\'s as before', () => {
+    const before = new Workload(plan(11));
+    const w = new Workload({ ...plan(11), refundShare: 0.2, cancelPaidShare: 0.1 });
+    const ops = Array.from({ length: 20_000 }, (_, i) => w.opAt(i));
+    const orders = ops.flatMap((o) => (o.kind === 'order' ? [o] : []));
+    expect(orders.filter((o) => o.refund).length / orders.length).toBeCloseTo(0.2 * 0.9, 1);
+    expect(orders.filter((o) => o.cancelPaid).length / orders.length).toBeCloseTo(0.1 * 0.9 * 0.8, 1);
+    expect(orders.some((o) => (o.refund || o.cancelPaid) && o.cancel)).toBe(false);
+    expect(orders.some((o) => o.refund && o.cancelPaid)).toBe(false);
+    const mix = (op: ReturnType<Workload['opAt']>) => (op.kind === 'order' ? { ...op, refund: false, cancelPaid: false } : op);
+    expect(ops.slice(0, 500).map(mix)).toEqual(Array.from({ length: 500 }, (_, i) => mix(before.opAt(i))));
+  });
+});
+
 describe('scarce products', () => {
   // The share of orders that ask for any of the given ranks: the most that can end out_of_stock.
   const shareAsking = (ranks: number[], products: number) => {

@@ -1,5 +1,6 @@
 import type { ChaosEvent } from '../deployment/chaos-events.js';
 import type { RequestRecord } from '../generator/records.js';
+import type { MoneyInput } from './money-reconciles.js';
 import { FINAL_STATUSES, expectedNotification, type Snapshot } from './snapshot.js';
 
 /** One broken promise found by a check. `severity` orders them to find the worst. */
@@ -36,6 +37,8 @@ export interface CheckInput {
   settleTimeoutMs: number;
   /** The doctor's failures, or why it could not run. */
   doctor: { failures: { name: string; detail: string }[]; notes: string[] } | { skipped: string };
+  /** The run's orders against the payment ledger, or why they could not be read. */
+  money: MoneyInput;
 }
 
 // A 503 or a refused connection this long after a chaos action recovered still counts as its effect.
@@ -51,6 +54,7 @@ export const CHECK_NAMES = [
   'no-5xx',
   'doctor',
   'stock-reads-consistent',
+  'money-reconciles',
 ] as const;
 
 function result(name: string, violations: Violation[], okDetail: string, failDetail: (n: number) => string): CheckResult {
@@ -222,6 +226,14 @@ function stockReads(i: CheckInput): CheckResult {
   return result('stock-reads-consistent', v, `${reads} stock reads, none negative or reserved above on hand`, (n) => `${n} impossible stock readings`);
 }
 
+function moneyReconciles(i: CheckInput): CheckResult {
+  const m = i.money;
+  if ('skipped' in m) return { name: 'money-reconciles', status: 'skip', detail: m.skipped, count: 0, samples: [] };
+  const v: Violation[] = m.mismatches.map((x) => ({ at: 0, severity: 2, message: `order ${x.reference} (${x.orderId}): ${x.problem}`, ids: [x.orderId] }));
+  for (const id of m.settling) v.push({ at: 0, severity: 1, message: `order ${id} still has money moving after settling (a ledger row pending or a refund queued)`, ids: [id] });
+  return result('money-reconciles', v, `the money of all ${m.checked} orders of the run adds up (refunded ≤ captured ≤ authorized; confirmed captured its total; cancelled refunded and voided the rest)`, (n) => `${n} orders of the run whose money does not add up or never settled`);
+}
+
 /** Runs every check; each result says ✓/✗ with its evidence. */
 export function runChecks(i: CheckInput): CheckResult[] {
   const accepted = acceptedOrders(i.records);
@@ -235,5 +247,6 @@ export function runChecks(i: CheckInput): CheckResult[] {
     no5xx(i),
     doctor(i),
     stockReads(i),
+    moneyReconciles(i),
   ];
 }

@@ -9,6 +9,8 @@ export interface GeneratorConfig {
   urls: string[];
   /** Bearer token of each customer, by customer number. */
   tokens: string[];
+  /** The admin's bearer token, for the admin's follow-ups (refunds, cancels after payment). */
+  adminToken: string;
   plan: WorkloadPlan;
   model: LoadModel;
   /** Stop sending after this long (warm-up included)… */
@@ -20,6 +22,8 @@ export interface GeneratorConfig {
 /** Messages from the generator thread. */
 export type GeneratorMessage =
   | { type: 'started'; at: number }
+  /** The load itself is over; the admin's follow-ups may still be waiting for their orders. */
+  | { type: 'loaded'; at: number }
   | { type: 'records'; records: import('./records.js').RequestRecord[] }
   | { type: 'done'; busy: number; startedAt: number; endedAt: number; dropped: number }
   | { type: 'failed'; message: string };

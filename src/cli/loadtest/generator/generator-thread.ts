@@ -34,6 +34,8 @@ async function run(): Promise<void> {
       m.kind === 'open'
         ? await runOpenLoop(gen, { ...o, schedule: m.stages ? stagedSchedule(m.stages) : constantSchedule(m.rate, config.durationMs) })
         : await runClosedLoop(gen, o);
+    post({ type: 'loaded', at: Date.now() });
+    await gen.drain();
     const busy = performance.eventLoopUtilization(elu).utilization;
     clearInterval(flush);
     const records = gen.take();

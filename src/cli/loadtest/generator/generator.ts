@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { GeneratorConfig } from './generator-config.js';
 import { Workload, type Operation } from './plan.js';
 import type { RequestOp, RequestRecord, StockReading } from './records.js';
+import { cancelPaid, refundPart, type FollowUpContext } from './money-follow-ups.js';
 
 // A request slower than this is a failure of the target, not a slow answer.
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -22,6 +23,8 @@ export class Generator {
   private readonly pools: Pool[];
   private readonly recent = new Map<number, string[]>();
   private buffer: RequestRecord[] = [];
+  // The admin's follow-ups run beside the load, as an operator's would, not in a caller's turn.
+  private readonly followUps = new Set<Promise<void>>();
 
   constructor(readonly config: GeneratorConfig) {
     this.workload = new Workload(config.plan);
@@ -33,6 +36,11 @@ export class Generator {
     const out = this.buffer;
     this.buffer = [];
     return out;
+  }
+
+  /** Waits for the admin's follow-ups still under way (each waits for its order first). */
+  async drain(): Promise<void> {
+    while (this.followUps.size > 0) await Promise.all(this.followUps);
   }
 
   async close(): Promise<void> {
@@ -63,8 +71,24 @@ export class Generator {
       if (list.length > RECENT_ORDERS) list.shift();
       this.recent.set(op.customer, list);
       if (op.cancel) await this.send(pool, 'cancel', op.index, Date.now(), { method: 'POST', path: `/v1/orders/${id}/cancel`, token, orderId: id });
+      if (op.refund) this.followUp(refundPart(this.adminContext(pool, op.index), id, op.key));
+      if (op.cancelPaid) this.followUp(cancelPaid(this.adminContext(pool, op.index), id));
     }
     return first.status !== 0;
+  }
+
+  private adminContext(pool: Pool, index: number): FollowUpContext {
+    const token = this.config.adminToken;
+    return {
+      pool,
+      adminToken: token,
+      send: (op, r) => this.send(pool, op, index, Date.now(), { method: 'POST', token, ...r }),
+    };
+  }
+
+  private followUp(work: Promise<void>): void {
+    const p = work.catch(() => {}).finally(() => this.followUps.delete(p));
+    this.followUps.add(p);
   }
 
   private async read(pool: Pool, token: string, op: Extract<Operation, { kind: 'read' }>, scheduled: number): Promise<boolean> {

@@ -11,6 +11,10 @@ export interface WorkloadPlan {
   readShare: number;
   retryShare: number;
   cancelShare: number;
+  /** Confirmed orders the admin refunds in part (0 when absent). */
+  refundShare?: number;
+  /** Orders the admin cancels once payment has started, before shipment (0 when absent). */
+  cancelPaidShare?: number;
 }
 
 // Exponent of the Zipf choice of sku: about what web shops see for product popularity.
@@ -28,6 +32,10 @@ export type Operation =
       /** Send it again with the same key: after the answer, or at the same time. */
       retry: 'none' | 'after' | 'concurrent';
       cancel: boolean;
+      /** Once confirmed, the admin refunds part of it. */
+      refund: boolean;
+      /** Once paid or confirmed, the admin cancels it. */
+      cancelPaid: boolean;
     }
   | { kind: 'read'; index: number; customer: number; read: 'product' | 'products' | 'order'; sku: string };
 
@@ -54,7 +62,12 @@ export class Workload {
     const lines = 1 + Math.floor(rand() * MAX_LINES);
     const items = Array.from({ length: lines }, () => ({ sku: this.sku(rand), quantity: 1 + Math.floor(rand() * MAX_QUANTITY) }));
     const retry = rand() < this.plan.retryShare ? (rand() < 0.5 ? 'after' : 'concurrent') : 'none';
-    return { kind: 'order', index, customer, key: `lt-${this.plan.runId}-${index}`, items, retry, cancel: rand() < this.plan.cancelShare };
+    const cancel = rand() < this.plan.cancelShare;
+    // Drawn after the older choices, so a seed draws the same mix as before these shares existed.
+    // An order the customer cancels at once never gets as far as payment: it takes neither.
+    const refund = rand() < (this.plan.refundShare ?? 0) && !cancel;
+    const cancelPaid = rand() < (this.plan.cancelPaidShare ?? 0) && !cancel && !refund;
+    return { kind: 'order', index, customer, key: `lt-${this.plan.runId}-${index}`, items, retry, cancel, refund, cancelPaid };
   }
 }
 

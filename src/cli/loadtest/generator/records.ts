@@ -1,5 +1,5 @@
 /** What the generator did, one record per HTTP request; the history file holds these lines. */
-export type RequestOp = 'order' | 'retry' | 'cancel' | 'product' | 'products' | 'order-get';
+export type RequestOp = 'order' | 'retry' | 'cancel' | 'refund' | 'cancel-paid' | 'product' | 'products' | 'order-get';
 
 export interface StockReading {
   sku: string;

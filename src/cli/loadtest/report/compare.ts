@@ -64,7 +64,7 @@ function workloadOf(r: LoadtestReport): Record<string, unknown> {
     connections: r.run.connections,
     rate: r.run.rate,
     stages: r.run.stages ? r.run.stages.map((s) => `${s.durationMs}ms:${s.toRate}`).join(',') : undefined,
-    ...(w ? { customers: w.customers, 'hot-stock': w.hotStock, 'hot-units': w.hotUnits, 'retry-share': w.retryShare, 'cancel-share': w.cancelShare, 'read-share': w.readShare } : {}),
+    ...(w ? { customers: w.customers, 'hot-stock': w.hotStock, 'hot-units': w.hotUnits, 'retry-share': w.retryShare, 'cancel-share': w.cancelShare, 'read-share': w.readShare, 'refund-share': w.refundShare, 'cancel-paid-share': w.cancelPaidShare } : {}),
   };
 }
 

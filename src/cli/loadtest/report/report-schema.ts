@@ -107,6 +107,8 @@ export const ReportSchema = Type.Object(
               retryShare: Type.Number(),
               cancelShare: Type.Number(),
               readShare: Type.Number(),
+              refundShare: Type.Optional(Type.Number({ description: '--refund-share; absent in reports made before it existed' })),
+              cancelPaidShare: Type.Optional(Type.Number({ description: '--cancel-paid-share; absent in reports made before it existed' })),
             },
             { additionalProperties: false },
           ),

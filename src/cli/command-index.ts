@@ -41,6 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: "the notifications the pipeline wrote for the caller's orders (confirmed, cancelled, shipped …)",
     load: async () => (await import('./commands/notification.js')).registerNotification,
   },
+  { name: 'return', description: 'receive returned goods (admin): restock them and refund their price', load: async () => (await import('./commands/returns.js')).registerReturn },
   { name: 'shipment', description: 'report shipment progress (admin or carrier)', load: async () => (await import('./commands/shipment.js')).registerShipment },
   { name: 'track', description: 'follow a shipment by its tracking code (no sign-in needed)', load: async () => (await import('./commands/shipment.js')).registerTrack },
   {

@@ -61,7 +61,18 @@ Examples:
 
 /** `return receive`: the admin receives a return over the HTTP API. */
 export function registerReturn(program: Command): void {
-  const ret = program.command('return').description('receive returned goods (admin): restock them and refund their price');
+  const ret = program
+    .command('return')
+    .description('receive returned goods (admin): restock them and refund their price')
+    .addHelpText(
+      'after',
+      `
+A customer asks for a return with \`buildflow order return\`; the admin receives it here.
+
+Examples:
+  $ buildflow return receive "$RETURN_ID" --item MUG:1
+  $ buildflow order returns BF-00000001 --json | jq -r '.items[] | select(.status == "requested") | .id'`,
+    );
   ret
     .command('receive')
     .description('receive a return: restock what can be resold and refund the price of what arrived')

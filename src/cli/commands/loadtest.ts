@@ -67,6 +67,7 @@ export function registerLoadtest(program: Command): void {
     .option('--retry-share <share>', 'orders sent again with the same Idempotency-Key, half of them concurrently (default 0.05)', shareArg)
     .option('--cancel-share <share>', 'accepted orders the customer cancels at once (default 0.05)', shareArg)
     .option('--read-share <share>', 'operations that are reads: product get/list, order get (default 0.2)', shareArg)
+    .option('--return-share <share>', 'after the load settles, confirmed orders the admin ships, takes one unit back from (`return` and `receive`) and refunds (default 0)', shareArg)
     .option('--chaos <spec>', 'worker-kill[:every=5s], server-kill or redis-flush, on a started deployment (repeatable)', collect)
     .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`')
     .option('--stages <list>', 'open loop in stages DURATION:RATE,… each ramping linearly to its rate from the last (the first from 0), e.g. 30s:100,1m:400,30s:0', stagesArg)

@@ -50,6 +50,7 @@ interface LoadtestFlags extends ReportFlags {
   retryShare?: number;
   cancelShare?: number;
   readShare?: number;
+  returnShare?: number;
   chaos?: string[];
   history?: string;
   stages?: Stage[];
@@ -146,6 +147,7 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
       retryShare: resolved.retryShare,
       cancelShare: resolved.cancelShare,
       readShare: resolved.readShare,
+      returnShare: f.returnShare ?? 0,
       chaos,
       stages,
       abortOnFail: f.abortOnFail === true,

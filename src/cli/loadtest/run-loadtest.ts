@@ -17,6 +17,7 @@ import { LATE_AFTER_MS, isError, metricsOf, summarize } from './metrics.js';
 import { INTAKE_OPS, latencyOf, type RequestRecord } from './records.js';
 import type { LoadtestReport } from './report-schema.js';
 import { setUpTarget, type SetUp } from './setup.js';
+import { returnShareOf } from './return-share.js';
 import { settle } from './snapshot.js';
 import { evaluateThresholds, type Threshold } from './thresholds.js';
 
@@ -40,6 +41,8 @@ export interface LoadtestOptions {
   retryShare: number;
   cancelShare: number;
   readShare: number;
+  /** After settling, this share of confirmed orders is shipped, partly returned and refunded (`return-share.ts`). */
+  returnShare: number;
   chaos: ChaosSpec[];
   /** Open loop in stages, each ramping linearly to its rate. */
   stages?: Stage[] | undefined;
@@ -163,6 +166,12 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     o.note(`load done (${load.records.length} requests); settling…`);
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
     const settled = await settle(retryingClient(urls[0]!, adminKey, 'settling'), accepted, o.settleTimeoutMs);
+    if (o.returnShare > 0) {
+      const confirmed = [...accepted].filter((id) => settled.snapshot.orders.get(id)?.status === 'confirmed');
+      const returns = await returnShareOf(retryingClient(urls[0]!, adminKey, 'returns'), confirmed, o.returnShare, seed, o.settleTimeoutMs);
+      o.note(`returns: ${returns.received} of ${returns.drawn} drawn orders shipped, returned, received and refunded`);
+      for (const f of returns.failed) o.note(`return of order ${f.orderId} failed: ${f.why}`);
+    }
     const doctor = deployment ? await doctorOf(deployment) : { skipped: 'needs the deployment\u2019s database: loadtest did not start this one (--url)' };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({

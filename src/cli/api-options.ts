@@ -1,3 +1,4 @@
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { SETTINGS } from '../core/settings.js';
 import type { ApiClient, ApiFlags } from './http-client.js';
 import { envDefault } from './setting-help.js';
@@ -25,4 +26,9 @@ export const timeoutArg = durationFlag({
  */
 export async function apiClient(flags: ApiFlags, auth?: { token?: string | undefined }): Promise<ApiClient> {
   return (await import('./http-client.js')).clientFor(flags, auth);
+}
+
+/** Adds the options every command over the HTTP API takes: `--url`, `--timeout`, `--token`. */
+export function withApiOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>) {
+  return command.option('--url <url>', URL_HELP).option('--timeout <duration>', TIMEOUT_HELP, timeoutArg).option('--token <token>', TOKEN_HELP);
 }

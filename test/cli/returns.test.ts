@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, json, runCli, startServer, tempDir, type RunResult } from './harness.js';
+import { json, runCli, startSeededServer, type RunResult } from './harness.js';
 
 // `order return`, `order returns` and `return receive` against a real `buildflow serve` (with its
 // workers), then `doctor` over the same data directory.
-const tmp = tempDir();
-let server: Awaited<ReturnType<typeof startServer>>;
-
-const cli = (...args: string[]): Promise<RunResult> => runCli([...args, '--url', server.url]);
+let target: Awaited<ReturnType<typeof startSeededServer>>;
+const cli = (...args: string[]): Promise<RunResult> => target.cli(...args);
 
 async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -19,18 +17,9 @@ async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
 }
 
 beforeAll(async () => {
-  assertBuilt();
-  expect((await runCli(['seed', '--data-dir', tmp.dir])).code).toBe(0);
-  server = await startServer(tmp.dir);
+  target = await startSeededServer();
 });
-
-afterAll(async () => {
-  try {
-    if (server) expect(await server.stop(), server.output().stderr).toBe(0);
-  } finally {
-    tmp.remove();
-  }
-});
+afterAll(async () => target?.stop());
 
 describe('returns over the CLI', () => {
   it('when a delivered order is partly returned and received, then each command prints it, refusals exit 4 or 3, and doctor catches a ledger altered by hand', async () => {
@@ -74,16 +63,16 @@ describe('returns over the CLI', () => {
     const refunds = async () => json(await cli('order', 'payments', placed.reference, '--json')).items.filter((e: { kind: string }) => e.kind === 'refund');
     await until('the refund', async () => (await refunds())[0]?.status === 'succeeded');
     expect(await refunds()).toMatchObject([{ amountCents: 2 * unit, returnId: ret.id }]);
-    expect((await runCli(['doctor', '--data-dir', tmp.dir, '--json'])).code).toBe(0);
+    expect((await runCli(['doctor', '--data-dir', target.dataDir, '--json'])).code).toBe(0);
 
     // The return's refund cut short by hand: doctor exits 9 and names the order.
-    const db = new Database(join(tmp.dir, 'buildflow.db'));
+    const db = new Database(join(target.dataDir, 'buildflow.db'));
     try {
       db.prepare(`update payment_ledger set amount_cents = amount_cents - 1 where return_id = ?`).run(ret.id);
     } finally {
       db.close();
     }
-    const doctor = await runCli(['doctor', '--data-dir', tmp.dir, '--json']);
+    const doctor = await runCli(['doctor', '--data-dir', target.dataDir, '--json']);
     expect(doctor.code).toBe(9);
     const money = json(doctor).checks.find((c: { name: string }) => c.name === 'money-reconciliation');
     expect(money.status).toBe('fail');

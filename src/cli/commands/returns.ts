@@ -1,7 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { ReturnView } from '../../core/returns/return-view.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, timeoutArg, TIMEOUT_HELP, TOKEN_HELP, URL_HELP } from '../api-options.js';
+import { apiClient, withApiOptions } from '../api-options.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { itemArg, receivedItemArg } from '../parse.js';
 
@@ -10,15 +10,14 @@ const linesOf = (r: ReturnView) => r.lines.map((l) => `${l.receivedQuantity ?? l
 
 /** `order return` and `order returns`: a customer's (or the admin's) returns of an order, over the HTTP API. */
 export function registerOrderReturns(order: Command): void {
-  order
-    .command('return')
-    .description('ask to return lines of a shipped or delivered order (your own within the return window; the admin any)')
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .requiredOption('--item <SKU:QTY>', 'a line to send back (repeatable)', itemArg)
-    .requiredOption('--reason <text>', 'why')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  withApiOptions(
+    order
+      .command('return')
+      .description('ask to return lines of a shipped or delivered order (your own within the return window; the admin any)')
+      .argument('<idOrReference>', 'order id or reference (BF-…)')
+      .requiredOption('--item <SKU:QTY>', 'a line to send back (repeatable)', itemArg)
+      .requiredOption('--reason <text>', 'why')
+  )
     .option('--json', 'print the return as JSON')
     .addHelpText(
       'after',
@@ -39,13 +38,12 @@ Examples:
       printLine(`return ${created.id} of order ${idOrReference}: ${created.status} (${linesOf(created)})`);
     });
 
-  order
-    .command('returns')
-    .description("show an order's returns, oldest first")
-    .argument('<idOrReference>', 'order id or reference (BF-…)')
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  withApiOptions(
+    order
+      .command('returns')
+      .description("show an order's returns, oldest first")
+      .argument('<idOrReference>', 'order id or reference (BF-…)')
+  )
     .option('--json', 'print { items: [return, …] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order returns BF-00000001\n  $ buildflow order returns "$REF" --json')
     .action(async (idOrReference, opts) => {
@@ -73,14 +71,13 @@ Examples:
   $ buildflow return receive "$RETURN_ID" --item MUG:1
   $ buildflow order returns BF-00000001 --json | jq -r '.items[] | select(.status == "requested") | .id'`,
     );
-  ret
-    .command('receive')
-    .description('receive a return: restock what can be resold and refund the price of what arrived')
-    .argument('<id>', 'return id (from `order return` or `order returns`)')
-    .requiredOption('--item <SKU:QTY[:norestock]>', 'a line that arrived, put back on hand unless :norestock (repeatable; a line not named arrived none)', receivedItemArg)
-    .option('--url <url>', URL_HELP)
-    .option('--timeout <duration>', TIMEOUT_HELP, timeoutArg)
-    .option('--token <token>', TOKEN_HELP)
+  withApiOptions(
+    ret
+      .command('receive')
+      .description('receive a return: restock what can be resold and refund the price of what arrived')
+      .argument('<id>', 'return id (from `order return` or `order returns`)')
+      .requiredOption('--item <SKU:QTY[:norestock]>', 'a line that arrived, put back on hand unless :norestock (repeatable; a line not named arrived none)', receivedItemArg)
+  )
     .option('--json', 'print the received return as JSON')
     .addHelpText(
       'after',

@@ -35,36 +35,46 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('return_lines_once_per_sku', ['return_id', 'sku'])
     .execute();
 
-  for (const table of ['notifications', 'email_messages'] as const) await keyedOncePerKind(db, table);
+  for (const table of ['notifications', 'email_messages'] as const) await keyedOncePerKind(db, table, 'up');
 }
 
+/** Back to one notification per order and kind: the refund and return events (keyed) are dropped with the returns. */
 export async function down(db: Kysely<any>): Promise<void> {
+  for (const table of ['email_messages', 'notifications'] as const) await keyedOncePerKind(db, table, 'down');
   await db.schema.dropTable('return_lines').execute();
   await db.schema.dropTable('returns').execute();
 }
 
-/** Adds `event_key` and widens `<table>_once_per_kind` from (order_id, kind) to (order_id, kind, event_key). */
-async function keyedOncePerKind(db: Kysely<any>, table: 'notifications' | 'email_messages'): Promise<void> {
+/**
+ * Up: adds `event_key` and widens `<table>_once_per_kind` from (order_id, kind) to (order_id,
+ * kind, event_key). Down: deletes the keyed rows, then the reverse.
+ */
+async function keyedOncePerKind(db: Kysely<any>, table: 'notifications' | 'email_messages', direction: 'up' | 'down'): Promise<void> {
   const constraint = `${table}_once_per_kind`;
+  const narrow = `constraint "${constraint}" unique ("order_id", "kind")`;
+  const wide = `"event_key" varchar(200) not null default '', constraint "${constraint}" unique ("order_id", "kind", "event_key")`;
+  if (direction === 'down') await sql.raw(`delete from ${table} where event_key <> ''`).execute(db);
   if (!isSqlite(db)) {
-    await sql.raw(`alter table ${table} add column event_key varchar(200) not null default ''`).execute(db);
+    if (direction === 'up') await sql.raw(`alter table ${table} add column event_key varchar(200) not null default ''`).execute(db);
     await sql.raw(`alter table ${table} drop constraint ${constraint}`).execute(db);
-    await sql.raw(`alter table ${table} add constraint ${constraint} unique (order_id, kind, event_key)`).execute(db);
+    await sql.raw(`alter table ${table} add constraint ${constraint} unique (${direction === 'up' ? 'order_id, kind, event_key' : 'order_id, kind'})`).execute(db);
+    if (direction === 'down') await sql.raw(`alter table ${table} drop column event_key`).execute(db);
     return;
   }
-  // SQLite cannot drop a constraint: the table is rebuilt under its own name (as in 0014), with the
-  // new column, its ids, indexes and id sequence kept.
+  // SQLite cannot drop a constraint: the table is rebuilt under its own name (as in 0014), its
+  // ids, indexes and id sequence kept.
+  const [from, to] = direction === 'up' ? [narrow, wide] : [wide, narrow];
   const created = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db);
   const create = created.rows[0]!.sql;
-  const from = `constraint "${constraint}" unique ("order_id", "kind")`;
   if (!create.includes(from)) throw new Error(`${table} has no ${from}: ${create}`);
-  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db)).rows.map((r) => `"${r.name}"`).join(', ');
+  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db)).rows
+    .filter((r) => r.name !== 'event_key')
+    .map((r) => `"${r.name}"`)
+    .join(', ');
   const extras = await sql<{ sql: string }>`select sql from sqlite_master where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null`.execute(db);
   const seq = await sql<{ seq: number }>`select seq from sqlite_sequence where name = ${table}`.execute(db);
   const fresh = `${table}_0016`;
-  await sql
-    .raw(create.replace(new RegExp(`^create table "?${table}"?`, 'i'), `create table "${fresh}"`).replace(from, `"event_key" varchar(200) not null default '', constraint "${constraint}" unique ("order_id", "kind", "event_key")`))
-    .execute(db);
+  await sql.raw(create.replace(new RegExp(`^create table "?${table}"?`, 'i'), `create table "${fresh}"`).replace(from, to)).execute(db);
   await sql.raw(`insert into ${fresh} (${columns}) select ${columns} from ${table}`).execute(db);
   await sql.raw(`drop table ${table}`).execute(db);
   await sql.raw(`alter table ${fresh} rename to ${table}`).execute(db);

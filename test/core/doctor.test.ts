@@ -169,7 +169,7 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
     const { tracking_code } = await app.db.selectFrom('shipments').select('tracking_code').where('order_id', '=', order.id).executeTakeFirstOrThrow();
     await requestShipmentUpdate(app.units, tracking_code, 'shipped');
     await runUntilIdle(app);
-    const asked = await requestReturn(app.units, order.id, { items: [{ sku: 'A', quantity: 2 }], reason: 'too many' }, { by: 'admin', windowDays: 30 });
+    const { created: asked } = await requestReturn(app.units, order.id, { items: [{ sku: 'A', quantity: 2 }], reason: 'too many' }, { by: 'admin', windowDays: 30 });
     await receiveReturn(app.units, asked.id, [{ sku: 'A', quantity: 2, restock: true }]);
     await runUntilIdle(app);
     expect(check(await runDoctor(configOf(app)), 'money-reconciliation').status).toBe('ok');

@@ -125,6 +125,19 @@ describe('returns', () => {
     expect(listed.data.items.map((r: { status: string }) => r.status)).toEqual(['received', 'received', 'requested']);
   });
 
+  it('when a return is sent again with the same Idempotency-Key, then the return already asked answers; another body under it is 422', async () => {
+    const id = await orderAt('shipped');
+    const send = (payload: object) => t.as(c.token, { method: 'POST', url: `/v1/orders/${id}/returns`, headers: { 'idempotency-key': 'ret-1' }, payload });
+    const body = { items: [{ sku: 'CUP', quantity: 2 }], reason: 'too many' };
+    const [a, b] = await Promise.all([send(body), send(body)]);
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(a.data.id).toBe(b.data.id);
+    expect([a.headers['idempotent-replayed'], b.headers['idempotent-replayed']].filter(Boolean)).toEqual(['true']);
+    expect((await send({ ...body, reason: 'other' })).statusCode).toBe(422);
+    expect(await returnsOf(id)).toHaveLength(1);
+    expect(await countWhere('notifications', id, 'order_return_requested')).toBe(1);
+  });
+
   it('when a return asks more than bought, or names another customer\'s order, then it is refused and nothing is written', async () => {
     const id = await orderAt('shipped');
     const tooMany = await ask(id, { items: [{ sku: 'CUP', quantity: 4 }], reason: 'x' });

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import type { ReturnView } from '../../core/returns/return-view.js';
 import { argPath } from '../arg-path.js';
 import { apiClient, withApiOptions } from '../api-options.js';
 import { printJson, printLine, printTable } from '../output.js';
-import { itemArg, receivedItemArg } from '../parse.js';
+import { idempotencyKeyArg, itemArg, receivedItemArg } from '../parse.js';
 
 const money = (cents: number | undefined) => (cents === undefined ? '' : (cents / 100).toFixed(2));
 const linesOf = (r: ReturnView) => r.lines.map((l) => `${l.receivedQuantity ?? l.quantity} × ${l.sku}${l.restock === false && l.receivedQuantity ? ' (not restocked)' : ''}`).join(', ');
@@ -17,6 +18,7 @@ export function registerOrderReturns(order: Command): void {
       .argument('<idOrReference>', 'order id or reference (BF-…)')
       .requiredOption('--item <SKU:QTY>', 'a line to send back (repeatable)', itemArg)
       .requiredOption('--reason <text>', 'why')
+      .option('--idempotency-key <key>', 'retrying with the same key never asks a second return (default: a new key)', idempotencyKeyArg),
   )
     .option('--json', 'print the return as JSON')
     .addHelpText(
@@ -33,7 +35,8 @@ Examples:
     )
     .action(async (idOrReference, opts) => {
       const api = await apiClient(opts, { token: opts.token });
-      const created = await api.post<ReturnView>(argPath('/v1/orders/{id}/returns', { id: ['<idOrReference>', idOrReference] }), { items: opts.item, reason: opts.reason });
+      const path = argPath('/v1/orders/{id}/returns', { id: ['<idOrReference>', idOrReference] });
+      const created = await api.post<ReturnView>(path, { items: opts.item, reason: opts.reason }, { 'idempotency-key': opts.idempotencyKey ?? randomUUID() });
       if (opts.json) return printJson(created);
       printLine(`return ${created.id} of order ${idOrReference}: ${created.status} (${linesOf(created)})`);
     });

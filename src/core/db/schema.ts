@@ -111,6 +111,8 @@ export interface ReturnsTable {
   status: ReturnStatus;
   reason: string;
   requested_by: 'customer' | 'admin';
+  /** The client's Idempotency-Key, if it sent one. */
+  request_key: string | null;
   /** The received lines' price, refunded when the return was received. */
   refund_cents: number | null;
   created_at: Millis;

@@ -12,6 +12,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface ReturnRequest {
   items: readonly { sku: string; quantity: number }[];
   reason: string;
+  /** The client's `Idempotency-Key`: the same key and body answer the return already asked. */
+  idempotencyKey?: string;
 }
 
 export interface ReturnPolicy {
@@ -58,23 +60,33 @@ export function sumPerSku(items: readonly { sku: string; quantity: number }[]): 
  * or by the admin. In one short transaction under the order's row lock (Postgres; SQLite writes one
  * at a time), so two returns racing for the last units cannot both pass: never more of a sku than
  * bought less what earlier returns asked back. Writes the return (`requested`) and tells the
- * customer (`order.return_requested`, its own event per return).
+ * customer (`order.return_requested`, its own event per return). The same client key and body
+ * answer the return already asked; another body under it is refused.
  * @throws BuildflowError ORDER_NOT_FOUND (also another customer's order), RETURN_NOT_ALLOWED,
- * RETURN_WINDOW_CLOSED, RETURN_EXCEEDS_PURCHASED
+ * RETURN_WINDOW_CLOSED, RETURN_EXCEEDS_PURCHASED, IDEMPOTENCY_KEY_REUSED
  */
-export async function requestReturn(units: UnitRunner, idOrReference: string, r: ReturnRequest, policy: ReturnPolicy): Promise<ReturnView> {
+export async function requestReturn(units: UnitRunner, idOrReference: string, r: ReturnRequest, policy: ReturnPolicy): Promise<{ created: ReturnView; replayed: boolean }> {
   // Ownership first: another customer's order is not found, and nothing is written.
   const { id: orderId, reference } = await getOrder(units.db, idOrReference, policy.scope);
-  const returnId = await units.run(
+  const asked = sumPerSku(r.items);
+  const { returnId, replayed } = await units.run(
     async (uow) => {
       const trx = uow.trx;
       const order = (await lockOrderRow(trx, orderId))!;
+      if (r.idempotencyKey !== undefined) {
+        const earlier = await trx.selectFrom('returns').select(['id', 'reason']).where('order_id', '=', orderId).where('request_key', '=', r.idempotencyKey).executeTakeFirst();
+        if (earlier) {
+          const lines = await trx.selectFrom('return_lines').select(['sku', 'quantity']).where('return_id', '=', earlier.id).execute();
+          const same = earlier.reason === r.reason && lines.length === asked.size && lines.every((l) => asked.get(l.sku) === Number(l.quantity));
+          if (!same) throw new BuildflowError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different return');
+          return { returnId: earlier.id, replayed: true };
+        }
+      }
       if (order.status !== 'shipped' && order.status !== 'delivered') {
         throw new BuildflowError('RETURN_NOT_ALLOWED', `order ${reference} is ${order.status}: only a shipped or delivered order can be returned`, { status: order.status });
       }
       if (policy.by === 'customer') await checkWindow(trx, orderId, reference, policy.windowDays, uow.now);
       const lines = await returnableLines(trx, orderId);
-      const asked = sumPerSku(r.items);
       for (const [sku, quantity] of asked) {
         const line = lines.get(sku) ?? { bought: 0, unitPriceCents: 0, returned: 0 };
         if (quantity > line.bought - line.returned) {
@@ -86,18 +98,18 @@ export async function requestReturn(units: UnitRunner, idOrReference: string, r:
         }
       }
       const id = newOrderId(uow.now);
-      await trx.insertInto('returns').values({ id, order_id: orderId, status: 'requested', reason: r.reason, requested_by: policy.by, refund_cents: null, created_at: uow.now, received_at: null }).execute();
+      await trx.insertInto('returns').values({ id, order_id: orderId, status: 'requested', reason: r.reason, requested_by: policy.by, request_key: r.idempotencyKey ?? null, refund_cents: null, created_at: uow.now, received_at: null }).execute();
       await trx
         .insertInto('return_lines')
         .values([...asked].map(([sku, quantity]) => ({ return_id: id, sku, quantity, unit_price_cents: lines.get(sku)!.unitPriceCents, received_quantity: null, restock: null })))
         .execute();
       const amountCents = [...asked].reduce((s, [sku, q]) => s + q * lines.get(sku)!.unitPriceCents, 0);
       await notifyOrderEvents(uow, [{ orderId, kind: 'order_return_requested', eventKey: `return:${id}`, detail: { returnId: id, amountCents } }]);
-      return id;
+      return { returnId: id, replayed: false };
     },
     { durable: true },
   );
-  return (await readReturns(units.db, { ids: [returnId] }))[0]!;
+  return { created: (await readReturns(units.db, { ids: [returnId] }))[0]!, replayed };
 }
 
 /** A customer's return must come within the window, counted from the order's delivery (or its shipment, while undelivered). */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { errorResponses } from '../schemas/common.js';
 import { OrderIdParams } from '../schemas/orders.js';
-import { ReceiveBody, ReturnBody, ReturnIdParams, ReturnSchema, ReturnsResponse } from '../schemas/returns.js';
+import { ReceiveBody, ReturnBody, ReturnHeaders, ReturnIdParams, ReturnSchema, ReturnsResponse } from '../schemas/returns.js';
 import type { RouteOptions } from './context.js';
 import { ALREADY_DURABLE } from '../durable-writes.js';
 import { requestReturn } from '../../core/returns/request-return.js';
@@ -24,19 +24,24 @@ export const returnRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fast
         `A customer for their own order, within BUILDFLOW_RETURN_WINDOW_DAYS (${app.config.returnWindowDays}) days of its delivery ` +
         '(or shipment, while undelivered); the admin for any. Several returns per order, never more of a sku than bought less what ' +
         'earlier returns asked back: 409 `RETURN_EXCEEDS_PURCHASED` names the sku and both quantities. Another status: 409 ' +
-        '`RETURN_NOT_ALLOWED`; past the window: 409 `RETURN_WINDOW_CLOSED`. Nothing is refunded until the return is received.',
+        '`RETURN_NOT_ALLOWED`; past the window: 409 `RETURN_WINDOW_CLOSED`. Nothing is refunded until the return is received. ' +
+        'With an `Idempotency-Key`, a retry with the same body answers the return already asked (header `Idempotent-Replayed: true`); ' +
+        'another body under it answers 422 `IDEMPOTENCY_KEY_REUSED`.',
+      headers: ReturnHeaders,
       params: OrderIdParams,
       body: ReturnBody,
-      response: { 201: ReturnSchema, ...errorResponses(400, 401, 403, 404, 409, 415, 500, 503) },
+      response: { 201: ReturnSchema, ...errorResponses(400, 401, 403, 404, 409, 415, 422, 500, 503) },
     },
     handler: async (request, reply) => {
       const admin = request.caller.kind === 'admin';
       const scope = orderScope(request);
-      const created = await requestReturn(app.units, request.params.id, request.body, {
+      const idempotencyKey = request.headers['idempotency-key'];
+      const { created, replayed } = await requestReturn(app.units, request.params.id, { ...request.body, ...(idempotencyKey ? { idempotencyKey } : {}) }, {
         by: admin ? 'admin' : 'customer',
         windowDays: app.config.returnWindowDays,
         ...(scope ? { scope } : {}),
       });
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(created);
     },
   });

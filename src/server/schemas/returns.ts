@@ -46,3 +46,14 @@ export const ReceiveBody = StrictObject({
     { maxItems: 100, description: 'What arrived, per line of the return; a line not named arrived none' },
   ),
 });
+
+export const ReturnHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7E]+$',
+      description: 'Retrying with the same key and body returns the return already asked instead of a second one',
+    }),
+  ),
+});

@@ -18,12 +18,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'varchar(16)', (c) => c.notNull().check(sql`status in ('requested', 'received')`))
     .addColumn('reason', 'varchar(500)', (c) => c.notNull())
     .addColumn('requested_by', 'varchar(16)', (c) => c.notNull().check(sql`requested_by in ('customer', 'admin')`))
+    // The client's Idempotency-Key, when it sent one: a retry answers this return, never a second.
+    .addColumn('request_key', 'varchar(255)')
     // What receiving it refunded: the received lines' price (null until received).
     .addColumn('refund_cents', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('received_at', 'bigint')
     .execute();
   await db.schema.createIndex('returns_order_idx').on('returns').columns(['order_id', 'created_at']).execute();
+  await db.schema.createIndex('returns_request_key_idx').on('returns').columns(['order_id', 'request_key']).unique().execute();
 
   await autoIdColumn(db, db.schema.createTable('return_lines'))
     .addColumn('return_id', 'varchar(36)', (c) => c.notNull().references('returns.id'))

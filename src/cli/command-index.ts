@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'logout', description: 'revoke the saved token and forget it', load: async () => (await import('./commands/customer.js')).registerLogout },
   { name: 'order', description: 'place and follow orders through the HTTP API', load: async () => (await import('./commands/order.js')).registerOrder },
   { name: 'notification', description: "the notifications the pipeline wrote for the caller's orders (confirmed, cancelled, shipped …)", load: async () => (await import('./commands/notification.js')).registerNotification },
+  { name: 'return', description: 'receive returned goods (admin): restock them and refund their price', load: async () => (await import('./commands/returns.js')).registerReturn },
   { name: 'shipment', description: 'report shipment progress (admin or carrier)', load: async () => (await import('./commands/shipment.js')).registerShipment },
   { name: 'track', description: 'follow a shipment by its tracking code (no sign-in needed)', load: async () => (await import('./commands/shipment.js')).registerTrack },
   { name: 'webhook', description: 'manage webhook endpoints and their deliveries (admin)', load: async () => (await import('./commands/webhook.js')).registerWebhook },

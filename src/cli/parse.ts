@@ -32,3 +32,13 @@ export function idempotencyKeyArg(value: string): string {
   }
   return value;
 }
+
+/** `--item SKU:QTY[:norestock]` of `return receive`, repeatable: what arrived, put back on hand unless `:norestock`. */
+export function receivedItemArg(value: string, previous: { sku: string; quantity: number; restock: boolean }[] = []): { sku: string; quantity: number; restock: boolean }[] {
+  const match = /^([^:\s]+):(\d+)(:norestock)?$/.exec(value.trim());
+  const quantity = match ? Number(match[2]) : NaN;
+  if (!match || !Number.isSafeInteger(quantity)) {
+    throw new InvalidArgumentError('expected SKU:QTY or SKU:QTY:norestock with a whole quantity, e.g. PT-DRL-18V:1 or PT-DRL-18V:1:norestock');
+  }
+  return [...previous, { sku: match[1]!, quantity, restock: match[3] === undefined }];
+}

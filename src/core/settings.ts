@@ -185,6 +185,12 @@ export const SETTINGS = {
     default: 'confirmed',
     doc: 'a customer may cancel their own order until it reaches this status (the admin may cancel any order until it ships); money already taken is voided or refunded',
   }),
+  returnWindowDays: int('BUILDFLOW_RETURN_WINDOW_DAYS', {
+    default: 30,
+    min: 0,
+    max: 3650,
+    doc: 'a customer may ask to return lines of their own order this many days after it shipped (or was delivered); the admin at any time',
+  }),
   maxAttempts: int('BUILDFLOW_MAX_ATTEMPTS', { default: 5, min: 1, max: 100, doc: 'attempts before a message is dead-lettered' }),
   reservationTtlMs: int('BUILDFLOW_RESERVATION_TTL_MS', {
     default: 15 * MINUTE,

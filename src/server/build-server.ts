@@ -20,6 +20,7 @@ import { pipelineRoutes } from './routes/pipeline.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
+import { returnRoutes } from './routes/returns.js';
 import { productRoutes } from './routes/products.js';
 import { customerRoutes } from './routes/customers.js';
 import { shipmentRoutes } from './routes/shipments.js';
@@ -138,6 +139,7 @@ export async function buildServer(app: Buildflow, options: ServerOptions): Promi
   await fastify.register(healthRoutes, routeOptions);
   await fastify.register(productRoutes, routeOptions);
   await fastify.register(orderRoutes, routeOptions);
+  await fastify.register(returnRoutes, routeOptions);
   await fastify.register(notificationRoutes, routeOptions);
   await fastify.register(customerRoutes, routeOptions);
   await fastify.register(shipmentRoutes, routeOptions);

@@ -215,3 +215,24 @@ export async function startServer(dataDir: string, extraArgs: string[] = [], env
   }
   return Object.assign(server, { url });
 }
+
+/** A seeded data directory with `buildflow serve` over it; `stop` stops the server (expecting exit 0) and removes the directory. */
+export async function startSeededServer(): Promise<{ dataDir: string; url: string; cli(...args: string[]): Promise<RunResult>; stop(): Promise<void> }> {
+  assertBuilt();
+  const tmp = tempDir();
+  if ((await runCli(['seed', '--data-dir', tmp.dir])).code !== 0) throw new Error('seed failed');
+  const server = await startServer(tmp.dir);
+  return {
+    dataDir: tmp.dir,
+    url: server.url,
+    cli: (...args) => runCli([...args, '--url', server.url]),
+    async stop() {
+      try {
+        const code = await server.stop();
+        if (code !== 0) throw new Error(`serve exited ${code}: ${server.output().stderr}`);
+      } finally {
+        tmp.remove();
+      }
+    },
+  };
+}

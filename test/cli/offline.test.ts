@@ -25,7 +25,7 @@ describe('buildflow (no server)', () => {
   it('when migrating a new data directory, then --json lists the applied migrations, and a re-run applies none', async () => {
     const first = await runCli(['migrate', '--data-dir', dataDir, '--json']);
     expect(first.code).toBe(0);
-    expect(json(first)).toEqual({ applied: ['0001-initial', '0002-customers-and-shipments', '0003-outbox-publishing', '0004-order-reference-numbers', '0005-drop-orders-created-index', '0006-stats-counters-and-workers', '0007-webhooks-and-email', '0010-outbox-unpublished-index', '0011-stats-funnel-counters', '0012-outbox-stats-row-trigger', '0013-one-message-per-order', '0014-discarded-dead-letters-and-rate-limits', '0015-payment-ledger', '0017-money-counters'] });
+    expect(json(first)).toEqual({ applied: ['0001-initial', '0002-customers-and-shipments', '0003-outbox-publishing', '0004-order-reference-numbers', '0005-drop-orders-created-index', '0006-stats-counters-and-workers', '0007-webhooks-and-email', '0010-outbox-unpublished-index', '0011-stats-funnel-counters', '0012-outbox-stats-row-trigger', '0013-one-message-per-order', '0014-discarded-dead-letters-and-rate-limits', '0015-payment-ledger', '0016-returns', '0017-money-counters'] });
 
     const again = await runCli(['migrate', '--data-dir', dataDir, '--json']);
     expect(json(again)).toEqual({ applied: [] });

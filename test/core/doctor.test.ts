@@ -14,6 +14,9 @@ import { migrationProvider } from '../../src/core/db/migrations/index.js';
 import { FORGET_AFTER_MS, WorkerHeartbeat } from '../../src/core/workers/worker-registry.js';
 import { BACKENDS, TEST_REDIS_URL, freshPostgresDatabase, usesPostgres, usesRedis } from '../helpers/backends.js';
 import { runUntilIdle } from '../helpers/pipeline.js';
+import { requestShipmentUpdate } from '../../src/core/shipments/shipments.js';
+import { requestReturn } from '../../src/core/returns/request-return.js';
+import { receiveReturn } from '../../src/core/returns/receive-return.js';
 import { addProduct, openTestApp, tempDataDir, type TestApp } from '../helpers/test-app.js';
 
 const REDIS_URL = TEST_REDIS_URL;
@@ -156,6 +159,25 @@ for (const backend of BACKENDS) describe(`doctor [${backend}]`, () => {
     expect(money.detail).toContain(`${other.reference}: confirmed with 400 captured of a total of 1000`);
     expect(money.data).toMatchObject({ mismatched: 2 });
     expect(report).toMatchObject({ healthy: false, status: 'fail' });
+  });
+
+  it("when a received return's refund row is altered by hand, then money reconciliation fails and names the order", async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 5, 1000);
+    const { order } = await app.placeOrder({ items: [{ sku: 'A', quantity: 3 }] });
+    await runUntilIdle(app);
+    const { tracking_code } = await app.db.selectFrom('shipments').select('tracking_code').where('order_id', '=', order.id).executeTakeFirstOrThrow();
+    await requestShipmentUpdate(app.units, tracking_code, 'shipped');
+    await runUntilIdle(app);
+    const { created: asked } = await requestReturn(app.units, order.id, { items: [{ sku: 'A', quantity: 2 }], reason: 'too many' }, { by: 'admin', windowDays: 30 });
+    await receiveReturn(app.units, asked.id, [{ sku: 'A', quantity: 2, restock: true }]);
+    await runUntilIdle(app);
+    expect(check(await runDoctor(configOf(app)), 'money-reconciliation').status).toBe('ok');
+
+    await app.db.updateTable('payment_ledger').set({ amount_cents: 1500 }).where('return_id', '=', asked.id).execute();
+    const money = check(await runDoctor(configOf(app)), 'money-reconciliation');
+    expect(money.status).toBe('fail');
+    expect(money.detail).toContain(`${order.reference}: return ${asked.id} refunded 1500 of its lines' price 2000`);
   });
 
   it('when a product row is changed behind the ledger, then stock reconciliation fails and names the product', async () => {

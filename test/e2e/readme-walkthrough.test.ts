@@ -59,7 +59,7 @@ function runWalkThrough(commands: string[], env: NodeJS.ProcessEnv): Promise<{ s
     'set -o pipefail',
     ...commands.flatMap((c, i) => [`printf '\\n::step ${i}\\n'; printf '\\n::step ${i}\\n' >&2`, c, `printf '\\n::exit ${i} %d\\n' $? >&2`]),
     `printf '\\n::vars\\n'`,
-    `printf 'REF=%s\\nREF2=%s\\nREF3=%s\\nTRACKING=%s\\nTOKEN=%s\\n' "$REF" "$REF2" "$REF3" "$TRACKING" "$TOKEN"`,
+    `printf 'REF=%s\\nREF2=%s\\nREF3=%s\\nREF4=%s\\nRETURN_ID=%s\\nTRACKING=%s\\nTOKEN=%s\\n' "$REF" "$REF2" "$REF3" "$REF4" "$RETURN_ID" "$TRACKING" "$TOKEN"`,
   ].join('\n');
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script], { cwd: tmp.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -186,16 +186,26 @@ describe('the README walk-through', () => {
     expect(ledger).toContain('147.93');
   });
 
-  it("when Ada's notifications are listed, then the confirmation is there, and the workers then notify the shipment", async () => {
+  it('when Ada returns part of a delivered order and the admin receives it, then the return is received with its refund', () => {
+    expect(vars.REF4).toBe('BF-00000004');
+    expect(vars.RETURN_ID).toMatch(/^[0-9a-f-]{36}$/);
+    expect(step('BUILDFLOW_TOKEN=$ADMIN_KEY buildflow return receive').stdout).toMatch(new RegExp(`^return ${vars.RETURN_ID} received: \\d+\\.\\d\\d to refund \\(1 × FS-SCR-WD-8X2\\)$`, 'm'));
+    expect(step('buildflow order returns "$REF4"').stdout).toMatch(/received\W+1 × FS-SCR-WD-8X2\W+\d+\.\d\d\W+one box too many/);
+  });
+
+  it("when Ada's notifications are listed, then the confirmation is there, and the workers then notify the shipment and the refund", async () => {
     expect(step('buildflow notification list --order "$REF"').stdout).toContain('order_confirmed');
     // The shipment update is applied by the workers after it was accepted: follow it to the end.
     let kinds: string[] = [];
-    for (let i = 0; i < 100 && !kinds.includes('order_shipped'); i++) {
+    // So is the refund (told as order_refunded once the provider answered): the two come in either order.
+    const told = () => kinds.includes('order_shipped') && kinds.includes('order_refunded');
+    for (let i = 0; i < 100 && !told(); i++) {
       const r = await runCli(['notification', 'list', '--order', vars.REF!, '--json', '--url', server!.url], { env: { BUILDFLOW_CONFIG_DIR: configDir, BUILDFLOW_ADMIN_KEY: '' } });
       kinds = (JSON.parse(r.stdout) as { items: { kind: string }[] }).items.map((n) => n.kind);
-      if (!kinds.includes('order_shipped')) await new Promise((r) => setTimeout(r, 100));
+      if (!told()) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(kinds).toEqual(['order_shipped', 'order_confirmed']);
+    expect(kinds.at(-1)).toBe('order_confirmed');
+    expect([...kinds].sort()).toEqual(['order_confirmed', 'order_refunded', 'order_shipped']);
   });
 
   it('when the README states the credential rule, then it is the one --help states', () => {

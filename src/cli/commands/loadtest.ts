@@ -69,6 +69,7 @@ export function registerLoadtest(program: Command): void {
     .option('--read-share <share>', 'operations that are reads: product get/list, order get (default 0.2)', shareArg)
     .option('--refund-share <share>', 'accepted orders the admin refunds in part (30 % of the total) once confirmed (default 0)', shareArg)
     .option('--cancel-paid-share <share>', 'accepted orders the admin cancels once payment has started, before shipment: the capture refunded or the authorization voided (default 0)', shareArg)
+    .option('--return-share <share>', 'after the load settles, confirmed orders the admin ships, takes one unit back from (`return` and `receive`) and refunds (default 0)', shareArg)
     .option('--chaos <spec>', 'worker-kill[:every=5s], server-kill or redis-flush, on a started deployment (repeatable)', collect)
     .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`')
     .option('--stages <list>', 'open loop in stages DURATION:RATE,… each ramping linearly to its rate from the last (the first from 0), e.g. 30s:100,1m:400,30s:0', stagesArg)

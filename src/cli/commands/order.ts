@@ -16,6 +16,7 @@ import { durationFlag } from '../duration-arg.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { formatDuration } from '../../core/duration.js';
 import { registerOrderMoney } from './order-money.js';
+import { registerOrderReturns } from './returns.js';
 
 // The old spelling of --wait-timeout: milliseconds, still accepted with a note.
 const deprecatedTimeoutMs = durationFlag({ flag: '--timeout-ms', bareUnit: 'ms', minMs: 1, to: 'ms', renamedTo: '--wait-timeout' });
@@ -178,6 +179,7 @@ Examples:
       printTable(['at', 'what', 'summary'], trace.events.map((e) => [e.at, e.kind, e.summary]));
     });
   registerOrderMoney(order);
+  registerOrderReturns(order);
 }
 
 /** The order body piped on stdin, when no --item was given. */

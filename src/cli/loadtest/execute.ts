@@ -52,6 +52,7 @@ interface LoadtestFlags extends ReportFlags {
   readShare?: number;
   refundShare?: number;
   cancelPaidShare?: number;
+  returnShare?: number;
   chaos?: string[];
   history?: string;
   stages?: Stage[];
@@ -152,6 +153,7 @@ export async function executeLoadtest(f: LoadtestFlags): Promise<void> {
       readShare: resolved.readShare,
       refundShare: resolved.refundShare,
       cancelPaidShare: resolved.cancelPaidShare,
+      returnShare: f.returnShare ?? 0,
       chaos,
       stages,
       abortOnFail: f.abortOnFail === true,

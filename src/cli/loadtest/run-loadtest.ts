@@ -20,6 +20,7 @@ import type { LoadtestReport } from './report/report-schema.js';
 import { setUpTarget, type SetUp } from './target/setup.js';
 import { settle } from './checks/snapshot.js';
 import { evaluateThresholds, type Threshold } from './metrics/thresholds.js';
+import { returnShareOf } from './generator/return-share.js';
 
 export interface LoadtestOptions {
   url?: string | undefined;
@@ -45,6 +46,8 @@ export interface LoadtestOptions {
   refundShare: number;
   /** Orders the admin cancels once payment has started. */
   cancelPaidShare: number;
+  /** After settling, this share of confirmed orders is shipped, partly returned and refunded (`return-share.ts`). */
+  returnShare: number;
   chaos: ChaosSpec[];
   /** Open loop in stages, each ramping linearly to its rate. */
   stages?: Stage[] | undefined;
@@ -170,11 +173,18 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
     const settling = retryingClient(urls[0]!, adminKey, 'settling');
     const final = await settle(settling, accepted, o.settleTimeoutMs);
+    if (o.returnShare > 0) {
+      const confirmed = [...accepted].filter((id) => final.snapshot.orders.get(id)?.status === 'confirmed');
+      const returns = await returnShareOf(retryingClient(urls[0]!, adminKey, 'returns'), confirmed, o.returnShare, seed, o.settleTimeoutMs);
+      o.note(`returns: ${returns.received} of ${returns.drawn} drawn orders shipped, returned, received and refunded`);
+      for (const f of returns.failed) o.note(`return of order ${f.orderId} failed: ${f.why}`);
+    }
     const notOurs = 'needs the deployment\u2019s database: loadtest did not start this one (--url)';
-    // The refunds and voids of orders cancelled after payment settle after the orders are final:
-    // once they have, the checks (charged-once among them) and the doctor read the state after them.
+    // The refunds and voids of orders cancelled after payment, and of returns, settle after the
+    // orders are final: once they have, the checks (charged-once among them) and the doctor read
+    // the state after them.
     const money = deployment ? await reconcileRunMoney(deployment, stockSetAt, o.settleTimeoutMs) : { skipped: notOurs };
-    const settled = 'skipped' in money ? final : { ...final, snapshot: (await settle(settling, accepted, 0)).snapshot };
+    const settled = 'skipped' in money && o.returnShare === 0 ? final : { ...final, snapshot: (await settle(settling, accepted, 0)).snapshot };
     const doctor = deployment ? await doctorOf(deployment) : { skipped: notOurs };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({

@@ -70,7 +70,7 @@ async function available(trx: Db, skus: readonly string[]): Promise<Map<string, 
   return new Map(rows.map((r) => [r.sku, Number(r.available)]));
 }
 
-type MovementKind = 'reserve' | 'release' | 'sale' | 'restock';
+type MovementKind = 'reserve' | 'release' | 'sale' | 'restock' | 'return';
 
 // How each kind moves the two counters, per unit of quantity.
 const SIGNS: Record<MovementKind, { onHand: number; reserved: number }> = {
@@ -78,6 +78,7 @@ const SIGNS: Record<MovementKind, { onHand: number; reserved: number }> = {
   release: { onHand: 0, reserved: -1 },
   sale: { onHand: -1, reserved: -1 },
   restock: { onHand: 1, reserved: 0 },
+  return: { onHand: 1, reserved: 0 },
 };
 
 /**
@@ -153,4 +154,9 @@ export async function sellStock(uow: UnitOfWork, orderIds: readonly string[], li
 /** Puts the sold lines of these orders back on hand (a confirmed order cancelled before it shipped). */
 export async function restockSold(uow: UnitOfWork, orderIds: readonly string[], reason: string): Promise<void> {
   await moveStock(uow, 'restock', await orderLines(uow.trx, orderIds), reason);
+}
+
+/** Puts received returned lines of an order back on hand (a `return` movement; an order may have several). */
+export async function restockReturned(uow: UnitOfWork, orderId: string, lines: readonly Line[], reason: string): Promise<void> {
+  await moveStock(uow, 'return', new Map([[orderId, lines]]), reason);
 }

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { CancelReason, OrderStatus } from '../domain/order-status.js';
 
 /** Times are integer milliseconds since the epoch in every table: portable across dialects and cheap to compare. */
@@ -97,8 +97,39 @@ export interface NotificationsTable {
   id: Generated<number>;
   order_id: string;
   kind: string;
+  /** Tells apart events of one kind that happen several times per order (a refund's or return's id); '' for status events. */
+  event_key: ColumnType<string, string | undefined, string>;
   message: string;
   created_at: Millis;
+}
+
+export type ReturnStatus = 'requested' | 'received';
+
+export interface ReturnsTable {
+  id: string;
+  order_id: string;
+  status: ReturnStatus;
+  reason: string;
+  requested_by: 'customer' | 'admin';
+  /** The client's Idempotency-Key, if it sent one. */
+  request_key: string | null;
+  /** The received lines' price, refunded when the return was received. */
+  refund_cents: number | null;
+  created_at: Millis;
+  received_at: Millis | null;
+}
+
+export interface ReturnLinesTable {
+  id: Generated<number>;
+  return_id: string;
+  sku: string;
+  /** Asked to be returned. */
+  quantity: number;
+  /** The price paid per unit (the order line's). */
+  unit_price_cents: number;
+  /** Arrived, once received. */
+  received_quantity: number | null;
+  restock: number | null;
 }
 
 export interface ShipmentsTable {
@@ -228,6 +259,7 @@ export interface EmailMessagesTable extends DeliveryQueueColumns<EmailStatus> {
   id: Generated<number>;
   order_id: string;
   kind: string;
+  event_key: ColumnType<string, string | undefined, string>;
   recipient: string;
   subject: string;
   text_body: string;
@@ -293,6 +325,8 @@ export interface Database {
   stock_movements: StockMovementsTable;
   payments: PaymentsTable;
   payment_ledger: PaymentLedgerTable;
+  returns: ReturnsTable;
+  return_lines: ReturnLinesTable;
   notifications: NotificationsTable;
   shipments: ShipmentsTable;
   shipment_history: ShipmentHistoryTable;

@@ -1,5 +1,5 @@
 import type { OrderView } from '../orders/order-view.js';
-import type { NotificationKind } from '../domain/notification-kinds.js';
+import { notificationText, type EventDetail, type NotificationKind } from '../domain/notification-kinds.js';
 
 /** One customer email, in plain text and HTML. */
 export interface ComposedEmail {
@@ -25,7 +25,7 @@ function escapeHtml(text: string): string {
 }
 
 /** What the email says, paragraph by paragraph, with the item lines for a confirmation. */
-function content(kind: NotificationKind, order: OrderView): { subject: string; paragraphs: string[]; items: boolean } {
+function content(kind: NotificationKind, order: OrderView, detail: EventDetail): { subject: string; paragraphs: string[]; items: boolean } {
   const ref = order.reference;
   switch (kind) {
     case 'order_confirmed':
@@ -42,12 +42,18 @@ function content(kind: NotificationKind, order: OrderView): { subject: string; p
       };
     case 'order_delivered':
       return { subject: `Order ${ref} delivered`, paragraphs: [`Your order ${ref} was delivered. Thank you for shopping with us.`], items: false };
+    case 'order_refunded':
+      return { subject: `Refund on order ${ref}`, paragraphs: [notificationText(kind, ref, null, detail), 'It reaches your account as your bank books it.'], items: false };
+    case 'order_return_requested':
+      return { subject: `Return of order ${ref} noted`, paragraphs: [notificationText(kind, ref, null, detail), 'Please send the items back within the return window.'], items: false };
+    case 'order_returned':
+      return { subject: `Return of order ${ref} received`, paragraphs: [notificationText(kind, ref, null, detail)], items: false };
   }
 }
 
 /** The email a customer gets for a notification about their order. */
-export function composeOrderEmail(kind: NotificationKind, order: OrderView, customerName: string): ComposedEmail {
-  const c = content(kind, order);
+export function composeOrderEmail(kind: NotificationKind, order: OrderView, customerName: string, detail: EventDetail = {}): ComposedEmail {
+  const c = content(kind, order, detail);
   const greeting = `Hello ${customerName},`;
   const lines = c.items ? order.items.map((i) => `${i.quantity} × ${i.name} (${i.sku})  ${money(i.lineTotalCents)}`) : [];
   const text = [greeting, '', c.paragraphs[0]!, ...(lines.length > 0 ? ['', ...lines] : []), ...c.paragraphs.slice(1).flatMap((p) => ['', p]), ''].join('\n');

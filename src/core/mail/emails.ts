@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, EmailMessagesTable } from '../db/schema.js';
 import type { Db } from '../outbox/outbox.js';
 import { getOrder } from '../orders/queries.js';
-import type { NotificationKind } from '../domain/notification-kinds.js';
+import type { EventDetail, NotificationKind } from '../domain/notification-kinds.js';
 import { jittered } from '../webhooks/retry-schedule.js';
 import { composeOrderEmail } from './compose-email.js';
 import { DEFAULTS } from '../defaults.js';
@@ -12,10 +12,10 @@ export type EmailRow = Selectable<EmailMessagesTable>;
 
 /**
  * Writes the customer's email for a notification, in the caller's transaction (the one that
- * records the notification); once per order and kind. Orders with no customer (placed by the
+ * records the notification); once per order, kind and event key. Orders with no customer (placed by the
  * admin) get none.
  */
-export async function recordOrderEmail(trx: Db, e: { orderId: string; kind: NotificationKind; now: number }): Promise<boolean> {
+export async function recordOrderEmail(trx: Db, e: { orderId: string; kind: NotificationKind; now: number; eventKey?: string; detail?: EventDetail }): Promise<boolean> {
   const owner = await trx
     .selectFrom('orders')
     .innerJoin('customers', 'customers.id', 'orders.customer_id')
@@ -24,12 +24,13 @@ export async function recordOrderEmail(trx: Db, e: { orderId: string; kind: Noti
     .executeTakeFirst();
   if (!owner) return false;
   const order = await getOrder(trx, e.orderId);
-  const mail = composeOrderEmail(e.kind, order, owner.name);
+  const mail = composeOrderEmail(e.kind, order, owner.name, e.detail);
   const res = await trx
     .insertInto('email_messages')
     .values({
       order_id: e.orderId,
       kind: e.kind,
+      event_key: e.eventKey ?? '',
       recipient: owner.email,
       subject: mail.subject,
       text_body: mail.text,
@@ -40,7 +41,7 @@ export async function recordOrderEmail(trx: Db, e: { orderId: string; kind: Noti
       next_attempt_at: e.now,
       created_at: e.now,
     })
-    .onConflict((oc) => oc.columns(['order_id', 'kind']).doNothing())
+    .onConflict((oc) => oc.columns(['order_id', 'kind', 'event_key']).doNothing())
     .executeTakeFirst();
   return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
 }

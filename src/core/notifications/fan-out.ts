@@ -1,5 +1,5 @@
 import type { Db } from '../outbox/outbox.js';
-import type { NotificationKind } from '../domain/notification-kinds.js';
+import type { EventDetail, NotificationKind } from '../domain/notification-kinds.js';
 import { recordOrderEmail } from '../mail/emails.js';
 import { recordOrderEvent, type EnabledEndpoint } from '../webhooks/record-events.js';
 
@@ -11,7 +11,7 @@ import { recordOrderEvent, type EnabledEndpoint } from '../webhooks/record-event
  */
 export async function fanOutNotification(
   trx: Db,
-  n: { orderId: string; kind: NotificationKind; sourceMessageId: number | null; now: number },
+  n: { orderId: string; kind: NotificationKind; sourceMessageId: number | null; now: number; eventKey?: string; detail?: EventDetail },
   /** The deployment sends customer emails (SMTP is configured). */
   email: boolean,
   /** The enabled webhook endpoints, read once for the caller's batch (`enabledEndpoints`). */

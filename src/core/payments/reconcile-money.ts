@@ -28,7 +28,8 @@ export interface MoneyReconciliation {
  * Every order's payment ledger against DESIGN.md's "Money": at all times refunded ≤ captured and
  * captured + voided ≤ authorized; once settled (no ledger row pending, no refund message queued), a
  * shipped or delivered order has captured exactly its total, a confirmed one its total or (capture
- * at shipment) nothing yet, and a cancelled one has refunded all it captured and voided the rest.
+ * at shipment) nothing yet, a cancelled one has refunded all it captured and voided the rest, and
+ * each received return has refunded exactly its received lines' price.
  * Only orders that were ever asked for money, or should have been, are read; with `since`, only
  * those created at or after it (ms since the epoch).
  */
@@ -54,6 +55,7 @@ export async function reconcileMoney(db: Kysely<Database>, o: { limit?: number; 
   if (o.since !== undefined) query = query.where('o.created_at', '>=', o.since);
   const rows = await query.groupBy(['o.id', 'o.reference', 'o.status', 'o.total_cents']).orderBy('o.id').execute();
   const out: MoneyReconciliation = { checked: rows.length, settling: [], mismatches: [] };
+  const returnProblems = await findReturnProblems(db);
   for (const r of rows) {
     const m = {
       orderId: r.id,
@@ -67,7 +69,7 @@ export async function reconcileMoney(db: Kysely<Database>, o: { limit?: number; 
     };
     const settling = Number(r.pending) > 0 || Number(r.queued) > 0;
     if (settling) out.settling.push(r.id);
-    const problem = problemOf(m, settling);
+    const problem = problemOf(m, settling) ?? returnProblems.get(r.id);
     if (problem && out.mismatches.length < limit) out.mismatches.push({ ...m, problem });
   }
   return out;
@@ -92,4 +94,35 @@ function problemOf(m: Omit<MoneyMismatch, 'problem'>, settling: boolean): string
     if (m.voidedCents !== m.authorizedCents - m.capturedCents) return `cancelled with ${m.authorizedCents - m.capturedCents - m.voidedCents} authorized and not voided`;
   }
   return undefined;
+}
+
+/**
+ * Received returns whose refund does not add up: the return's recorded refund against its received
+ * lines' price, and (once no refund row of it is pending) its succeeded refund rows against both.
+ * The first problem per order.
+ */
+async function findReturnProblems(db: Kysely<Database>): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('returns as r')
+    .select([
+      'r.id',
+      'r.order_id',
+      'r.refund_cents',
+      sql<number>`(select coalesce(sum(rl.received_quantity * rl.unit_price_cents), 0) from return_lines rl where rl.return_id = r.id)`.as('price'),
+      sql<number>`(select coalesce(sum(l.amount_cents), 0) from payment_ledger l where l.return_id = r.id and l.kind = 'refund' and l.status = 'succeeded')`.as('refunded'),
+      sql<number>`(select count(*) from payment_ledger l where l.return_id = r.id and l.status = 'pending')`.as('pending'),
+    ])
+    .where('r.status', '=', 'received')
+    .orderBy('r.order_id')
+    .execute();
+  const out = new Map<string, string>();
+  for (const r of rows) {
+    if (out.has(r.order_id)) continue;
+    const price = Number(r.price);
+    const recorded = Number(r.refund_cents ?? 0);
+    const refunded = Number(r.refunded);
+    if (recorded !== price) out.set(r.order_id, `return ${r.id} recorded a refund of ${recorded} for lines priced ${price}`);
+    else if (Number(r.pending) === 0 && refunded !== price) out.set(r.order_id, `return ${r.id} refunded ${refunded} of its lines' price ${price}`);
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Db, LedgerKind, LedgerStatus } from '../db/schema.js';
 import { isPostgres } from '../db/postgres.js';
-import type { UnitRunner } from '../db/unit-of-work.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import type { UnitOfWork, UnitRunner } from '../db/unit-of-work.js';
 import { BuildflowError } from '../errors.js';
 import { enqueue } from '../outbox/outbox.js';
 import { authorizationKey, moneyOf, writePending } from './ledger.js';
@@ -92,8 +93,7 @@ export async function requestRefund(units: UnitRunner, orderId: string, r: Refun
   return units.run(
     async (uow) => {
       const trx = uow.trx;
-      const lock = trx.selectFrom('orders').select('id').where('id', '=', orderId);
-      const order = await (isPostgres(trx) ? lock.forUpdate() : lock).executeTakeFirst();
+      const order = await lockOrderRow(trx, orderId);
       if (!order) throw new BuildflowError('ORDER_NOT_FOUND', `order ${orderId} not found`);
       const amount = await amountOf(trx, orderId, r);
       const earlier = await trx.selectFrom('payment_ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
@@ -104,21 +104,41 @@ export async function requestRefund(units: UnitRunner, orderId: string, r: Refun
         return { refund: toView(earlier), replayed: true };
       }
       if (!Number.isInteger(amount) || amount <= 0) throw new BuildflowError('VALIDATION_FAILED', 'a refund is of a positive amount');
-      const m = (await moneyOf(trx, [orderId])).get(orderId)!;
-      const pendingRefunds = m.pending.filter((p) => p.kind === 'refund').reduce((s, p) => s + p.amountCents, 0);
-      const refundable = m.capturedCents - m.refundedCents - pendingRefunds;
-      if (amount > refundable) {
-        throw new BuildflowError(
-          'REFUND_EXCEEDS_CAPTURED',
-          `refund of ${amount} cents exceeds what can be refunded: captured ${m.capturedCents}, refunded ${m.refundedCents + pendingRefunds} (${pendingRefunds} of it pending)`,
-          { amountCents: amount, capturedCents: m.capturedCents, refundedCents: m.refundedCents + pendingRefunds },
-        );
-      }
-      await writePending(uow, [{ kind: 'refund', orderId, idempotencyKey: key, amountCents: amount, authorizationRef: m.authorizationRef }], { reason: r.reason });
-      enqueue(uow, [{ topic: 'refund', orderId }]);
-      const row = await trx.selectFrom('payment_ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirstOrThrow();
-      return { refund: toView(row), replayed: false };
+      const row = await writeRefund(uow, orderId, amount, key, { reason: r.reason });
+      return { refund: row, replayed: false };
     },
     { durable: true },
   );
+}
+
+/**
+ * Reads an order's status under its row lock (Postgres; SQLite writes one at a time): the lock
+ * that serialises refunds and returns of one order, so two racing cannot both pass their check.
+ */
+export function lockOrderRow(trx: Db, orderId: string): Promise<{ status: OrderStatus } | undefined> {
+  const q = trx.selectFrom('orders').select('status').where('id', '=', orderId);
+  return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
+}
+
+/**
+ * Writes a pending refund row of `amountCents` under `key` and queues the message that asks the
+ * provider, in the caller's unit, which holds the order's row lock: never more than captured less
+ * refunded less the refunds still pending.
+ * @throws BuildflowError REFUND_EXCEEDS_CAPTURED
+ */
+export async function writeRefund(uow: UnitOfWork, orderId: string, amountCents: number, key: string, extra: { reason: string; returnId?: string }): Promise<LedgerEntryView> {
+  const trx = uow.trx;
+  const m = (await moneyOf(trx, [orderId])).get(orderId)!;
+  const pendingRefunds = m.pending.filter((p) => p.kind === 'refund').reduce((s, p) => s + p.amountCents, 0);
+  const refundable = m.capturedCents - m.refundedCents - pendingRefunds;
+  if (amountCents > refundable) {
+    throw new BuildflowError(
+      'REFUND_EXCEEDS_CAPTURED',
+      `refund of ${amountCents} cents exceeds what can be refunded: captured ${m.capturedCents}, refunded ${m.refundedCents + pendingRefunds} (${pendingRefunds} of it pending)`,
+      { amountCents, capturedCents: m.capturedCents, refundedCents: m.refundedCents + pendingRefunds },
+    );
+  }
+  await writePending(uow, [{ kind: 'refund', orderId, idempotencyKey: key, amountCents, authorizationRef: m.authorizationRef }], extra);
+  enqueue(uow, [{ topic: 'refund', orderId }]);
+  return toView(await trx.selectFrom('payment_ledger').selectAll().where('idempotency_key', '=', key).executeTakeFirstOrThrow());
 }

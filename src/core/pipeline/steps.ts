@@ -12,7 +12,7 @@ import { callAll, callEach, callProvider } from './call-provider.js';
 import { cancelWithCompensation } from '../cancellation/compensate.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { Moved, Step } from './step.js';
-import { notifyOrders } from '../notifications/notify-orders.js';
+import { notifyOrderEvents, notifyOrders } from '../notifications/notify-orders.js';
 import { recordStockAfterSales } from '../webhooks/record-events.js';
 import { webhookEndpoints } from '../notifications/notify-orders.js';
 import { applyShipmentUpdate, type ShipmentUpdateStatus } from '../shipments/shipments.js';
@@ -269,14 +269,44 @@ export const refundStep: Step<SettlePlan, LedgerAnswer[]> = {
   async apply(uow, items) {
     const answered = items.filter((i) => i.plan && i.outcome);
     if (answered.length === 0) return;
-    await settle(uow, answered.flatMap((i) => i.outcome!));
+    const answers = answered.flatMap((i) => i.outcome!);
+    await settle(uow, answers);
     const ids = [...new Set(answered.map((i) => i.msg.orderId))];
     await refreshSummaries(uow, ids);
+    await notifyRefunds(uow, answers);
     // Rows that were pending from an earlier run: the sums they leave are settled next.
     const resolved = answered.filter((i) => i.plan!.resumed).map((i) => i.msg.orderId);
     enqueue(uow, [...new Set(resolved)].map((orderId) => ({ topic: 'refund' as const, orderId })));
   },
 };
+
+/**
+ * Tells the customer of each refund that went through (`order.refunded`, its own event per ledger
+ * row), in the unit that settles it. A cancelled order's refund is not told apart: its
+ * cancellation notice says the money is refunded.
+ */
+async function notifyRefunds(uow: UnitOfWork, answers: readonly LedgerAnswer[]): Promise<void> {
+  const keys = answers.filter((a) => a.status === 'succeeded').map((a) => a.idempotencyKey);
+  if (keys.length === 0) return;
+  const trx = uow.trx;
+  const rows = await trx
+    .selectFrom('payment_ledger')
+    .innerJoin('orders', 'orders.id', 'payment_ledger.order_id')
+    .select(['payment_ledger.id', 'payment_ledger.order_id', 'payment_ledger.amount_cents', 'payment_ledger.return_id'])
+    .where(inSet(trx, 'payment_ledger.idempotency_key', keys))
+    .where('payment_ledger.kind', '=', 'refund')
+    .where('orders.status', '<>', 'cancelled')
+    .execute();
+  await notifyOrderEvents(
+    uow,
+    rows.map((r) => ({
+      orderId: r.order_id,
+      kind: 'order_refunded' as const,
+      eventKey: `refund:${r.id}`,
+      detail: { amountCents: Number(r.amount_cents), ...(r.return_id ? { returnId: r.return_id } : {}) },
+    })),
+  );
+}
 
 /**
  * ship / deliver: applies a carrier update accepted by the API. The shipment moves only from the

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../outbox/outbox.js';
 import { inSet } from '../db/sets.js';
 import { getOrder } from '../orders/queries.js';
-import type { NotificationKind } from '../domain/notification-kinds.js';
+import type { EventDetail, NotificationKind } from '../domain/notification-kinds.js';
 import { NOTIFIED_STATUSES, ORDER_EVENT_OF, PAYLOAD_VERSION, type WebhookEventType } from './events.js';
 
 /** A new `webhook-id`. */
@@ -31,20 +31,21 @@ const subscribed = (endpoints: readonly EnabledEndpoint[], type: WebhookEventTyp
 
 /**
  * Where an order event stands among the order's notified events (1 for the first), and when it
- * happened: read from the order's history, so the number follows the order of the state changes
- * even when their notifications are worked in another order.
+ * happened. A status event's place is read from the order's history, so the number follows the
+ * order of the state changes even when their notifications are worked in another order; refunds
+ * and returns (keyed notifications, written in the transaction of their change) count in by the
+ * time they were written.
  */
 async function eventPosition(trx: Db, orderId: string, kind: NotificationKind, now: number): Promise<{ sequence: number; at: number }> {
   const status = ORDER_EVENT_OF[kind].status;
-  const rows = await trx
-    .selectFrom('order_history')
-    .select(['to_status', 'at'])
-    .where('order_id', '=', orderId)
-    .where('to_status', 'in', NOTIFIED_STATUSES)
-    .orderBy('id')
-    .execute();
+  const [rows, keyed] = await Promise.all([
+    trx.selectFrom('order_history').select(['to_status', 'at']).where('order_id', '=', orderId).where('to_status', 'in', NOTIFIED_STATUSES).orderBy('id').execute(),
+    trx.selectFrom('notifications').select('created_at').where('order_id', '=', orderId).where('event_key', '<>', '').execute(),
+  ]);
+  const keyedBefore = (at: number) => keyed.filter((k) => k.created_at < at).length;
+  if (status === undefined) return { sequence: rows.length + keyed.length, at: now };
   const index = rows.findIndex((r) => r.to_status === status);
-  return index < 0 ? { sequence: rows.length + 1, at: now } : { sequence: index + 1, at: rows[index]!.at };
+  return index < 0 ? { sequence: rows.length + keyed.length + 1, at: now } : { sequence: index + 1 + keyedBefore(rows[index]!.at), at: rows[index]!.at };
 }
 
 /**
@@ -52,12 +53,13 @@ async function eventPosition(trx: Db, orderId: string, kind: NotificationKind, n
  * webhook delivery per enabled endpoint subscribed to this order event. The body is fixed here,
  * so every attempt and replay sends, and signs, the same bytes.
  *
- * Payload: `{ type, timestamp, data: { version, sequence, order, reason? } }`; `order` is the
- * order's public view, `sequence` numbers the order's events from 1.
+ * Payload: `{ type, timestamp, data: { version, sequence, order, reason?, amountCents?, returnId? } }`;
+ * `order` is the order's public view, `sequence` numbers the order's events from 1; a refund or
+ * return event adds its amount and return id.
  */
 export async function recordOrderEvent(
   trx: Db,
-  e: { orderId: string; kind: NotificationKind; sourceMessageId: number | null; now: number },
+  e: { orderId: string; kind: NotificationKind; sourceMessageId: number | null; now: number; detail?: EventDetail },
   enabled: readonly EnabledEndpoint[],
 ): Promise<number> {
   const { type } = ORDER_EVENT_OF[e.kind];
@@ -66,6 +68,7 @@ export async function recordOrderEvent(
   const [order, position] = await Promise.all([getOrder(trx, e.orderId), eventPosition(trx, e.orderId, e.kind, e.now)]);
   const data: Record<string, unknown> = { version: PAYLOAD_VERSION, sequence: position.sequence, order };
   if (type === 'order.cancelled' && order.cancelReason) data.reason = order.cancelReason;
+  if (e.detail) Object.assign(data, e.detail);
   const body = JSON.stringify({ type, timestamp: new Date(position.at).toISOString(), data });
   await trx
     .insertInto('webhook_deliveries')

@@ -12,6 +12,7 @@ import * as m0012 from './0012-outbox-stats-row-trigger.js';
 import * as m0013 from './0013-one-message-per-order.js';
 import * as m0014 from './0014-discarded-dead-letters-and-rate-limits.js';
 import * as m0015 from './0015-payment-ledger.js';
+import * as m0016 from './0016-returns.js';
 import * as m0017 from './0017-money-counters.js';
 
 /** Migrations ship inside the package (no directory scan), so a bundled or installed build finds them. */
@@ -31,6 +32,7 @@ export const migrationProvider: MigrationProvider = {
       '0013-one-message-per-order': m0013,
       '0014-discarded-dead-letters-and-rate-limits': m0014,
       '0015-payment-ledger': m0015,
+      '0016-returns': m0016,
       '0017-money-counters': m0017,
     };
   },

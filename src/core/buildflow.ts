@@ -68,9 +68,14 @@ export interface OpenOptions {
   gateway?: PaymentGateway;
 }
 
+// The SQLite commit thread's entry, beside this module in every form the code runs in: compiled
+// (dist/src/core/), bundled (dist/cli/, see rollup.config.js) and as source under the test runner,
+// whose loader (test/helpers/ts-threads.mjs) lets the thread run the .ts file.
+const COMMIT_THREAD = new URL(import.meta.url.endsWith('.ts') ? './commit-thread.ts' : './commit-thread.js', import.meta.url);
+
 /** Opens the embedded deployment described by `config`. */
 export async function openBuildflow(config: Config, options: OpenOptions = {}): Promise<Buildflow> {
-  const storage = openStorage(config);
+  const storage = openStorage(config, { commitThread: COMMIT_THREAD });
   const { db, sync } = storage;
   try {
     if (options.migrate) await migrateToLatest(db);
@@ -101,16 +106,14 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
         return m ? { messageId: m.messageId, topic: m.topic as Topic, attempt: m.attempt } : undefined;
       });
     });
-    const intake = new OrderIntake({
-      db,
-      durable: sync,
-      maxItemsPerOrder: config.maxItemsPerOrder,
-      onCommitted: (placed) => {
-        signal.wake();
-        events.ordersPlaced(placed);
-      },
-      ...(storage.orderWriter ? { writer: storage.orderWriter } : {}),
+    // New orders are counted from every committed unit that created one (replays create none).
+    units.onCommit((work) => {
+      let placed = 0;
+      for (const t of work.transitions) if (t.from === null) placed++;
+      if (placed > 0) events.ordersPlaced(placed);
     });
+    const commits = storage.commits(units);
+    const intake = new OrderIntake(commits, config.maxItemsPerOrder);
     return {
       config,
       db,
@@ -128,7 +131,7 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
         cancelOrder(units, idOrReference, by === 'admin' ? ADMIN_CANCELLABLE : customerCancellable(config.customerCancelUntil)),
       sync,
       async close() {
-        await intake.close();
+        await commits.close();
         await cache.close();
         await storage.close();
       },

@@ -6,7 +6,7 @@ import { claimDue, type OutboxMessage } from '../../src/core/outbox/outbox.js';
 import { PipelineRunner } from '../../src/core/pipeline/pipeline-runner.js';
 import { UnitRunner } from '../../src/core/db/unit-of-work.js';
 import { openPostgres } from '../../src/core/db/postgres.js';
-import { openSqlite } from '../../src/core/db/sqlite.js';
+import { openSqlite } from '../../src/core/db/sqlite/sqlite.js';
 import type { Database } from '../../src/core/db/schema.js';
 import { silentLogger } from '../../src/worker/logger.js';
 import { pauseStep, PauseReader, resumeStep } from '../../src/core/pipeline/pauses.js';

@@ -12,9 +12,9 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from '../schema.js';
 import type { ThreadWriteLock } from './thread-write-lock.js';
-import { DEFAULTS } from '../defaults.js';
+import { DEFAULTS } from '../../defaults.js';
 
 /**
  * SQLite through better-sqlite3 with the settings DESIGN.md asks for: WAL, a busy timeout, and

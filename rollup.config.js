@@ -134,10 +134,10 @@ export default [
     },
   },
   // Worker threads are started by path, next to the chunk that starts them
-  // (`new URL('./intake-writer-thread.js', import.meta.url)`): each is an entry of its own here.
+  // (`new URL('./commit-thread.js', import.meta.url)`): each is an entry of its own here.
   {
     input: {
-      'intake-writer-thread': `${ROOT}/dist/src/core/orders/intake-writer-thread.js`,
+      'commit-thread': `${ROOT}/dist/src/core/commit-thread.js`,
       'generator-thread': `${ROOT}/dist/src/cli/loadtest/generator/generator-thread.js`,
     },
     external,

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // The HTTP suites run once more for each scale-out cell BUILDFLOW_TEST_BACKENDS names (CI names
@@ -12,6 +13,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // 2-core machines: files with child processes and fsync-heavy work run better a few at a time.
     maxWorkers: 2,
+    // Worker threads the code starts (the SQLite commit thread) run its TypeScript source too.
+    execArgv: ['--import', fileURLToPath(new URL('./test/helpers/ts-threads.mjs', import.meta.url))],
     projects: [
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'] } },
       ...['postgres', 'postgres+redis']

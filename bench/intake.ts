@@ -10,7 +10,7 @@
  * The echo route validates the same body schema on a Fastify instance built the same way and
  * answers without touching the database or the disk, so the ratio isolates what durable intake costs. An
  * order is answered only after its transaction is committed and durable (SQLite: committed on
- * the intake writer thread with synchronous=FULL; Postgres: the commit returned with
+ * the SQLite commit thread with synchronous=FULL; Postgres: the commit returned with
  * synchronous_commit on). Workers are off so the figure is intake alone; on postgres+redis the
  * server is the one `serve --no-worker` runs. The baseline run commits and fsyncs one SQLite
  * transaction per request on the event loop (synchronous=FULL), the obvious design group commit
@@ -26,6 +26,8 @@ import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/server/build-server.js';
 import { OrderIntake } from '../src/core/orders/intake.js';
+import { InProcessCommits } from '../src/core/db/commit-engine.js';
+import { UnitRunner } from '../src/core/db/unit-of-work.js';
 import { CreateOrderBody } from '../src/server/schemas/orders.js';
 import { backendsFromEnv, benchApp, benchDeployment, envInt, startCpu, orderBody, percentile, progress, runBench, type Backend } from './common.js';
 
@@ -141,7 +143,7 @@ async function perRequestRun(): Promise<Run> {
   const single = await benchApp();
   try {
     await sql`pragma synchronous = full`.execute(single.app.db);
-    const perRequest = new OrderIntake({ db: single.app.db, durable: async () => {}, maxItemsPerOrder: 100, maxBatch: 1 });
+    const perRequest = new OrderIntake(new InProcessCommits(new UnitRunner(single.app.db), 1), 100);
     single.app.placeOrder = (input) => perRequest.place(input);
     return await driveServer(await buildServer(single.app, { adminKey: ADMIN_KEY, logger: false }), '/v1/orders');
   } finally {

@@ -15,9 +15,6 @@ const problems = [];
  * a cycle fails the lint. Remove an entry when its cycle is gone.
  */
 const ALLOWED_CYCLE_EDGES = {
-  // db ↔ orders: openStorage hands out the intake writer thread, which lives in orders/ and uses
-  // db/. Goes with the commit engines moving to src/core/db/sqlite/ (issue 23, the write-engine half).
-  'db -> orders': 'db/open-storage.ts builds the intake writer (orders/intake-writer.ts)',
 };
 
 const IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;

@@ -47,9 +47,14 @@ export interface OpenOptions {
   gateway?: PaymentGateway;
 }
 
+// The SQLite commit thread's entry, beside this module in every form the code runs in: compiled
+// (dist/src/core/), bundled (dist/cli/, see rollup.config.js) and as source under the test runner,
+// whose loader (test/helpers/ts-threads.mjs) lets the thread run the .ts file.
+const COMMIT_THREAD = new URL(import.meta.url.endsWith('.ts') ? './commit-thread.ts' : './commit-thread.js', import.meta.url);
+
 /** Opens the embedded deployment described by `config`. */
 export async function openBuildflow(config: Config, options: OpenOptions = {}): Promise<Buildflow> {
-  const storage = openStorage(config);
+  const storage = openStorage(config, { commitThread: COMMIT_THREAD });
   const { db, sync } = storage;
   try {
     if (options.migrate) await migrateToLatest(db);
@@ -63,14 +68,10 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
     const cache = openProductCache(config);
     // Through app.sync, so whoever holds the deployment holds the one durability seam (a test may hold the fsync back).
     const units = deploymentUnits(db, { sync: () => app.sync(), cache: () => cache, signal, sendsEmail: config.mail !== undefined });
-    const intake = new OrderIntake({
-      db,
-      durable: sync,
-      maxItemsPerOrder: config.maxItemsPerOrder,
-      // Intake commits its own batches: what it placed goes out on the units' channel like any unit's work.
-      onCommitted: (placed) => void units.publish({ now: Date.now(), stockChanged: [], enqueued: placed, deliveries: 0, transitions: [], placed, messages: [], outcomes: [], changes: [] }),
-      ...(storage.orderWriter ? { writer: storage.orderWriter } : {}),
-    });
+    // Intake's commits are units too (on the SQLite commit thread or in process): what they place
+    // goes out on the units' channel like any unit's work.
+    const commits = storage.commits(units);
+    const intake = new OrderIntake(commits, config.maxItemsPerOrder);
     const app: Buildflow = {
       config,
       db,
@@ -78,11 +79,12 @@ export async function openBuildflow(config: Config, options: OpenOptions = {}): 
       signal,
       units,
       cache,
-      placeOrder: (input) => intake.place(input),
+      // The method itself, so a route's call lands in intake with no stop here.
+      placeOrder: intake.place.bind(intake),
       getProduct: (sku) => getProduct(db, sku, cache),
       sync,
       async close() {
-        await intake.close();
+        await commits.close();
         await cache.close();
         await storage.close();
       },

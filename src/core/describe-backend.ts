@@ -17,7 +17,7 @@ function whereOf(url: string, withPath: boolean): string {
  * Postgres host and database (never the user or password), and Redis or none.
  */
 export function describeBackend(config: Pick<Config, 'dataDir' | 'databaseUrl' | 'redis'>): string {
-  // The file name is the one db/sqlite.ts opens; importing it would load better-sqlite3 here.
+  // The file name is the one db/sqlite/sqlite.ts opens; importing it would load better-sqlite3 here.
   const storage = config.databaseUrl === undefined ? `sqlite ${join(config.dataDir, 'buildflow.db')}` : `postgres ${whereOf(config.databaseUrl, true)}`;
   const redis = config.redis.url === undefined ? 'no redis' : `redis ${whereOf(config.redis.url, false)}`;
   return `${storage}, ${redis}`;

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigOverrides } from '../../src/core/config.js';
-import { sqliteFile } from '../../src/core/db/sqlite.js';
+import { sqliteFile } from '../../src/core/db/sqlite/sqlite.js';
 import { CHECK_NAMES, type CheckName, type DoctorCheck } from '../../src/core/doctor/check.js';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/run-doctor.js';
 import { migrationProvider } from '../../src/core/db/migrations/index.js';

@@ -1,14 +1,22 @@
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sqliteFile } from '../../src/core/db/sqlite.js';
-import { ThreadWriteLock } from '../../src/core/db/thread-write-lock.js';
-import { IntakeWriter } from '../../src/core/orders/intake-writer.js';
+import { sqliteFile } from '../../src/core/db/sqlite/sqlite.js';
+import { ThreadWriteLock } from '../../src/core/db/sqlite/thread-write-lock.js';
+import { SqliteGroupCommit } from '../../src/core/db/sqlite/group-commit.js';
 import type { OrderView } from '../../src/core/orders/order-view.js';
-import type { OrderOutcome } from '../../src/core/orders/write-order-batch.js';
+import { PLACE_ORDERS, type OrderOutcome, type OrderRequest } from '../../src/core/orders/place-orders.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { countRows } from '../helpers/pipeline.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const COMMIT_THREAD = new URL('../../src/core/commit-thread.ts', import.meta.url);
+
+/** The SQLite commit engine on the app's file, with intake's program: the embedded intake's writer. */
+function orderWriter(app: TestApp, lock = new ThreadWriteLock()) {
+  const engine = new SqliteGroupCommit({ file: sqliteFile(app.dataDir), lock, entry: COMMIT_THREAD, announce: async () => {} });
+  return Object.assign(engine, { place: (request: OrderRequest) => engine.submit(PLACE_ORDERS, request) });
+}
 
 describe('thread write lock', () => {
   it('when another thread holds the lock, then acquiring waits without blocking the event loop and goes on once it is released', async () => {
@@ -47,9 +55,9 @@ describe('thread write lock', () => {
   });
 });
 
-describe('intake writer thread', () => {
+describe('SQLite commit thread', () => {
   let app: TestApp;
-  let writer: IntakeWriter | undefined;
+  let writer: ReturnType<typeof orderWriter> | undefined;
   afterEach(async () => {
     await writer?.close();
     await app?.dispose();
@@ -58,7 +66,7 @@ describe('intake writer thread', () => {
   it('when orders arrive together, then the thread commits them and answers each with its own order', async () => {
     app = await openTestApp();
     await addProduct(app, 'A', 100, 250);
-    const w = (writer = new IntakeWriter(sqliteFile(app.dataDir), new ThreadWriteLock()));
+    const w = (writer = orderWriter(app));
     const outcomes = await Promise.all([1, 2, 3, 4].map((q) => w.place({ items: [{ sku: 'A', quantity: q }] })));
     expect(outcomes.map((o) => (o.ok ? (JSON.parse(o.order.json) as OrderView).totalCents : o.code))).toEqual([250, 500, 750, 1000]);
     expect(await countRows(app, 'orders')).toBe(4);
@@ -70,7 +78,7 @@ describe('intake writer thread', () => {
   it('when the writer is closed right after orders are placed, then those orders are still committed and answered, and no thread is left', async () => {
     app = await openTestApp();
     await addProduct(app, 'A', 100);
-    const w = new IntakeWriter(sqliteFile(app.dataDir), new ThreadWriteLock());
+    const w = orderWriter(app);
     await w.place({ items: [{ sku: 'A', quantity: 1 }] });
     const placed = [w.place({ items: [{ sku: 'A', quantity: 2 }] }), w.place({ items: [{ sku: 'A', quantity: 3 }] })];
     await w.close();
@@ -84,7 +92,7 @@ describe('intake writer thread', () => {
     app = await openTestApp();
     await addProduct(app, 'A', 1000);
     const lock = new ThreadWriteLock();
-    const w = (writer = new IntakeWriter(sqliteFile(app.dataDir), lock));
+    const w = (writer = orderWriter(app, lock));
     await w.place({ items: [{ sku: 'A', quantity: 1 }] });
     const inFlight = Array.from({ length: 200 }, (_, i) => w.place({ items: [{ sku: 'A', quantity: 1 }], idempotencyKey: `k-${i}`, hash: `h-${i}` }));
     await (w as unknown as { worker: Worker }).worker.terminate();

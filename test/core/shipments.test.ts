@@ -15,7 +15,7 @@ const DIST = fileURLToPath(new URL('../../dist/src/core/', import.meta.url));
 /** Asks for `shipped` from a child process with its own connection; resolves 'accepted' or the error code. */
 function requestInChild(dataDir: string, code: string): Promise<string> {
   const script = `
-    const { openSqlite } = await import(${JSON.stringify(`${DIST}db/sqlite.js`)});
+    const { openSqlite } = await import(${JSON.stringify(`${DIST}db/sqlite/sqlite.js`)});
     const { requestShipmentUpdate } = await import(${JSON.stringify(`${DIST}shipments/shipments.js`)});
     const { UnitRunner } = await import(${JSON.stringify(`${DIST}db/unit-of-work.js`)});
     const db = openSqlite({ dataDir: ${JSON.stringify(dataDir)} });

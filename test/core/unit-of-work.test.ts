@@ -4,9 +4,9 @@ import { BACKENDS } from '../helpers/backends.js';
 import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { claimDue, type OutboxMessage } from '../../src/core/outbox/outbox.js';
 import { PipelineRunner } from '../../src/core/pipeline/pipeline-runner.js';
-import { UnitRunner } from '../../src/core/db/unit-of-work.js';
+import { UnitRunner, type CommittedWork } from '../../src/core/db/unit-of-work.js';
 import { openPostgres } from '../../src/core/db/postgres.js';
-import { openSqlite } from '../../src/core/db/sqlite.js';
+import { openSqlite } from '../../src/core/db/sqlite/sqlite.js';
 import type { Database } from '../../src/core/db/schema.js';
 import { silentLogger } from '../../src/worker/logger.js';
 import { pauseStep, PauseReader, resumeStep } from '../../src/core/pipeline/pauses.js';
@@ -102,6 +102,25 @@ for (const backend of BACKENDS) describe(`unit of work [${backend}]`, () => {
     ).rejects.toThrow('boom');
     expect(seen).toEqual([]);
     expect((await app.db.selectFrom('products').select('name').where('sku', '=', 'A').executeTakeFirstOrThrow()).name).toBe('renamed');
+  });
+
+  it('when orders are placed together, then the after-commit hooks of the deployment see each creation and its outbox message, and a replay adds nothing', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 100);
+    const seen: CommittedWork[] = [];
+    app.units.onCommit((work) => void seen.push(work));
+
+    const placed = await Promise.all([1, 2, 3].map((q) => app.placeOrder({ items: [{ sku: 'A', quantity: q }], idempotencyKey: `k-${q}` })));
+    const transitions = seen.flatMap((w) => w.transitions);
+    expect(transitions.map((t) => t.orderId).sort()).toEqual(placed.map((p) => p.id).sort());
+    for (const t of transitions) expect(t).toMatchObject({ from: null, to: 'pending', reason: null });
+    expect(seen.reduce((n, w) => n + w.enqueued, 0)).toBe(3);
+
+    seen.length = 0;
+    const replayed = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }], idempotencyKey: 'k-1' });
+    expect(replayed.replayed).toBe(true);
+    expect(seen.flatMap((w) => w.transitions)).toEqual([]);
+    expect(seen.reduce((n, w) => n + w.enqueued, 0)).toBe(0);
   });
 
   it('when one message makes a shared batch fail, then the batch is retried one message at a time and only that message fails', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WalSync } from '../../src/core/db/wal-sync.js';
+import { WalSync } from '../../src/core/db/sqlite/wal-sync.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { addProduct, openTestApp, type TestApp } from '../helpers/test-app.js';
 import { createEndpoint } from '../../src/core/webhooks/endpoints.js';
 import { planAttempt } from '../../src/core/webhooks/deliveries.js';
 import { openPostgres } from '../../src/core/db/postgres.js';
-import { openSqlite } from '../../src/core/db/sqlite.js';
+import { openSqlite } from '../../src/core/db/sqlite/sqlite.js';
 import type { Database } from '../../src/core/db/schema.js';
 
 /**

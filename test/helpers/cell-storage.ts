@@ -5,7 +5,7 @@ import { TEST_REDIS_URL, freshPostgresDatabase, freshRedisPrefix, usesPostgres, 
 import { loadConfig } from '../../src/core/config.js';
 import { openBuildflow, type Buildflow } from '../../src/core/buildflow.js';
 import { openPostgres } from '../../src/core/db/postgres.js';
-import { sqliteFile } from '../../src/core/db/sqlite.js';
+import { sqliteFile } from '../../src/core/db/sqlite/sqlite.js';
 import type { Database } from '../../src/core/db/schema.js';
 
 /**

@@ -6,11 +6,23 @@ import { insertRows } from './sets.js';
 export type { Db } from './schema.js';
 
 /** Append-only tables whose rows a unit of work collects and writes together before it commits. */
-export type CollectedTable = 'order_history' | 'stock_movements' | 'outbox' | 'shipments' | 'notifications';
+export type CollectedTable =
+  | 'orders'
+  | 'order_items'
+  | 'idempotency_keys'
+  | 'order_history'
+  | 'stock_movements'
+  | 'outbox'
+  | 'shipments'
+  | 'notifications';
 
-// Written in this order (an outbox row may name a shipment's order, never the reverse); rows that
-// would repeat a unique key are skipped where the table says so: one notification per order and kind.
+// Written in this order (new orders before the rows that name them; an outbox row may name a
+// shipment's order, never the reverse); rows that would repeat a unique key are skipped where the
+// table says so: one notification per order and kind.
 const TABLES: readonly { table: CollectedTable; ignoreConflicts: boolean }[] = [
+  { table: 'orders', ignoreConflicts: false },
+  { table: 'order_items', ignoreConflicts: false },
+  { table: 'idempotency_keys', ignoreConflicts: false },
   { table: 'order_history', ignoreConflicts: false },
   { table: 'stock_movements', ignoreConflicts: false },
   { table: 'shipments', ignoreConflicts: false },
@@ -96,6 +108,19 @@ export interface UnitMessage {
  * invalidation, metrics, order logs and audit rows are all hooks; nothing else reports commits.
  */
 export type AfterCommitHook = (work: CommittedWork) => void | Promise<void>;
+
+/**
+ * A write that many requests share one unit of work for (group commit): `run` decides and collects
+ * every request's rows in the unit and answers each request with plain data (no Error objects, no
+ * after-commit effects), so a commit engine may run it on another thread and send the answers back.
+ * A thread finds the program by `name` (see db/sqlite/commit-thread.ts).
+ */
+export interface BatchProgram<Req, Out> {
+  name: string;
+  run(uow: UnitOfWork, requests: readonly Req[]): Promise<Out[]>;
+  /** The answer to a request whose unit failed as a whole, run alone (a database error, a thrown refusal). */
+  failed(err: unknown): Out;
+}
 
 /**
  * The transaction of one use case or one pipeline batch, and everything it will write and set off.
@@ -256,15 +281,30 @@ export class UnitRunner {
     });
     if (options.durable) await this.sync();
     for (const effect of unit!.pendingEffects()) await this.guard(effect);
-    await this.publish(unit!.committed());
+    await this.announce(unit!.committed());
     return result;
   }
 
   /**
-   * Runs the hooks for work committed outside {@link run} (order intake's batches), so every
-   * listener still hears of it on the one channel.
+   * Commits `requests` durably in one unit of `program`; if that unit fails as a whole, commits
+   * each request alone so only the culprit fails. Answers in the order of `requests`.
    */
-  async publish(work: CommittedWork): Promise<void> {
+  async runBatch<Req, Out>(program: BatchProgram<Req, Out>, requests: readonly Req[]): Promise<Out[]> {
+    try {
+      return await this.run((uow) => program.run(uow, requests), { durable: true });
+    } catch (err) {
+      if (requests.length === 1) return [program.failed(err)];
+      const answers: Out[] = [];
+      for (const r of requests) answers.push(...(await this.runBatch(program, [r])));
+      return answers;
+    }
+  }
+
+  /**
+   * Runs the after-commit hooks for `work`: for work a unit committed elsewhere (the SQLite
+   * commit thread) as for the units {@link run} commits here.
+   */
+  async announce(work: CommittedWork): Promise<void> {
     for (const hook of this.hooks) await this.guard(() => hook(work));
   }
 

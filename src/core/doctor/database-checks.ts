@@ -5,7 +5,7 @@ import { pendingMigrations } from '../db/migrate.js';
 import { migrationProvider } from '../db/migrations/index.js';
 import { openStorage, type Storage } from '../db/open-storage.js';
 import type { Database } from '../db/schema.js';
-import { sqliteFile } from '../db/sqlite.js';
+import { sqliteFile } from '../db/sqlite/sqlite.js';
 import { errorLine, redactUrl, withTimeout, type DoctorCheck } from './check.js';
 import { POSTGRES_SSL_REQUEST, probeTcp, tcpAddress } from './tcp-probe.js';
 

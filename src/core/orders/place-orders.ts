@@ -1,15 +1,11 @@
-import type { Insertable, Kysely } from 'kysely';
-import type { Database, OrderItemRow, OrderRow } from '../db/schema.js';
-import { insertChunked } from '../db/insert-chunked.js';
+import type { OrderItemRow, OrderRow } from '../db/schema.js';
+import type { BatchProgram, UnitOfWork } from '../db/unit-of-work.js';
 import { BuildflowError, type ErrorCode } from '../errors.js';
 import { newOrderId } from '../ids.js';
 import { priceItems, type RequestedItem } from '../domain/pricing.js';
-import type { Db } from '../outbox/outbox.js';
 import { toOrderView, type OrderView } from './order-view.js';
 import { takeOrderReferences } from './reference-numbers.js';
-
-/** Orders committed together at most; bounds one transaction's size and latency. */
-export const MAX_ORDER_BATCH = 256;
+import { recordCreated } from './transition.js';
 
 /** Idempotency keys are scoped by operation, so one key may be used for different kinds of request. */
 export const ORDER_IDEMPOTENCY_SCOPE = 'POST /v1/orders';
@@ -62,12 +58,14 @@ export function outcomeError(o: Extract<OrderOutcome, { ok: false }>): Buildflow
 }
 
 /**
- * Writes a batch of orders in the caller's transaction: one lookup of idempotency keys, one of
- * prices, then multi-row inserts of orders, items, history, outbox messages and idempotency
- * records. A request that cannot be placed (unknown sku, key reused with another body) gets a
- * failed outcome and writes nothing; its neighbours are unaffected.
+ * Places a batch of orders in one unit of work: one lookup of idempotency keys, one of prices,
+ * then the orders, their items, history (`recordCreated`), outbox messages and idempotency records
+ * collected in the unit, which writes each table in one statement. A request that cannot be placed
+ * (unknown sku, key reused with another body) gets a failed outcome and writes nothing; its
+ * neighbours are unaffected.
  */
-export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], now: number): Promise<OrderOutcome[]> {
+async function placeOrders(uow: UnitOfWork, batch: readonly OrderRequest[]): Promise<OrderOutcome[]> {
+  const { trx, now } = uow;
   const keys = [...new Set(batch.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
   const scopes = [...new Set(batch.flatMap((r) => (r.idempotencyKey ? [scopeOf(r)] : [])))];
   // A key stored earlier (its response body) or first used in this batch (the order it makes).
@@ -155,45 +153,26 @@ export async function writeOrderBatch(trx: Db, batch: readonly OrderRequest[], n
   });
 
   const references = await takeOrderReferences(trx, accepted.length);
-  const keyRows: Insertable<Database['idempotency_keys']>[] = [];
   const placed = accepted.map((a, i): PlacedOrder => {
     a.order.reference = references[i]!;
     const json = JSON.stringify(toOrderView(a.order, a.lines));
-    if (a.key) keyRows.push({ scope: a.key.scope, key: a.key.key, request_hash: a.key.hash, response_status: 201, response_body: json, created_at: now });
+    if (a.key) uow.add('idempotency_keys', [{ scope: a.key.scope, key: a.key.key, request_hash: a.key.hash, response_status: 201, response_body: json, created_at: now }]);
+    uow.add('orders', [a.order]);
+    uow.add('order_items', a.lines);
+    recordCreated(uow, a.order.id);
+    uow.add('outbox', [{ topic: 'reserve', order_id: a.order.id, payload: '{}', status: 'pending', attempts: 0, available_at: now, created_at: now }]);
     return { id: a.order.id, json };
   });
-  const orders = accepted.map((a) => a.order);
-  await insertChunked(trx, 'orders', orders);
-  await insertChunked(trx, 'order_items', accepted.flatMap((a) => a.lines));
-  await insertChunked(
-    trx,
-    'order_history',
-    orders.map((o) => ({ order_id: o.id, from_status: null, to_status: 'pending' as const, reason: null, at: now })),
-  );
-  await insertChunked(
-    trx,
-    'outbox',
-    orders.map((o) => ({ topic: 'reserve', order_id: o.id, payload: '{}', status: 'pending' as const, attempts: 0, available_at: now, created_at: now })),
-  );
-  await insertChunked(trx, 'idempotency_keys', keyRows);
   return drafts.map((d) => ('accepted' in d ? { ok: true, order: placed[d.accepted]!, replayed: d.replayed } : d));
 }
 
-/**
- * Commits a batch in one transaction; if the transaction fails as a whole (a database error, not
- * a refused request), commits each request alone so only the culprit fails.
- */
-export async function commitOrderBatch(db: Kysely<Database>, batch: readonly OrderRequest[], now: number): Promise<OrderOutcome[]> {
-  try {
-    return await db.transaction().execute((trx) => writeOrderBatch(trx, batch, now));
-  } catch (err) {
-    if (batch.length === 1) {
-      if (err instanceof BuildflowError) return [{ ok: false, code: err.code, message: err.message }];
-      // The database refused the write (busy, full, broken): the client may retry with its key.
-      return [{ ok: false, code: 'UNAVAILABLE', message: 'the order could not be stored; retry with the same Idempotency-Key' }];
-    }
-    const outcomes: OrderOutcome[] = [];
-    for (const r of batch) outcomes.push(...(await commitOrderBatch(db, [r], now)));
-    return outcomes;
-  }
-}
+/** Order intake's batch program: what the commit engines run for POST /v1/orders. */
+export const PLACE_ORDERS: BatchProgram<OrderRequest, OrderOutcome> = {
+  name: 'place-orders',
+  run: placeOrders,
+  failed: (err) =>
+    err instanceof BuildflowError
+      ? { ok: false, code: err.code, message: err.message }
+      : // The database refused the write (busy, full, broken): the client may retry with its key.
+        { ok: false, code: 'UNAVAILABLE', message: 'the order could not be stored; retry with the same Idempotency-Key' },
+};

@@ -9,12 +9,43 @@ import {
   type DatabaseConnection,
   type Driver,
   type LogConfig,
+  type QueryResult,
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from '../schema.js';
 import type { ThreadWriteLock } from './thread-write-lock.js';
-import { DEFAULTS } from '../defaults.js';
+import { DEFAULTS } from '../../defaults.js';
+
+/**
+ * The connection as the cross-thread lock wraps it: a statement outside a transaction takes the
+ * lock only if it writes. Reads need no lock: in WAL mode a reader never waits for the writer (it
+ * reads the last committed snapshot), so SQLite's busy handler cannot put this thread to sleep on
+ * one; measured in docs/architecture.md ("The cross-thread write lock").
+ */
+class WriteLockedConnection implements DatabaseConnection {
+  inTransaction = false;
+
+  constructor(
+    private readonly inner: DatabaseConnection,
+    private readonly lock: ThreadWriteLock,
+    private readonly database: SqliteDatabase,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.inTransaction || (this.database.prepare(query.sql) as SqliteStatement & { readonly: boolean }).readonly) return this.inner.executeQuery<R>(query);
+    await this.lock.acquire();
+    try {
+      return await this.inner.executeQuery<R>(query);
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
 
 /**
  * SQLite through better-sqlite3 with the settings DESIGN.md asks for: WAL, a busy timeout, and
@@ -23,27 +54,52 @@ import { DEFAULTS } from '../defaults.js';
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   constructor(
-    database: SqliteDatabase,
+    private readonly database: SqliteDatabase,
     private readonly lock: ThreadWriteLock | undefined,
   ) {
     super({ database });
   }
 
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-
-  // kysely hands its one connection to one caller at a time; the holder then also takes the lock
+  // kysely hands its one connection to one caller at a time; a writer then also takes the lock
   // shared with this process's other threads, so SQLite never makes this thread sleep.
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
-    if (this.lock) await this.lock.acquire();
-    return connection;
+    return this.lock ? new WriteLockedConnection(connection, this.lock, this.database) : connection;
   }
 
-  override async releaseConnection(): Promise<void> {
-    this.lock?.release();
-    await super.releaseConnection();
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof WriteLockedConnection) {
+      await this.lock!.acquire();
+      connection.inTransaction = true;
+    }
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (err) {
+      this.endTransaction(connection);
+      throw err;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      this.endTransaction(connection);
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.endTransaction(connection);
+    }
+  }
+
+  private endTransaction(connection: DatabaseConnection): void {
+    if (!(connection instanceof WriteLockedConnection) || !connection.inTransaction) return;
+    connection.inTransaction = false;
+    this.lock!.release();
   }
 }
 

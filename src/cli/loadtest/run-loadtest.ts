@@ -173,18 +173,20 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     const accepted = new Set(load.records.filter((r) => (r.op === 'order' || r.op === 'retry') && r.status === 201 && r.orderId).map((r) => r.orderId!));
     const settling = retryingClient(urls[0]!, adminKey, 'settling');
     const final = await settle(settling, accepted, o.settleTimeoutMs);
+    const notOurs = 'needs the deployment\u2019s database: loadtest did not start this one (--url)';
+    // The refunds and voids of orders cancelled after payment settle after the orders are final:
+    // once they have, the checks (charged-once among them) read the state after them.
+    const money = deployment ? await reconcileRunMoney(deployment, stockSetAt, o.settleTimeoutMs) : { skipped: notOurs };
+    const settled = 'skipped' in money ? final : { ...final, snapshot: (await settle(settling, accepted, 0)).snapshot };
+    // Returns come after the measured run and its checks' snapshot (a returned order is shipped
+    // and partly refunded, which the run's own checks do not expect); doctor, below, reconciles
+    // stock and money with them.
     if (o.returnShare > 0) {
-      const confirmed = [...accepted].filter((id) => final.snapshot.orders.get(id)?.status === 'confirmed');
+      const confirmed = [...accepted].filter((id) => settled.snapshot.orders.get(id)?.status === 'confirmed');
       const returns = await returnShareOf(retryingClient(urls[0]!, adminKey, 'returns'), confirmed, o.returnShare, seed, o.settleTimeoutMs);
       o.note(`returns: ${returns.received} of ${returns.drawn} drawn orders shipped, returned, received and refunded`);
       for (const f of returns.failed) o.note(`return of order ${f.orderId} failed: ${f.why}`);
     }
-    const notOurs = 'needs the deployment\u2019s database: loadtest did not start this one (--url)';
-    // The refunds and voids of orders cancelled after payment, and of returns, settle after the
-    // orders are final: once they have, the checks (charged-once among them) and the doctor read
-    // the state after them.
-    const money = deployment ? await reconcileRunMoney(deployment, stockSetAt, o.settleTimeoutMs) : { skipped: notOurs };
-    const settled = 'skipped' in money && o.returnShare === 0 ? final : { ...final, snapshot: (await settle(settling, accepted, 0)).snapshot };
     const doctor = deployment ? await doctorOf(deployment) : { skipped: notOurs };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
     return buildReport({

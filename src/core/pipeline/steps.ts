@@ -11,7 +11,7 @@ import { authorizationKey, moneyOf, movementKey, refreshSummaries, settle, write
 import { callAll, callEach, callProvider } from './call-provider.js';
 import { cancelWithCompensation } from '../cancellation/compensate.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
-import type { Moved, Step } from './step.js';
+import type { Moved, Step, StepContext } from './step.js';
 import { notifyOrderEvents, notifyOrders } from '../notifications/notify-orders.js';
 import { recordStockAfterSales } from '../webhooks/record-events.js';
 import { webhookEndpoints } from '../notifications/notify-orders.js';
@@ -171,24 +171,29 @@ async function planCaptures(uow: UnitOfWork, orders: readonly { id: string; tota
 }
 
 /**
+ * The capture half of a step that captures (confirm, or shipment when the shop captures then): the
+ * orders of the batch still in `status` when `captures` holds get a capture planned, and the
+ * captures go to the provider together.
+ */
+function capturing(status: 'paid' | 'confirmed', captures: (ctx: StepContext) => boolean): Pick<Step<LedgerCall, LedgerAnswer>, 'prepare' | 'perform' | 'performAll'> {
+  return {
+    async prepare(uow, msgs, ctx) {
+      const trx = uow.trx;
+      const orders = captures(ctx) ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', status).execute() : [];
+      return firstPlanPerOrder(msgs, await planCaptures(uow, orders));
+    },
+    perform: (call, ctx) => callProvider(ctx.gateway, call),
+    performAll: (calls, ctx) => callEach(ctx.gateway, calls),
+  };
+}
+
+/**
  * confirm: the authorization is captured (unless the shop captures at shipment), the reservation
  * becomes a sale, a shipment with a unique tracking code is created and the customer told. A
  * capture the provider refuses cancels the order with its compensation (the authorization is voided).
  */
 export const confirmStep: Step<LedgerCall, LedgerAnswer> = {
-  async prepare(uow, msgs, ctx) {
-    const trx = uow.trx;
-    const paid = ctx.captureAt === 'confirm'
-      ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', 'paid').execute()
-      : [];
-    return firstPlanPerOrder(msgs, await planCaptures(uow, paid));
-  },
-  perform(call, ctx) {
-    return callProvider(ctx.gateway, call);
-  },
-  performAll(calls, ctx) {
-    return callEach(ctx.gateway, calls);
-  },
+  ...capturing('paid', (ctx) => ctx.captureAt === 'confirm'),
   async apply(uow, items) {
     const ids = orderIdsOf(items);
     const lines = await lockStockOf(uow.trx, ids);
@@ -319,20 +324,7 @@ function shipmentStep(to: ShipmentUpdateStatus): Step<LedgerCall, LedgerAnswer> 
   return {
     // A shop that captures at shipment captures here, before the order moves (a refused capture
     // is kept in the ledger as failed: the goods have left, so the order ships all the same).
-    async prepare(uow, msgs, ctx) {
-      const trx = uow.trx;
-      const confirmed =
-        to === 'shipped' && ctx.captureAt === 'shipped'
-          ? await trx.selectFrom('orders').select(['id', 'total_cents']).where(inSet(trx, 'id', orderIdsOf(msgs))).where('status', '=', 'confirmed').execute()
-          : [];
-      return firstPlanPerOrder(msgs, await planCaptures(uow, confirmed));
-    },
-    perform(call, ctx) {
-      return callProvider(ctx.gateway, call);
-    },
-    performAll(calls, ctx) {
-      return callEach(ctx.gateway, calls);
-    },
+    ...capturing('confirmed', (ctx) => to === 'shipped' && ctx.captureAt === 'shipped'),
     async apply(uow, items) {
       const answers = items.flatMap((i) => (i.plan && i.outcome ? [i.outcome] : []));
       await settle(uow, answers);

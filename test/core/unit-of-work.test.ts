@@ -149,3 +149,32 @@ for (const backend of BACKENDS) describe(`unit of work [${backend}]`, () => {
     expect(new Map(statuses.map((o) => [o.id, o.status]))).toEqual(new Map([[first!, 'confirmed'], [culprit!, 'paid'], [last!, 'confirmed']]));
   });
 });
+
+for (const backend of BACKENDS.filter((b) => b.startsWith('postgres'))) describe(`unit of work under lock conflicts [${backend}]`, () => {
+  it('when two units deadlock, then Postgres aborts one and it runs again on a fresh unit: both commit, each once, and the hooks hear each once', async () => {
+    app = await openTestApp({}, {}, backend);
+    await addProduct(app, 'A', 10);
+    await addProduct(app, 'B', 10);
+    const heard: number[] = [];
+    app.units.onCommit((work) => void heard.push(work.stockChanged.length));
+    let runs = 0;
+    // Each unit takes one product row, waits until the other holds its own, then wants the other's.
+    let arrived = 0;
+    let bothHold: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => (bothHold = resolve));
+    const crossing = (first: string, second: string) =>
+      app.units.run(async (uow) => {
+        runs++;
+        await uow.trx.updateTable('products').set((eb) => ({ on_hand: eb('on_hand', '+', 1) })).where('sku', '=', first).execute();
+        if (++arrived === 2) bothHold();
+        await barrier;
+        await uow.trx.updateTable('products').set((eb) => ({ on_hand: eb('on_hand', '+', 1) })).where('sku', '=', second).execute();
+        uow.stockChanged([first, second]);
+      });
+    await Promise.all([crossing('A', 'B'), crossing('B', 'A')]);
+    expect(runs).toBe(3);
+    const stock = await app.db.selectFrom('products').select(['sku', 'on_hand']).orderBy('sku').execute();
+    expect(stock.map((p) => [p.sku, Number(p.on_hand)])).toEqual([['A', 12], ['B', 12]]);
+    expect(heard).toEqual([2, 2]);
+  }, 20_000);
+});

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { OrderStatus } from '../domain/order-status.js';
 import type { Database } from './schema.js';
@@ -233,6 +234,15 @@ export class UnitOfWork {
   }
 }
 
+/** Runs of a unit that Postgres aborted for a deadlock or a serialization failure, first included. */
+const TRANSIENT_TRIES = 3;
+
+/** SQLSTATE 40P01 (deadlock detected) or 40001 (serialization failure): nothing was written. */
+function isTransientConflict(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === '40P01' || code === '40001';
+}
+
 export interface UnitOptions {
   /** Resolve only once the commit survives power loss (the deployment's WAL sync): for writes a client waits on. */
   durable?: boolean;
@@ -243,7 +253,8 @@ export interface UnitOptions {
  * Runs units of work against one database with the deployment's after-commit hooks. Every write
  * use case (HTTP, CLI ops, workers, sweeper) is a core function taking the runner as its first
  * argument and going through {@link run}, so no path can forget an effect or its durability.
- * Order intake, which commits its batches on the writer thread, reports them through {@link publish}.
+ * Order intake runs its batches as units too, through its commit engine; the SQLite commit thread's
+ * are reported through {@link announce}. A unit that Postgres picks as a deadlock's victim runs again.
  */
 export class UnitRunner {
   private readonly hooks: AfterCommitHook[] = [];
@@ -273,12 +284,25 @@ export class UnitRunner {
    */
   async run<T>(work: (uow: UnitOfWork) => Promise<T>, options: UnitOptions = {}): Promise<T> {
     let unit: UnitOfWork | undefined;
-    const result = await this.db.transaction().execute(async (trx) => {
-      unit = new UnitOfWork(trx, options.now ?? Date.now(), this.sendsEmail);
-      const value = await work(unit);
-      await unit.flush();
-      return value;
-    });
+    const attempt = () =>
+      this.db.transaction().execute(async (trx) => {
+        unit = new UnitOfWork(trx, options.now ?? Date.now(), this.sendsEmail);
+        const value = await work(unit);
+        await unit.flush();
+        return value;
+      });
+    let result: T;
+    for (let tries = 1; ; tries++) {
+      try {
+        result = await attempt();
+        break;
+      } catch (err) {
+        // Postgres chose this transaction as a deadlock's victim (or could not serialize it): it
+        // rolled back whole, so it runs again on a fresh unit, as Postgres advises.
+        if (tries >= TRANSIENT_TRIES || !isTransientConflict(err)) throw err;
+        await sleep(5 + Math.random() * 20 * tries);
+      }
+    }
     if (options.durable) await this.sync();
     for (const effect of unit!.pendingEffects()) await this.guard(effect);
     await this.announce(unit!.committed());

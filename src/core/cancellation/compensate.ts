@@ -26,7 +26,7 @@ export type CancelOutcome = { cancelled: true; from: OrderStatus } | { cancelled
 export async function cancelWithCompensation(uow: UnitOfWork, orderId: string, o: CancelOptions): Promise<CancelOutcome> {
   const trx = uow.trx;
   // Products before the order row, as every stock-changing transaction does (see lockStockOf).
-  await lockStockOf(trx, [orderId]);
+  const lines = await lockStockOf(trx, [orderId]);
   const status = await currentStatus(trx, orderId);
   if (!status || !o.allowedFrom.includes(status)) return { cancelled: false, status };
   const payment = await trx.selectFrom('payments').select('status').where('order_id', '=', orderId).executeTakeFirst();
@@ -46,9 +46,9 @@ export async function cancelWithCompensation(uow: UnitOfWork, orderId: string, o
   });
   if (!moved) return { cancelled: false, status: await currentStatus(trx, orderId) };
 
-  if (HOLDS_RESERVATION.includes(status)) await releaseStock(uow, [orderId], o.reason);
+  if (HOLDS_RESERVATION.includes(status)) await releaseStock(uow, [orderId], o.reason, lines);
   // Sold but never shipped: the goods are still on the shelf.
-  if (status === 'confirmed') await restockSold(uow, [orderId], o.reason);
+  if (status === 'confirmed') await restockSold(uow, [orderId], o.reason, lines);
   // The money goes back by a message of its own: refunded if captured, the rest voided.
   if (paymentStarted && payment.status !== 'refunded' && payment.status !== 'voided') enqueue(uow, [{ topic: 'refund', orderId }]);
   await notifyOrders(uow, [orderId], 'order_cancelled');

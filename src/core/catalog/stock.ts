@@ -141,19 +141,24 @@ export function reserveStock(uow: UnitOfWork, orders: ReadonlyMap<string, readon
 }
 
 /** Gives the reserved stock of these orders back (compensation). */
-export async function releaseStock(uow: UnitOfWork, orderIds: readonly string[], reason: string): Promise<void> {
-  await moveStock(uow, 'release', await orderLines(uow.trx, orderIds), reason);
+export async function releaseStock(uow: UnitOfWork, orderIds: readonly string[], reason: string, lines?: ReadonlyMap<string, readonly Line[]>): Promise<void> {
+  await moveStock(uow, 'release', await linesOf(uow, orderIds, lines), reason);
 }
 
 /** Turns these orders' reservations into sales: stock leaves the shelf. `lines`: as {@link lockStockOf} read them. */
 export async function sellStock(uow: UnitOfWork, orderIds: readonly string[], lines?: ReadonlyMap<string, readonly Line[]>): Promise<void> {
-  const sold = lines ? new Map(orderIds.flatMap((id) => (lines.has(id) ? [[id, lines.get(id)!] as const] : []))) : await orderLines(uow.trx, orderIds);
-  await moveStock(uow, 'sale', sold, null);
+  await moveStock(uow, 'sale', await linesOf(uow, orderIds, lines), null);
 }
 
 /** Puts the sold lines of these orders back on hand (a confirmed order cancelled before it shipped). */
-export async function restockSold(uow: UnitOfWork, orderIds: readonly string[], reason: string): Promise<void> {
-  await moveStock(uow, 'restock', await orderLines(uow.trx, orderIds), reason);
+export async function restockSold(uow: UnitOfWork, orderIds: readonly string[], reason: string, lines?: ReadonlyMap<string, readonly Line[]>): Promise<void> {
+  await moveStock(uow, 'restock', await linesOf(uow, orderIds, lines), reason);
+}
+
+/** These orders' lines: from `lines` when the caller read them with its locks ({@link lockStockOf}), else read now. */
+async function linesOf(uow: UnitOfWork, orderIds: readonly string[], lines?: ReadonlyMap<string, readonly Line[]>): Promise<Map<string, readonly Line[]>> {
+  if (!lines) return orderLines(uow.trx, orderIds);
+  return new Map(orderIds.flatMap((id) => (lines.has(id) ? [[id, lines.get(id)!] as const] : [])));
 }
 
 /** Puts received returned lines of an order back on hand (a `return` movement; an order may have several). */

@@ -280,7 +280,8 @@ export class UnitRunner {
   /**
    * `work` in one transaction; its collected rows are written before commit; after commit (and
    * sync, if durable) the unit's own effects, then the hooks. A failure rolls everything back and
-   * runs no effect.
+   * runs no effect. `work` may run more than once (a deadlock's victim runs again on a fresh unit),
+   * so it returns what it found rather than changing state outside the unit.
    */
   async run<T>(work: (uow: UnitOfWork) => Promise<T>, options: UnitOptions = {}): Promise<T> {
     let unit: UnitOfWork | undefined;

@@ -37,14 +37,17 @@ export async function sweep(units: UnitRunner, o: { now: number; stuckAfterMs: n
   let expired = 0;
   let stockChanged: string[] = [];
   if (expiredIds.length > 0) {
-    await units.run(
+    // Counted by the unit and returned: a unit Postgres aborts for a deadlock runs again whole.
+    expired = await units.run(
       async (uow) => {
         await lockStockOf(uow.trx, expiredIds.map((e) => e.id));
+        let cancelled = 0;
         for (const { id } of expiredIds) {
           const r = await cancelWithCompensation(uow, id, { reason: 'reservation_expired', allowedFrom: ['reserved'], refuseIfPaymentStarted: true });
-          if (r.cancelled) expired++;
+          if (r.cancelled) cancelled++;
         }
         uow.afterCommit(() => void (stockChanged = uow.committed().stockChanged.slice()));
+        return cancelled;
       },
       { now: o.now },
     );

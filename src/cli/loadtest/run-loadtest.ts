@@ -189,7 +189,7 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
     }
     const doctor = deployment ? await doctorOf(deployment) : { skipped: notOurs };
     const knee = o.findKnee && schedule ? kneeOf(load.verdict, schedule, load.startedAt, load.endedAt) : undefined;
-    return buildReport({
+    const report = buildReport({
       records: load.records,
       ...(o.findKnee && load.verdict ? { thresholdsUntil: load.startedAt + load.verdict.fromSecond * 1000 } : {}),
       ...(o.findKnee ? { thresholdsInformational: true } : {}),
@@ -235,6 +235,10 @@ export async function runLoadtest(o: LoadtestOptions): Promise<LoadtestReport> {
       },
       settleTimeoutMs: o.settleTimeoutMs,
     });
+    // A failed check (a 500 above all) is explained by what the servers and workers logged.
+    const errors = report.checks.some((c) => c.status === 'fail') ? (deployment?.errorLines() ?? []) : [];
+    if (errors.length > 0) o.note(`error lines the deployment's processes logged:\n${errors.join('\n')}`);
+    return report;
   } finally {
     await deployment?.stop();
   }

@@ -35,6 +35,8 @@ export class Deployment {
   readonly dataDir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly servers: { port: number; process: BuildflowProcess }[] = [];
+  /** Every process started, those killed by chaos included. */
+  private readonly started: BuildflowProcess[] = [];
   readonly workers: BuildflowProcess[] = [];
 
   private constructor(readonly options: DeploymentOptions) {
@@ -100,6 +102,7 @@ export class Deployment {
     const args = ['serve', '--port', String(p)];
     if (this.options.workers > 0) args.push('--no-worker');
     const process = new BuildflowProcess(args, this.env);
+    this.started.push(process);
     const index = this.servers.findIndex((s) => s.port === p);
     if (index >= 0) this.servers[index] = { port: p, process };
     else this.servers.push({ port: p, process });
@@ -108,6 +111,7 @@ export class Deployment {
 
   private startWorker(): BuildflowProcess {
     const w = new BuildflowProcess(['worker'], this.env);
+    this.started.push(w);
     this.workers.push(w);
     return w;
   }
@@ -138,6 +142,11 @@ export class Deployment {
     if (!this.options.redisUrl) return 'no Redis';
     const n = await deleteKeys(this.options.redisUrl, this.redisPrefix);
     return `deleted ${n} Redis keys under ${this.redisPrefix}:`;
+  }
+
+  /** The error-level lines every process of the deployment logged (the last few of each), named by command and pid. */
+  errorLines(): string[] {
+    return this.started.flatMap((p) => p.errors().map((line) => `${p.args[0]} ${p.child.pid}: ${line}`));
   }
 
   /** Stops every process (SIGTERM, then SIGKILL) and removes what it made, unless `keep`. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../../core/package-info.js';
+import { ErrorLines } from './error-lines.js';
 
 // Kept of each process's output, to explain a process that will not start.
 const OUTPUT_TAIL = 4096;
@@ -9,6 +10,8 @@ const OUTPUT_TAIL = 4096;
 export class BuildflowProcess {
   readonly child: ChildProcess;
   private tail = '';
+  // One per stream: a chunk of one may end in the middle of a line.
+  private readonly errorLines = { stdout: new ErrorLines(), stderr: new ErrorLines() };
   readonly exited: Promise<number | null>;
 
   constructor(
@@ -16,11 +19,13 @@ export class BuildflowProcess {
     env: NodeJS.ProcessEnv,
   ) {
     this.child = spawn(process.execPath, [join(packageRoot(), 'bin', 'buildflow.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (d: Buffer) => {
-      this.tail = (this.tail + d.toString('utf8')).slice(-OUTPUT_TAIL);
+    const keep = (stream: 'stdout' | 'stderr') => (d: Buffer) => {
+      const text = d.toString('utf8');
+      this.tail = (this.tail + text).slice(-OUTPUT_TAIL);
+      this.errorLines[stream].add(text);
     };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
+    this.child.stdout!.on('data', keep('stdout'));
+    this.child.stderr!.on('data', keep('stderr'));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -30,6 +35,11 @@ export class BuildflowProcess {
 
   output(): string {
     return this.tail;
+  }
+
+  /** The last error-level lines this process logged, oldest first. */
+  errors(): readonly string[] {
+    return [...this.errorLines.stdout.lines(), ...this.errorLines.stderr.lines()];
   }
 
   kill(): Promise<number | null> {

@@ -114,10 +114,13 @@ export async function requestRefund(units: UnitRunner, orderId: string, r: Refun
 /**
  * Reads an order's status under its row lock (Postgres; SQLite writes one at a time): the lock
  * that serialises refunds and returns of one order, so two racing cannot both pass their check.
+ * FOR NO KEY UPDATE is enough for that (it conflicts with itself and with any status update) and,
+ * unlike FOR UPDATE, does not hold up rows inserted meanwhile that name the order (their foreign
+ * keys take KEY SHARE on it).
  */
 export function lockOrderRow(trx: Db, orderId: string): Promise<{ status: OrderStatus } | undefined> {
   const q = trx.selectFrom('orders').select('status').where('id', '=', orderId);
-  return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
+  return (isPostgres(trx) ? q.forNoKeyUpdate() : q).executeTakeFirst();
 }
 
 /**

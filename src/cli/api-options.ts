@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { MAX_PAGE_LIMIT } from '../core/pagination.js';
 import { SETTINGS } from '../core/settings.js';
 import type { ApiClient, ApiFlags } from './http-client.js';
 import { durationFlag } from './duration-arg.js';
-import { intArg } from './parse.js';
+import { idempotencyKeyArg, intArg } from './parse.js';
 import { envDefault, PAGE_LIMIT_HELP } from './setting-help.js';
 
 export const URL_HELP = `API base URL (${envDefault('BUILDFLOW_URL')})`;
@@ -38,6 +39,20 @@ export function serverOptions<A extends unknown[], O extends OptionValues, G ext
 /** {@link serverOptions} and `--token`: for a command that calls the API as someone (`tokenHelp` says who may). */
 export function apiOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>, tokenHelp = TOKEN_HELP) {
   return serverOptions(cmd).option('--token <token>', tokenHelp);
+}
+
+/**
+ * `--idempotency-key` and then {@link apiOptions}: for a write the API does once per key, which a retry
+ * can repeat safely. `never` says what a retry under the same key never does; the key sent without
+ * the option is a new one ({@link idempotencyHeader}).
+ */
+export function idempotentApiOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>, never: string) {
+  return apiOptions(cmd.option('--idempotency-key <key>', `retrying with the same key never ${never} (default: a new key)`, idempotencyKeyArg));
+}
+
+/** The header of a write given `--idempotency-key` (a new key when none was given). */
+export function idempotencyHeader(key: string | undefined): { 'idempotency-key': string } {
+  return { 'idempotency-key': key ?? randomUUID() };
 }
 
 /** `--limit` and `--cursor` of a list command that prints one page at a time. */

@@ -22,6 +22,21 @@ file that cannot be written, found before the load starts, and runs of different
 3 (check) none of the history's orders exist at --url, 4 an unreadable history or report,
 5 target unreachable or set-up still failing after retries, 1 only for a bug in loadtest itself.`;
 
+/** The workload mix, each a share from 0 to 1 (`--retry-share 0.1` or `10%`): of the orders sent, or of all operations. */
+const SHARE_OPTIONS: readonly (readonly [flag: string, help: string])[] = [
+  ['--retry-share', 'orders sent again with the same Idempotency-Key, half of them concurrently (default 0.05)'],
+  ['--cancel-share', 'accepted orders the customer cancels at once (default 0.05)'],
+  ['--read-share', 'operations that are reads: product get/list, order get (default 0.2)'],
+  ['--refund-share', 'accepted orders the admin refunds in part (30 % of the total) once confirmed (default 0)'],
+  ['--cancel-paid-share', 'accepted orders the admin cancels once payment has started, before shipment: the capture refunded or the authorization voided (default 0)'],
+  ['--return-share', 'after the load settles, confirmed orders the admin ships, takes one unit back from (`return` and `receive`) and refunds (default 0)'],
+];
+
+function addShareOptions<T extends Command<any, any, any>>(cmd: T): T {
+  for (const [flag, help] of SHARE_OPTIONS) cmd.option(`${flag} <share>`, help, shareArg);
+  return cmd;
+}
+
 function addBaselineOptions<T extends Command<any, any, any>>(cmd: T): T {
   cmd
     .option('--tolerance <share>', 'how much worse than the baseline a metric may be: 10% (default) for rates and latencies, or METRIC=SHARE for one metric (intake.p99=20%, outcomes=5% in points, errors.rate=0.5%) (repeatable)', toleranceArg)
@@ -44,32 +59,28 @@ function addReportOptions<T extends Command<any, any, any>>(cmd: T): T {
 }
 
 export function registerLoadtest(program: Command): void {
-  const loadtest = program
-    .command('loadtest')
-    .description('load a deployment, then check that no accepted order was lost, oversold, charged twice or left stuck')
-    // `loadtest check` has options of the same names as loadtest's: each belongs to the command it follows.
-    .enablePositionalOptions()
-    .option('--url <url>', 'a running deployment (with --admin-key); without it loadtest starts one of its own')
-    .option('--admin-key <key>', 'admin key of the --url deployment, for set-up and checks (env BUILDFLOW_ADMIN_KEY)')
-    .addOption(new Option('--backend <backend>', 'deployment to start: sqlite (embedded), postgres, postgres+redis (BUILDFLOW_DATABASE_URL / BUILDFLOW_REDIS_URL)').choices(['sqlite', 'postgres', 'postgres+redis'] as const).default('sqlite' as const))
-    .option('--servers <n>', 'serve processes to start (postgres backends; default 1)', intArg(1, 16))
-    .option('--workers <m>', 'worker processes to start (default: sqlite 0 = workers inside serve, 1 with --chaos worker-kill; postgres 1)', intArg(0, 16))
-    .option('--keep', 'keep the started deployment\u2019s data directory and Redis keys')
-    .option('--connections <c>', 'closed loop: concurrent connections (default 16); open loop: most requests in flight (default 256)', intArg(1, 4096))
-    .option('--rate <r>', 'open loop: operations per second at a constant arrival rate (latency from each scheduled send)', positiveArg)
-    .option('--duration <duration>', 'how long to send, after the warm-up (default 10s)', durationArg)
-    .option('--orders <n>', 'stop after placing this many orders instead', intArg(1))
-    .option('--warmup <duration>', 'sent first and left out of the statistics (default 0s)', durationArg)
-    .option('--seed <s>', 'seed of the workload mix (default random; printed and in the history)', intArg(0, 2 ** 31 - 1))
-    .option('--customers <n>', 'signed-up customers, each with a token (default 20)', intArg(1, 10_000))
-    .option('--hot-stock <k>', 'the k hottest products get only --hot-units each, so many orders end out_of_stock (default: one product drawn for ~1.6% of order lines, so a few % do)', intArg(0, 10_000))
-    .option('--hot-units <n>', 'stock of each hot product (default 20)', intArg(0))
-    .option('--retry-share <share>', 'orders sent again with the same Idempotency-Key, half of them concurrently (default 0.05)', shareArg)
-    .option('--cancel-share <share>', 'accepted orders the customer cancels at once (default 0.05)', shareArg)
-    .option('--read-share <share>', 'operations that are reads: product get/list, order get (default 0.2)', shareArg)
-    .option('--refund-share <share>', 'accepted orders the admin refunds in part (30 % of the total) once confirmed (default 0)', shareArg)
-    .option('--cancel-paid-share <share>', 'accepted orders the admin cancels once payment has started, before shipment: the capture refunded or the authorization voided (default 0)', shareArg)
-    .option('--return-share <share>', 'after the load settles, confirmed orders the admin ships, takes one unit back from (`return` and `receive`) and refunds (default 0)', shareArg)
+  const loadtest = addShareOptions(
+    program
+      .command('loadtest')
+      .description('load a deployment, then check that no accepted order was lost, oversold, charged twice or left stuck')
+      // `loadtest check` has options of the same names as loadtest's: each belongs to the command it follows.
+      .enablePositionalOptions()
+      .option('--url <url>', 'a running deployment (with --admin-key); without it loadtest starts one of its own')
+      .option('--admin-key <key>', 'admin key of the --url deployment, for set-up and checks (env BUILDFLOW_ADMIN_KEY)')
+      .addOption(new Option('--backend <backend>', 'deployment to start: sqlite (embedded), postgres, postgres+redis (BUILDFLOW_DATABASE_URL / BUILDFLOW_REDIS_URL)').choices(['sqlite', 'postgres', 'postgres+redis'] as const).default('sqlite' as const))
+      .option('--servers <n>', 'serve processes to start (postgres backends; default 1)', intArg(1, 16))
+      .option('--workers <m>', 'worker processes to start (default: sqlite 0 = workers inside serve, 1 with --chaos worker-kill; postgres 1)', intArg(0, 16))
+      .option('--keep', 'keep the started deployment\u2019s data directory and Redis keys')
+      .option('--connections <c>', 'closed loop: concurrent connections (default 16); open loop: most requests in flight (default 256)', intArg(1, 4096))
+      .option('--rate <r>', 'open loop: operations per second at a constant arrival rate (latency from each scheduled send)', positiveArg)
+      .option('--duration <duration>', 'how long to send, after the warm-up (default 10s)', durationArg)
+      .option('--orders <n>', 'stop after placing this many orders instead', intArg(1))
+      .option('--warmup <duration>', 'sent first and left out of the statistics (default 0s)', durationArg)
+      .option('--seed <s>', 'seed of the workload mix (default random; printed and in the history)', intArg(0, 2 ** 31 - 1))
+      .option('--customers <n>', 'signed-up customers, each with a token (default 20)', intArg(1, 10_000))
+      .option('--hot-stock <k>', 'the k hottest products get only --hot-units each, so many orders end out_of_stock (default: one product drawn for ~1.6% of order lines, so a few % do)', intArg(0, 10_000))
+      .option('--hot-units <n>', 'stock of each hot product (default 20)', intArg(0)),
+  )
     .option('--chaos <spec>', 'worker-kill[:every=5s], server-kill or redis-flush, on a started deployment (repeatable)', collect)
     .option('--history <file>', 'write every request (key, status, order id, times) as JSON lines, for `loadtest check`')
     .option('--stages <list>', 'open loop in stages DURATION:RATE,… each ramping linearly to its rate from the last (the first from 0), e.g. 30s:100,1m:400,30s:0', stagesArg)

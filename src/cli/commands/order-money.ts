@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import type { LedgerEntryView } from '../../core/payments/refunds.js';
-import { argPath } from '../arg-path.js';
-import { apiClient, apiOptions } from '../api-options.js';
+import { apiClient, apiOptions, idempotencyHeader, idempotentApiOptions } from '../api-options.js';
 import { CliError } from '../cli-error.js';
+import { orderPath, orderSubcommand } from '../order-argument.js';
 import { printJson, printLine, printTable } from '../output.js';
-import { idempotencyKeyArg, intArg, itemArg } from '../parse.js';
-
-const orderPath = (idOrReference: string, rest: string) => argPath(`/v1/orders/{id}${rest}`, { id: ['<idOrReference>', idOrReference] });
+import { intArg, itemArg } from '../parse.js';
 
 function printEntries(entries: readonly LedgerEntryView[]): void {
   printTable(
@@ -18,15 +15,12 @@ function printEntries(entries: readonly LedgerEntryView[]): void {
 
 /** `order refund` and `order payments`: an order's money, over the HTTP API. */
 export function registerOrderMoney(order: Command): void {
-  apiOptions(
-    order
-      .command('refund')
-      .description('refund part or all of what an order was charged (admin): by amount or by lines, with a reason')
-      .argument('<idOrReference>', 'order id or reference (BF-…)')
+  idempotentApiOptions(
+    orderSubcommand(order, 'refund', 'refund part or all of what an order was charged (admin): by amount or by lines, with a reason')
       .option('--amount <cents>', 'the amount to refund, in cents', intArg(1))
       .option('--item <SKU:QTY>', 'refund these lines at the price paid (repeatable)', itemArg)
-      .requiredOption('--reason <text>', 'why (kept in the payment ledger)')
-      .option('--idempotency-key <key>', 'retrying with the same key never refunds twice (default: a new key)', idempotencyKeyArg),
+      .requiredOption('--reason <text>', 'why (kept in the payment ledger)'),
+    'refunds twice',
   )
     .option('--json', 'print the refund (a payment-ledger entry) as JSON')
     .addHelpText(
@@ -43,12 +37,12 @@ Examples:
       if ((opts.amount === undefined) === (opts.item === undefined)) throw new CliError('USAGE', 'give either --amount CENTS or --item SKU:QTY');
       const api = await apiClient(opts, { token: opts.token });
       const body = { reason: opts.reason, ...(opts.amount !== undefined ? { amountCents: opts.amount } : { items: opts.item }) };
-      const refund = await api.post<LedgerEntryView>(orderPath(idOrReference, '/refunds'), body, { 'idempotency-key': opts.idempotencyKey ?? randomUUID() });
+      const refund = await api.post<LedgerEntryView>(orderPath(idOrReference, '/refunds'), body, idempotencyHeader(opts.idempotencyKey));
       if (opts.json) return printJson(refund);
       printLine(`refund ${refund.id} of ${(refund.amountCents / 100).toFixed(2)} for order ${idOrReference}: ${refund.status}`);
     });
 
-  apiOptions(order.command('payments').description("show an order's payment ledger: authorization, captures, voids and refunds").argument('<idOrReference>', 'order id or reference (BF-…)'))
+  apiOptions(orderSubcommand(order, 'payments', "show an order's payment ledger: authorization, captures, voids and refunds"))
     .option('--json', 'print { items: [ledger entry, …] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order payments BF-00000001\n  $ buildflow order payments "$REF" --json')
     .action(async (idOrReference, opts) => {

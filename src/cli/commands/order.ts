@@ -3,12 +3,12 @@ import { ORDER_STATUSES } from '../../core/domain/order-status.js';
 import type { RequestedItem } from '../../core/domain/pricing.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import type { Page } from '../../core/pagination.js';
-import { argPath } from '../arg-path.js';
 import { apiClient, apiOptions, pageOptions } from '../api-options.js';
 import { CliError } from '../cli-error.js';
 import { CREDENTIAL_RULE } from '../command-index.js';
 import type { ApiFlags } from '../http-client.js';
 import { ExitCode } from '../exit-codes.js';
+import { orderPath, orderSubcommand } from '../order-argument.js';
 import { printOrder, printOrderTable } from '../order-output.js';
 import { printJson, printLine, printNote, printPage, printTable } from '../output.js';
 import { idempotencyKeyArg, itemArg } from '../parse.js';
@@ -22,7 +22,6 @@ import { registerOrderReturns } from './returns.js';
 const deprecatedTimeoutMs = durationFlag({ flag: '--timeout-ms', bareUnit: 'ms', minMs: 1, to: 'ms', renamedTo: '--wait-timeout' });
 
 const clientFor = (opts: ApiFlags, token: string | undefined) => apiClient(opts, { token });
-const orderPath = (idOrReference: string, rest = '') => argPath(`/v1/orders/{id}${rest}`, { id: ['<idOrReference>', idOrReference] });
 
 export function registerOrder(program: Command): void {
   const order = program
@@ -104,7 +103,7 @@ Examples:
       }
     });
 
-  apiOptions(order.command('get').description('show one order').argument('<idOrReference>', 'order id or reference (BF-…)'))
+  apiOptions(orderSubcommand(order, 'get', 'show one order'))
     .option('--json', 'print the order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order get BF-00000001\n  $ buildflow order get "$REF" --json | jq -r .status')
     .action(async (idOrReference, opts) => {
@@ -128,12 +127,7 @@ Examples:
       printPage(page, opts.json, printOrderTable);
     });
 
-  apiOptions(
-    order
-      .command('cancel')
-      .description('cancel an order that has not shipped (a customer: until BUILDFLOW_CUSTOMER_CANCEL_UNTIL); its money is voided or refunded')
-      .argument('<idOrReference>', 'order id or reference (BF-…)'),
-  )
+  apiOptions(orderSubcommand(order, 'cancel', 'cancel an order that has not shipped (a customer: until BUILDFLOW_CUSTOMER_CANCEL_UNTIL); its money is voided or refunded'))
     .option('--json', 'print the cancelled order as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order cancel BF-00000001\n  $ buildflow order cancel "$REF" --json')
     .action(async (idOrReference, opts) => {
@@ -141,7 +135,7 @@ Examples:
       printOrder(await api.post<OrderView>(orderPath(idOrReference, '/cancel'), {}), opts.json);
     });
 
-  apiOptions(order.command('history').description("show an order's transitions, oldest first").argument('<idOrReference>', 'order id or reference (BF-…)'))
+  apiOptions(orderSubcommand(order, 'history', "show an order's transitions, oldest first"))
     .option('--json', 'print { items: [{ from, to, reason?, at }] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order history BF-00000001\n  $ buildflow order history "$REF" --json')
     .action(async (idOrReference, opts) => {
@@ -153,10 +147,7 @@ Examples:
     });
 
   apiOptions(
-    order
-      .command('trace')
-      .description("show an order's whole story, oldest first: transitions, payment, stock, notifications, emails, webhooks and its pipeline message")
-      .argument('<idOrReference>', 'order id or reference (BF-…)'),
+    orderSubcommand(order, 'trace', "show an order's whole story, oldest first: transitions, payment, stock, notifications, emails, webhooks and its pipeline message"),
   )
     .option('--json', 'print { orderId, reference, status, events: [{ at, kind, summary, detail }] } as JSON')
     .addHelpText(

@@ -1,24 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import type { ReturnView } from '../../core/returns/return-view.js';
 import { argPath } from '../arg-path.js';
-import { apiClient, apiOptions } from '../api-options.js';
+import { apiClient, apiOptions, idempotencyHeader, idempotentApiOptions } from '../api-options.js';
+import { orderPath, orderSubcommand } from '../order-argument.js';
 import { printJson, printLine, printTable } from '../output.js';
-import { idempotencyKeyArg, itemArg, receivedItemArg } from '../parse.js';
+import { itemArg, receivedItemArg } from '../parse.js';
 
 const money = (cents: number | undefined) => (cents === undefined ? '' : (cents / 100).toFixed(2));
 const linesOf = (r: ReturnView) => r.lines.map((l) => `${l.receivedQuantity ?? l.quantity} × ${l.sku}${l.restock === false && l.receivedQuantity ? ' (not restocked)' : ''}`).join(', ');
 
 /** `order return` and `order returns`: a customer's (or the admin's) returns of an order, over the HTTP API. */
 export function registerOrderReturns(order: Command): void {
-  apiOptions(
-    order
-      .command('return')
-      .description('ask to return lines of a shipped or delivered order (your own within the return window; the admin any)')
-      .argument('<idOrReference>', 'order id or reference (BF-…)')
+  idempotentApiOptions(
+    orderSubcommand(order, 'return', 'ask to return lines of a shipped or delivered order (your own within the return window; the admin any)')
       .requiredOption('--item <SKU:QTY>', 'a line to send back (repeatable)', itemArg)
-      .requiredOption('--reason <text>', 'why')
-      .option('--idempotency-key <key>', 'retrying with the same key never asks a second return (default: a new key)', idempotencyKeyArg),
+      .requiredOption('--reason <text>', 'why'),
+    'asks a second return',
   )
     .option('--json', 'print the return as JSON')
     .addHelpText(
@@ -35,23 +32,17 @@ Examples:
     )
     .action(async (idOrReference, opts) => {
       const api = await apiClient(opts, { token: opts.token });
-      const path = argPath('/v1/orders/{id}/returns', { id: ['<idOrReference>', idOrReference] });
-      const created = await api.post<ReturnView>(path, { items: opts.item, reason: opts.reason }, { 'idempotency-key': opts.idempotencyKey ?? randomUUID() });
+      const created = await api.post<ReturnView>(orderPath(idOrReference, '/returns'), { items: opts.item, reason: opts.reason }, idempotencyHeader(opts.idempotencyKey));
       if (opts.json) return printJson(created);
       printLine(`return ${created.id} of order ${idOrReference}: ${created.status} (${linesOf(created)})`);
     });
 
-  apiOptions(
-    order
-      .command('returns')
-      .description("show an order's returns, oldest first")
-      .argument('<idOrReference>', 'order id or reference (BF-…)')
-  )
+  apiOptions(orderSubcommand(order, 'returns', "show an order's returns, oldest first"))
     .option('--json', 'print { items: [return, …] } as JSON')
     .addHelpText('after', '\nExamples:\n  $ buildflow order returns BF-00000001\n  $ buildflow order returns "$REF" --json')
     .action(async (idOrReference, opts) => {
       const api = await apiClient(opts, { token: opts.token });
-      const list = await api.get<{ items: ReturnView[] }>(argPath('/v1/orders/{id}/returns', { id: ['<idOrReference>', idOrReference] }));
+      const list = await api.get<{ items: ReturnView[] }>(orderPath(idOrReference, '/returns'));
       if (opts.json) return printJson(list);
       printTable(
         ['id', 'status', 'lines', 'refund', 'reason', 'at'],

@@ -26,6 +26,21 @@ const REF_PREFIX = 'sim_';
 /** The authorization's key from its provider reference. */
 const chargeKeyOf = (authorizationRef: string) => (authorizationRef.startsWith(REF_PREFIX) ? authorizationRef.slice(REF_PREFIX.length) : authorizationRef);
 
+/** A column: not null, and either the primary key or with a default when one is given. */
+type Column = readonly [name: string, type: 'varchar(16)' | 'varchar(80)' | 'varchar(120)' | 'bigint' | 'integer', keyOrDefault?: 'key' | number];
+
+/** What both books record of a call: its amount and outcome, then how often it was asked and when first. */
+const AMOUNT_AND_OUTCOME: readonly Column[] = [['amount_cents', 'bigint'], ['outcome', 'varchar(16)']];
+const CALLS_AND_TIME: readonly Column[] = [['calls', 'integer', 1], ['created_at', 'bigint']];
+
+async function createTableIfMissing(db: Kysely<SimulatedGatewayDatabase>, table: keyof SimulatedGatewayDatabase, columns: readonly Column[]): Promise<void> {
+  let create = db.schema.createTable(table).ifNotExists();
+  for (const [name, type, keyOrDefault] of columns) {
+    create = create.addColumn(name, type, (c) => (keyOrDefault === 'key' ? c.primaryKey() : keyOrDefault === undefined ? c.notNull() : c.notNull().defaultTo(keyOrDefault)));
+  }
+  await create.execute();
+}
+
 /**
  * A stand-in provider that keeps its books in a database of its own (in embedded mode a second
  * SQLite file beside buildflow's), so its idempotency survives restarts the way a real provider's
@@ -42,16 +57,12 @@ export class SimulatedPaymentGateway implements PaymentGateway {
 
   /** Creates the provider's tables if they are missing (they are not part of buildflow's own schema). */
   async ensureSchema(): Promise<void> {
-    await this.db.schema
-      .createTable('simulated_charges')
-      .ifNotExists()
-      .addColumn('idempotency_key', 'varchar(80)', (c) => c.primaryKey())
-      .addColumn('amount_cents', 'bigint', (c) => c.notNull())
-      .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
-      .addColumn('refunded', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('calls', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .execute();
+    await createTableIfMissing(this.db, 'simulated_charges', [
+      ['idempotency_key', 'varchar(80)', 'key'],
+      ...AMOUNT_AND_OUTCOME,
+      ['refunded', 'integer', 0],
+      ...CALLS_AND_TIME,
+    ]);
     // Books kept before captures were separate calls lack these columns; there a `captured` charge
     // was taken in full when authorized, and `refunded` = 1 gave all of it back.
     let added = false;
@@ -70,17 +81,13 @@ export class SimulatedPaymentGateway implements PaymentGateway {
         .where('outcome', '=', 'captured')
         .execute();
     }
-    await this.db.schema
-      .createTable('simulated_operations')
-      .ifNotExists()
-      .addColumn('idempotency_key', 'varchar(120)', (c) => c.primaryKey())
-      .addColumn('charge_key', 'varchar(80)', (c) => c.notNull())
-      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
-      .addColumn('amount_cents', 'bigint', (c) => c.notNull())
-      .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
-      .addColumn('calls', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .execute();
+    await createTableIfMissing(this.db, 'simulated_operations', [
+      ['idempotency_key', 'varchar(120)', 'key'],
+      ['charge_key', 'varchar(80)'],
+      ['kind', 'varchar(16)'],
+      ...AMOUNT_AND_OUTCOME,
+      ...CALLS_AND_TIME,
+    ]);
   }
 
   /** The provider's side of one authorization: its row and the captures, voids and refunds against it (for audits and tests). */

@@ -12,6 +12,7 @@ import { BEARER_SECURITY, allow, orderScope } from '../auth.js';
 import { PageOf, errorResponses } from '../schemas/common.js';
 import { CreateOrderQuery, HistoryResponse, IdempotencyHeaders, ListOrdersQuery, OrderIdParams, OrderViewSchema, createOrderBody } from '../schemas/orders.js';
 import type { RouteOptions } from './context.js';
+import { orderRecordsRoute } from './order-records.js';
 import { listLedger, requestRefund } from '../../core/payments/refunds.js';
 import { LedgerEntrySchema, LedgerResponse, RefundBody, RefundHeaders } from '../schemas/payments.js';
 
@@ -139,31 +140,18 @@ export const orderRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fasti
     },
   });
 
-  fastify.get('/v1/orders/:id/payments', {
-    onRequest,
-    schema: {
-      tags,
-      security,
-      summary: "An order's payment ledger: authorization, captures, voids and refunds, oldest first",
-      params: OrderIdParams,
-      response: { 200: LedgerResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
-    },
-    handler: async (request) => {
-      const { id } = await getOrder(app.db, request.params.id, orderScope(request));
-      return { items: await listLedger(app.db, id) };
-    },
+  orderRecordsRoute(fastify, {
+    url: '/v1/orders/:id/payments',
+    summary: "An order's payment ledger: authorization, captures, voids and refunds, oldest first",
+    response: LedgerResponse,
+    list: async (idOrReference, scope) => listLedger(app.db, (await getOrder(app.db, idOrReference, scope)).id),
   });
 
-  fastify.get('/v1/orders/:id/history', {
-    onRequest,
-    schema: {
-      tags,
-      security,
-      summary: "An order's status transitions, oldest first",
-      params: OrderIdParams,
-      response: { 200: HistoryResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
-    },
-    handler: async (request) => ({ items: await orderHistory(app.db, request.params.id, orderScope(request)) }),
+  orderRecordsRoute(fastify, {
+    url: '/v1/orders/:id/history',
+    summary: "An order's status transitions, oldest first",
+    response: HistoryResponse,
+    list: (idOrReference, scope) => orderHistory(app.db, idOrReference, scope),
   });
 
   fastify.get('/v1/orders/:id/trace', {

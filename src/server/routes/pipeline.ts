@@ -13,10 +13,10 @@ const BOUND = 'Every worker obeys within 2 s (the paused steps are read at most 
 
 /** Acting on the pipeline (admin): pause and resume a step, and dead letters in bulk. */
 export const pipelineRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fastify, { app }) => {
-  const onRequest = allow('admin');
+  // Every route here is the admin's: one hook for the plugin, so a route added later cannot go unguarded.
+  fastify.addHook('onRequest', allow('admin'));
 
   fastify.get('/v1/admin/pipeline', {
-    onRequest,
     schema: {
       tags,
       security,
@@ -27,7 +27,6 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
   });
 
   fastify.post('/v1/admin/pipeline/:step/pause', {
-    onRequest,
     schema: {
       tags,
       security,
@@ -44,7 +43,6 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
   });
 
   fastify.post('/v1/admin/pipeline/:step/resume', {
-    onRequest,
     schema: {
       tags,
       security,
@@ -61,7 +59,6 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fa
 
   for (const action of ['retry', 'discard'] as const) {
     fastify.post(`/v1/admin/dead-letters/${action}`, {
-      onRequest,
       schema: {
         tags,
         security,

@@ -4,6 +4,7 @@ import { errorResponses } from '../schemas/common.js';
 import { OrderIdParams } from '../schemas/orders.js';
 import { ReceiveBody, ReturnBody, ReturnHeaders, ReturnIdParams, ReturnSchema, ReturnsResponse } from '../schemas/returns.js';
 import type { RouteOptions } from './context.js';
+import { orderRecordsRoute } from './order-records.js';
 import { requestReturn } from '../../core/returns/request-return.js';
 import { receiveReturn } from '../../core/returns/receive-return.js';
 import { listReturns } from '../../core/returns/return-view.js';
@@ -44,16 +45,11 @@ export const returnRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (fast
     },
   });
 
-  fastify.get('/v1/orders/:id/returns', {
-    onRequest: allow('customer', 'admin'),
-    schema: {
-      tags,
-      security,
-      summary: "An order's returns, oldest first",
-      params: OrderIdParams,
-      response: { 200: ReturnsResponse, ...errorResponses(400, 401, 403, 404, 500, 503) },
-    },
-    handler: async (request) => ({ items: await listReturns(app.db, request.params.id, orderScope(request)) }),
+  orderRecordsRoute(fastify, {
+    url: '/v1/orders/:id/returns',
+    summary: "An order's returns, oldest first",
+    response: ReturnsResponse,
+    list: (idOrReference, scope) => listReturns(app.db, idOrReference, scope),
   });
 
   fastify.post('/v1/returns/:id/receive', {

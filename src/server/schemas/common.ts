@@ -11,6 +11,11 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
+/** An `Idempotency-Key` header's value, 1 to 255 printable ASCII characters; `description` says what a retry under it answers. */
+export function IdempotencyKey(description: string) {
+  return Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$', description });
+}
+
 export const ErrorResponse = StrictObject(
   {
     error: StrictObject({

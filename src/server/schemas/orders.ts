@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../../core/orders/queries.js';
 import { SETTINGS } from '../../core/settings.js';
 import type { OrderView } from '../../core/orders/order-view.js';
 import { MAX_QUANTITY } from '../../core/orders/validate-items.js';
-import { PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
+import { IdempotencyKey, PageQueryProperties, StrictObject, StringEnum, type SameShape } from './common.js';
 import { Sku } from './products.js';
 
 export const OrderStatusSchema = StringEnum(ORDER_STATUSES);
@@ -36,14 +36,7 @@ export const CreateOrderQuery = StrictObject({
 });
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^[\\x20-\\x7E]+$',
-      description: 'Retrying with the same key and body returns the stored response instead of a second order',
-    }),
-  ),
+  'idempotency-key': Type.Optional(IdempotencyKey('Retrying with the same key and body returns the stored response instead of a second order')),
 });
 
 export const PricedItemSchema = StrictObject({

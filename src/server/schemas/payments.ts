@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { LedgerEntryView } from '../../core/payments/refunds.js';
 import { MAX_QUANTITY } from '../../core/orders/validate-items.js';
-import { StrictObject, StringEnum, type SameShape } from './common.js';
+import { IdempotencyKey, StrictObject, StringEnum, type SameShape } from './common.js';
 import { Sku } from './products.js';
 
 export const LedgerEntrySchema = StrictObject({
@@ -34,10 +34,5 @@ export const RefundBody = StrictObject({
 });
 
 export const RefundHeaders = Type.Object({
-  'idempotency-key': Type.String({
-    minLength: 1,
-    maxLength: 255,
-    pattern: '^[\\x20-\\x7E]+$',
-    description: 'Required: retrying with the same key and body returns the refund already asked, never a second one',
-  }),
+  'idempotency-key': IdempotencyKey('Required: retrying with the same key and body returns the refund already asked, never a second one'),
 });

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ReturnView } from '../../core/returns/return-view.js';
 import { MAX_QUANTITY } from '../../core/orders/validate-items.js';
-import { StrictObject, StringEnum, type SameShape } from './common.js';
+import { IdempotencyKey, StrictObject, StringEnum, type SameShape } from './common.js';
 import { Sku } from './products.js';
 
 const Quantity = Type.Integer({ minimum: 1, maximum: MAX_QUANTITY });
@@ -48,12 +48,5 @@ export const ReceiveBody = StrictObject({
 });
 
 export const ReturnHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^[\\x20-\\x7E]+$',
-      description: 'Retrying with the same key and body returns the return already asked instead of a second one',
-    }),
-  ),
+  'idempotency-key': Type.Optional(IdempotencyKey('Retrying with the same key and body returns the return already asked instead of a second one')),
 });

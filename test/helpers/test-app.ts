@@ -41,7 +41,19 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
     },
     {},
   );
-  const app = await openBuildflow(config, { migrate: true, ...options });
+  const dropAll = async () => {
+    await database?.drop();
+    await redis?.drop();
+    cleanup();
+  };
+  let app: Buildflow;
+  try {
+    app = await openBuildflow(config, { migrate: true, ...options });
+  } catch (err) {
+    // A test that expects the open to fail still leaves no database behind.
+    await dropAll();
+    throw err;
+  }
   let disposed = false;
   return Object.assign(app, {
     dataDir: dir,
@@ -49,10 +61,11 @@ export async function openTestApp(overrides: ConfigOverrides = {}, options: Open
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await app.close();
-      await database?.drop();
-      await redis?.drop();
-      cleanup();
+      try {
+        await app.close();
+      } finally {
+        await dropAll();
+      }
     },
   });
 }

@@ -26,6 +26,8 @@ declare module 'autocannon' {
     body?: string;
     pipelining?: number;
     workers?: number;
+    // Requests per second in all (per worker, and the benchmarks run one): an open loop.
+    overallRate?: number;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

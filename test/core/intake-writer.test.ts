@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteFile } from '../../src/core/db/sqlite/sqlite.js';
@@ -87,6 +92,38 @@ describe('SQLite commit thread', () => {
     await new Promise((r) => setImmediate(r));
     expect((w as unknown as { worker: Worker | undefined }).worker).toBeUndefined();
   });
+
+  it('when a script places an order and closes the deployment with nothing else keeping it alive, then the order is answered, close returns, and the process exits 0', async () => {
+    // A process of its own, as an embedding script runs: under vitest something else always keeps the loop alive.
+    const dir = mkdtempSync(join(tmpdir(), 'buildflow-embed-'));
+    try {
+      const src = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+      const script = [
+        `const { loadConfig } = await import(${src('core/config.ts')});`,
+        `const { openBuildflow } = await import(${src('core/buildflow.ts')});`,
+        `const { upsertProduct } = await import(${src('core/catalog/products.ts')});`,
+        `const app = await openBuildflow(loadConfig({ BUILDFLOW_DATA_DIR: ${JSON.stringify(join(dir, 'data'))}, BUILDFLOW_LOG_LEVEL: 'silent' }, {}), { migrate: true });`,
+        `await upsertProduct(app.units, { sku: 'A', name: 'A', category: 'x', unitPriceCents: 100, onHand: 5 });`,
+        `const placed = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });`,
+        `console.log('placed', placed.order.status);`,
+        `await app.close();`,
+        `console.log('closed');`,
+      ].join('\n');
+      const tsThreads = fileURLToPath(new URL('../helpers/ts-threads.mjs', import.meta.url));
+      // A file, not --eval: the commit thread inherits the process's flags, and --input-type would stop it.
+      const file = join(dir, 'embed.mjs');
+      writeFileSync(file, script);
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['--import', tsThreads, file], { timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        );
+      });
+      expect(run.stdout.trim().split('\n'), run.stderr).toEqual(['placed pending', 'closed']);
+      expect(run.code, run.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('when the thread dies with orders in flight, then those fail as UNAVAILABLE, the lock is free, and the next order starts a new thread', async () => {
     app = await openTestApp();

@@ -31,7 +31,7 @@ for (const backend of BACKENDS) {
   describe(`webhook event order [${backend}]`, () => {
     let app: TestApp | undefined;
     afterEach(async () => {
-      await app?.close();
+      await app?.dispose();
       app = undefined;
     });
 

@@ -37,6 +37,11 @@ export class SequentialSlots<T> {
     return value;
   }
 
+  /** No id holds a value (take moves `low` past every cleared slot, so it meets `high`). */
+  get empty(): boolean {
+    return this.low === this.high;
+  }
+
   /** The ids that hold a value, lowest first. */
   ids(): number[] {
     const out: number[] = [];

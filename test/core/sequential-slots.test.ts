@@ -13,6 +13,21 @@ describe('sequential slots', () => {
     expect(slots.ids()).toEqual([]);
   });
 
+  it('when every value has been taken, in any order, then the slots are empty until the next is set', () => {
+    const slots = new SequentialSlots<string>();
+    expect(slots.empty).toBe(true);
+    for (let id = 1; id <= 3; id++) slots.set(id, `v${id}`);
+    slots.take(2);
+    slots.take(3);
+    expect(slots.empty).toBe(false);
+    slots.take(1);
+    expect(slots.empty).toBe(true);
+    slots.take(1);
+    expect(slots.empty).toBe(true);
+    slots.set(4, 'v4');
+    expect(slots.empty).toBe(false);
+  });
+
   it('when far more values are outstanding than the ring first holds, then it grows and loses none', () => {
     const slots = new SequentialSlots<number>();
     for (let id = 1; id <= 2_000; id++) slots.set(id, id * 10);

@@ -39,17 +39,16 @@ export class SqliteGroupCommit implements CommitEngine {
   private readonly pending = new SequentialSlots<Waiter>();
   // Replies are answered in order, each after the hooks have seen its work; close() waits for the last.
   private answering = Promise.resolve();
-  // Requests submitted and not yet answered: while there are any, the thread keeps the process
-  // alive (a script awaiting an order has nothing else that would); idle, it does not.
-  private inFlight = 0;
 
   constructor(private readonly options: SqliteGroupCommitOptions) {}
 
   submit<Req, Out>(program: BatchProgram<Req, Out>, request: Req): Promise<Out> {
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
+      // While requests wait, the thread keeps the process alive (a script awaiting an order has
+      // nothing else that would); idle, it does not.
+      if (this.pending.empty) this.worker?.ref();
       this.pending.set(id, { resolve: resolve as (answer: unknown) => void, reject });
-      if (this.inFlight++ === 0) this.worker?.ref();
       // The requests read from sockets in this turn of the loop go over in one message: each
       // message costs the thread about as much to receive as an order costs to insert.
       if (this.unsent.push({ id, program: program.name, request }) === 1) setImmediate(() => this.send());
@@ -81,19 +80,11 @@ export class SqliteGroupCommit implements CommitEngine {
   /** Answers one reply's requests (taken from pending on arrival, so a thread that exits next fails none of them) once the hooks have seen its work. */
   private async answer(reply: FromThread, waiters: readonly (Waiter | undefined)[]): Promise<void> {
     if ('work' in reply) for (const work of reply.work) await this.options.announce(work);
-    let answered = 0;
     waiters.forEach((waiter, i) => {
       if (!waiter) return;
-      answered++;
       if ('answers' in reply) waiter.resolve(reply.answers[i]);
       else waiter.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored: ${reply.error}`));
     });
-    this.settled(answered);
-  }
-
-  private settled(count: number): void {
-    this.inFlight -= count;
-    if (this.inFlight === 0) this.worker?.unref();
   }
 
   private start(): Worker {
@@ -101,10 +92,12 @@ export class SqliteGroupCommit implements CommitEngine {
     const { file, lock, entry, maxBatch = MAX_BATCH } = this.options;
     const workerData: CommitThreadData = { file, lock: lock.buffer, maxBatch };
     const worker = new Worker(entry, { workerData });
-    // Started for requests, so it keeps the process alive until they are answered (see inFlight).
-    if (this.inFlight === 0) worker.unref();
+    // Started for waiting requests, so it keeps the process alive until they are answered (see submit).
+    if (this.pending.empty) worker.unref();
     worker.on('message', (reply: FromThread) => {
       const waiters = reply.ids.map((id) => this.pending.take(id));
+      // What is left to do for them (hooks, answers) runs on this thread's own loop.
+      if (this.pending.empty) worker.unref();
       this.answering = this.answering.then(() => this.answer(reply, waiters));
     });
     const fail = (why: string) => {
@@ -113,13 +106,10 @@ export class SqliteGroupCommit implements CommitEngine {
       lock.releaseHeldBy(COMMIT_THREAD_HOLDER);
       // Requests not yet handed over go to the next thread instead.
       const unsent = new Set(this.unsent.map((r) => r.id));
-      let failed = 0;
       for (const id of this.pending.ids()) {
         if (unsent.has(id)) continue;
         this.pending.take(id)!.reject(new BuildflowError('UNAVAILABLE', `the order could not be stored (${why}); retry with the same Idempotency-Key`));
-        failed++;
       }
-      this.settled(failed);
     };
     worker.on('error', (err) => fail(`commit thread failed: ${err.message}`));
     worker.on('exit', (code) => fail(`commit thread exited with code ${code}`));

@@ -35,9 +35,13 @@ class Owned {
 }
 
 describe.skipIf(!runs)('every command through PgBouncer in transaction mode (max_prepared_statements at its default, 0)', () => {
-  const owned = new Owned();
-  beforeAll(() => assertBuilt());
-  afterAll(() => owned.close());
+  // Made in beforeAll: a skipped suite's body still runs, and would leave the temp dir behind.
+  let owned: Owned;
+  beforeAll(() => {
+    assertBuilt();
+    owned = new Owned();
+  });
+  afterAll(() => owned?.close());
 
   it('when prepared statements are on, then the command that meets another client\'s statement fails with a message naming the setting', async () => {
     // One server connection: the second client's first named statement lands where the first one's lives.

@@ -17,8 +17,9 @@ async function migrator(db: Kysely<any>): Promise<Migrator> {
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   // Nothing pending (every start after the first): no transaction and no lock, so many processes
   // starting at once do not queue behind each other.
-  if ((await pendingMigrations(db)).length === 0) return [];
-  const { error, results } = await (await migrator(db)).migrateToLatest();
+  const m = await migrator(db);
+  if ((await pendingOf(m)).length === 0) return [];
+  const { error, results } = await m.migrateToLatest();
   if (error) {
     throw new BuildflowError('UNAVAILABLE', `migration failed: ${(error as Error).message ?? String(error)}`);
   }
@@ -27,6 +28,9 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 
 /** Names of migrations the code knows but the database has not applied. */
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  const all = await (await migrator(db)).getMigrations();
-  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  return pendingOf(await migrator(db));
+}
+
+async function pendingOf(m: Migrator): Promise<string[]> {
+  return (await m.getMigrations()).filter((x) => x.executedAt === undefined).map((x) => x.name);
 }

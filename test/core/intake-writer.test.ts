@@ -94,36 +94,28 @@ describe('SQLite commit thread', () => {
   });
 
   it('when a script places an order and closes the deployment with nothing else keeping it alive, then the order is answered, close returns, and the process exits 0', async () => {
-    // A process of its own, as an embedding script runs: under vitest something else always keeps the loop alive.
-    const dir = mkdtempSync(join(tmpdir(), 'buildflow-embed-'));
-    try {
-      const src = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
-      const script = [
-        `const { loadConfig } = await import(${src('core/config.ts')});`,
-        `const { openBuildflow } = await import(${src('core/buildflow.ts')});`,
-        `const { upsertProduct } = await import(${src('core/catalog/products.ts')});`,
-        `const app = await openBuildflow(loadConfig({ BUILDFLOW_DATA_DIR: ${JSON.stringify(join(dir, 'data'))}, BUILDFLOW_LOG_LEVEL: 'silent' }, {}), { migrate: true });`,
-        `await upsertProduct(app.units, { sku: 'A', name: 'A', category: 'x', unitPriceCents: 100, onHand: 5 });`,
-        `const placed = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });`,
-        `console.log('placed', placed.order.status);`,
-        `await app.close();`,
-        `console.log('closed');`,
-      ].join('\n');
-      const tsThreads = fileURLToPath(new URL('../helpers/ts-threads.mjs', import.meta.url));
-      // A file, not --eval: the commit thread inherits the process's flags, and --input-type would stop it.
-      const file = join(dir, 'embed.mjs');
-      writeFileSync(file, script);
-      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, ['--import', tsThreads, file], { timeout: 60_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-        );
-      });
-      expect(run.stdout.trim().split('\n'), run.stderr).toEqual(['placed pending', 'closed']);
-      expect(run.code, run.stderr).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const run = await runEmbeddingScript([
+      `const placed = await app.placeOrder({ items: [{ sku: 'A', quantity: 1 }] });`,
+      `console.log('placed', placed.order.status);`,
+      `await app.close();`,
+      `console.log('closed');`,
+    ]);
+    expect(run.stdout.trim().split('\n'), run.stderr).toEqual(['placed pending', 'closed']);
+    expect(run.code, run.stderr).toBe(0);
   }, 90_000);
+
+  it('when a script closes the deployment while its orders are still being committed, then every order is answered before close returns, and the process exits 0', async () => {
+    // The last batch's reply arrives after close began: it must not let the process go while the thread is closing.
+    const run = await runEmbeddingScript([
+      `const placing = Array.from({ length: 40 }, (_, i) => app.placeOrder({ items: [{ sku: 'A', quantity: 1 }], idempotencyKey: 'k-' + i }));`,
+      `const settled = Promise.allSettled(placing);`,
+      `await app.close();`,
+      `const outcomes = await settled;`,
+      `console.log('closed', outcomes.filter((o) => o.status === 'fulfilled').length);`,
+    ], 5, 40);
+    expect(run.stdout.trim().split('\n'), run.stderr).toEqual(Array.from({ length: 5 }, () => 'closed 40'));
+    expect(run.code, run.stderr).toBe(0);
+  }, 120_000);
 
   it('when the thread dies with orders in flight, then those fail as UNAVAILABLE, the lock is free, and the next order starts a new thread', async () => {
     app = await openTestApp();
@@ -151,3 +143,35 @@ describe('SQLite commit thread', () => {
     if (again.ok && retried.ok) expect(again.order.id).toBe(retried.order.id);
   });
 });
+
+/**
+ * Runs `body` in a process of its own, as an embedding script runs (under vitest something else
+ * always keeps the loop alive), `times` times over, each on a fresh deployment with product A in stock.
+ */
+async function runEmbeddingScript(body: string[], times = 1, stock = 5): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'buildflow-embed-'));
+  try {
+    const src = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+    const script = [
+      `const { loadConfig } = await import(${src('core/config.ts')});`,
+      `const { openBuildflow } = await import(${src('core/buildflow.ts')});`,
+      `const { upsertProduct } = await import(${src('core/catalog/products.ts')});`,
+      `for (let round = 0; round < ${times}; round++) {`,
+      `const app = await openBuildflow(loadConfig({ BUILDFLOW_DATA_DIR: ${JSON.stringify(join(dir, 'data'))} + '-' + round, BUILDFLOW_LOG_LEVEL: 'silent' }, {}), { migrate: true });`,
+      `await upsertProduct(app.units, { sku: 'A', name: 'A', category: 'x', unitPriceCents: 100, onHand: ${stock} });`,
+      ...body,
+      `}`,
+    ].join('\n');
+    const tsThreads = fileURLToPath(new URL('../helpers/ts-threads.mjs', import.meta.url));
+    // A file, not --eval: the commit thread inherits the process's flags, and --input-type would stop it.
+    const file = join(dir, 'embed.mjs');
+    writeFileSync(file, script);
+    return await new Promise((resolve) => {
+      execFile(process.execPath, ['--import', tsThreads, file], { timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      );
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

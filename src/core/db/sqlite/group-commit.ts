@@ -96,8 +96,9 @@ export class SqliteGroupCommit implements CommitEngine {
     if (this.pending.empty) worker.unref();
     worker.on('message', (reply: FromThread) => {
       const waiters = reply.ids.map((id) => this.pending.take(id));
-      // What is left to do for them (hooks, answers) runs on this thread's own loop.
-      if (this.pending.empty) worker.unref();
+      // What is left to do for them (hooks, answers) runs on this thread's own loop. A thread
+      // being closed (no longer this.worker) stays referenced until it exits: close() waits for that.
+      if (this.pending.empty && this.worker === worker) worker.unref();
       this.answering = this.answering.then(() => this.answer(reply, waiters));
     });
     const fail = (why: string) => {

@@ -45,10 +45,9 @@ export class SqliteGroupCommit implements CommitEngine {
   submit<Req, Out>(program: BatchProgram<Req, Out>, request: Req): Promise<Out> {
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
-      // While requests wait, the thread keeps the process alive (a script awaiting an order has
-      // nothing else that would); idle, it does not.
-      if (this.pending.empty) this.worker?.ref();
+      const wasIdle = this.pending.empty;
       this.pending.set(id, { resolve: resolve as (answer: unknown) => void, reject });
+      if (wasIdle && this.worker) this.holdOpen(this.worker);
       // The requests read from sockets in this turn of the loop go over in one message: each
       // message costs the thread about as much to receive as an order costs to insert.
       if (this.unsent.push({ id, program: program.name, request }) === 1) setImmediate(() => this.send());
@@ -70,8 +69,7 @@ export class SqliteGroupCommit implements CommitEngine {
     if (!worker) return;
     this.worker = undefined;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    // Closing is waited on: the thread keeps the process alive until it has closed its database.
-    worker.ref();
+    this.holdOpen(worker);
     worker.postMessage({ close: true } satisfies ToThread);
     await exited;
     await this.answering;
@@ -92,13 +90,10 @@ export class SqliteGroupCommit implements CommitEngine {
     const { file, lock, entry, maxBatch = MAX_BATCH } = this.options;
     const workerData: CommitThreadData = { file, lock: lock.buffer, maxBatch };
     const worker = new Worker(entry, { workerData });
-    // Started for waiting requests, so it keeps the process alive until they are answered (see submit).
-    if (this.pending.empty) worker.unref();
     worker.on('message', (reply: FromThread) => {
       const waiters = reply.ids.map((id) => this.pending.take(id));
-      // What is left to do for them (hooks, answers) runs on this thread's own loop. A thread
-      // being closed (no longer this.worker) stays referenced until it exits: close() waits for that.
-      if (this.pending.empty && this.worker === worker) worker.unref();
+      // What is left to do for them (hooks, answers) runs on this thread's own loop.
+      this.holdOpen(worker);
       this.answering = this.answering.then(() => this.answer(reply, waiters));
     });
     const fail = (why: string) => {
@@ -115,6 +110,17 @@ export class SqliteGroupCommit implements CommitEngine {
     worker.on('error', (err) => fail(`commit thread failed: ${err.message}`));
     worker.on('exit', (code) => fail(`commit thread exited with code ${code}`));
     this.worker = worker;
+    this.holdOpen(worker);
     return worker;
+  }
+
+  /**
+   * The one rule for whether the thread keeps the process alive: while requests wait for it (a
+   * script awaiting an order has nothing else that would) and while it closes (close() waits for
+   * its exit); idle, it does not.
+   */
+  private holdOpen(worker: Worker): void {
+    if (!this.pending.empty || worker !== this.worker) worker.ref();
+    else worker.unref();
   }
 }
